@@ -1,0 +1,648 @@
+//! The in-memory indicator index: every check is answered from here, without a database.
+//!
+//! The index holds, per canonical indicator, the list of reports that name it, each reduced to
+//! the few facts a check needs (partner, source kind, fraud type, TLP, date, amount, aangifte,
+//! retracted). Keeping the reports rather than ready-made totals is what lets one index answer
+//! every partner differently under TLP, and lets the score decay with the clock.
+//!
+//! Memory is the constraint (10 million indicators in well under 1.5 GiB), so:
+//! - an indicator is keyed by a 128-bit keyed hash of its kind and canonical value, not by the
+//!   string itself; the key is random per process (see [`IndicatorIndex::new`]), so nobody can
+//!   craft a value that collides with a reported one;
+//! - the report facts are 32-byte records in one vector, linked per indicator (newest first),
+//!   so an indicator costs a hash-table slot plus 32 bytes per report naming it.
+//!
+//! The index never does I/O: the server loads it from the store and applies every write.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::indicator::{Indicator, IndicatorKind};
+use crate::money::{Currency, Money};
+use crate::partner::{PartnerKind, Viewer};
+use crate::report::{FRAUD_TYPE_COUNT, FraudType, Tlp};
+use crate::scoring::ScoringPolicy;
+use crate::timestamp::Timestamp;
+
+/// The status of an indicator record as set by review (DESIGN §2). `expired` is not stored: an
+/// indicator whose reports are all past retention answers as expired by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IndicatorStatus {
+    Active,
+    Disputed,
+    Cleared,
+    Expired,
+}
+
+impl IndicatorStatus {
+    /// The stable key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IndicatorStatus::Active => "active",
+            IndicatorStatus::Disputed => "disputed",
+            IndicatorStatus::Cleared => "cleared",
+            IndicatorStatus::Expired => "expired",
+        }
+    }
+
+    /// The status for a stable key.
+    pub fn from_key(key: &str) -> Option<IndicatorStatus> {
+        [IndicatorStatus::Active, IndicatorStatus::Disputed, IndicatorStatus::Cleared, IndicatorStatus::Expired]
+            .into_iter()
+            .find(|s| s.as_str() == key)
+    }
+}
+
+/// What a check answers for one indicator (API.md `status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckStatus {
+    Reported,
+    NotReported,
+    Disputed,
+}
+
+impl CheckStatus {
+    /// The stable key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Reported => "reported",
+            CheckStatus::NotReported => "not_reported",
+            CheckStatus::Disputed => "disputed",
+        }
+    }
+}
+
+/// The identity of an indicator in the index: a keyed 128-bit hash of kind and value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexKey([u64; 2]);
+
+impl Hash for IndexKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0[0]);
+    }
+}
+
+/// The key is already a uniformly distributed keyed hash, so the table uses it as it is.
+#[derive(Debug, Clone, Copy, Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct BuildKeyHasher;
+
+impl BuildHasher for BuildKeyHasher {
+    type Hasher = KeyHasher;
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher::default()
+    }
+}
+
+const NONE: u32 = u32::MAX;
+const FLAG_AANGIFTE: u8 = 1;
+const FLAG_RETRACTED: u8 = 2;
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    head: u32,
+    status: IndicatorStatus,
+}
+
+/// One report's facts about one indicator, 32 bytes.
+#[derive(Debug, Clone, Copy)]
+struct Contribution {
+    report: u32,
+    partner: u32,
+    next: u32,
+    occurred_minute: u32,
+    amount_minor: u64,
+    currency: u8,
+    fraud_type: u8,
+    tlp: u8,
+    source: u8,
+    flags: u8,
+}
+
+/// The facts of one report about one indicator, as the index takes them.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportFacts {
+    /// The report's sequence number in the store.
+    pub report: u32,
+    /// The reporting partner's number.
+    pub partner: u32,
+    pub source: PartnerKind,
+    pub fraud_type: FraudType,
+    pub tlp: Tlp,
+    pub occurred_at: Timestamp,
+    pub amount: Option<Money>,
+    pub aangifte: bool,
+    pub retracted: bool,
+}
+
+/// What one viewer may know about one indicator at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordView {
+    pub status: CheckStatus,
+    pub indicator_status: IndicatorStatus,
+    pub reports: u32,
+    pub reporting_partners: u32,
+    pub aangifte_reports: u32,
+    pub fraud_types: [u32; FRAUD_TYPE_COUNT],
+    pub first_seen: Option<Timestamp>,
+    pub last_seen: Option<Timestamp>,
+    /// The decayed, weighted evidence sum `S` of the score formula.
+    pub evidence: f64,
+    pub score: f64,
+    /// Damage per currency, largest first.
+    pub damage: Vec<Money>,
+    /// Visible reports per source kind (in [`PartnerKind::ALL`] order) and their weights.
+    pub by_source: [(u32, f64); 8],
+    /// The half-life used, for the reasons.
+    pub half_life_days: f64,
+}
+
+impl RecordView {
+    fn empty(indicator_status: IndicatorStatus, policy: &ScoringPolicy) -> RecordView {
+        RecordView {
+            status: CheckStatus::NotReported,
+            indicator_status,
+            reports: 0,
+            reporting_partners: 0,
+            aangifte_reports: 0,
+            fraud_types: [0; FRAUD_TYPE_COUNT],
+            first_seen: None,
+            last_seen: None,
+            evidence: 0.0,
+            score: 0.0,
+            damage: Vec::new(),
+            by_source: [(0, 0.0); 8],
+            half_life_days: policy.half_life_days,
+        }
+    }
+
+    /// The fraud types with at least one report, most reported first.
+    pub fn fraud_type_counts(&self) -> Vec<(FraudType, u32)> {
+        let mut out: Vec<(FraudType, u32)> = FraudType::ALL
+            .iter()
+            .filter_map(|t| {
+                let n = self.fraud_types[t.index()];
+                (n > 0).then_some((*t, n))
+            })
+            .collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    }
+
+    /// Plain-language reasons for the answer, naming the facts and the score's inputs.
+    pub fn reasons(&self) -> Vec<String> {
+        if self.reports == 0 {
+            return Vec::new();
+        }
+        let mut reasons = Vec::with_capacity(4);
+        let types = self.fraud_type_counts();
+        let mut what = String::new();
+        for (i, (t, n)) in types.iter().enumerate() {
+            if i > 0 {
+                what.push_str(if i + 1 == types.len() { " and " } else { ", " });
+            }
+            if i == 0 {
+                what.push_str(&format!("{n} report{} of {}", plural(*n), t.label_en()));
+            } else {
+                what.push_str(&format!("{n} of {}", t.label_en()));
+            }
+        }
+        let last = self.last_seen.map(Timestamp::date_string).unwrap_or_default();
+        reasons.push(format!(
+            "{what} by {} partner{}, last on {last}",
+            self.reporting_partners,
+            plural(self.reporting_partners)
+        ));
+        if self.aangifte_reports > 0 {
+            reasons.push(format!(
+                "{} of the reports {} backed by an aangifte (police report)",
+                self.aangifte_reports,
+                if self.aangifte_reports == 1 { "is" } else { "are" }
+            ));
+        }
+        let mut sources = Vec::new();
+        for (kind, (n, weight)) in PartnerKind::ALL.iter().zip(self.by_source.iter()) {
+            if *n > 0 {
+                sources.push(format!("{n} from {kind} (weight {weight:.2})"));
+            }
+        }
+        reasons.push(format!(
+            "score {:.2} = 1 - exp(-{:.2}); {:.2} is the sum of report weights ({}), each halved every {} days since the report",
+            self.score,
+            self.evidence,
+            self.evidence,
+            sources.join(", "),
+            self.half_life_days
+        ));
+        if self.status == CheckStatus::Disputed {
+            reasons.push("the holder disputes this listing; it is under review, so act with care".to_owned());
+        }
+        reasons
+    }
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// The index of all indicator records.
+#[derive(Debug)]
+pub struct IndicatorIndex {
+    seed: u64,
+    entries: HashMap<IndexKey, Entry, BuildKeyHasher>,
+    contributions: Vec<Contribution>,
+    currencies: Vec<Currency>,
+}
+
+impl Default for IndicatorIndex {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl IndicatorIndex {
+    /// An empty index with a fresh random hash key.
+    pub fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    /// An empty index with room for `indicators` records and `contributions` report links.
+    pub fn with_capacity_for(indicators: usize, contributions: usize) -> Self {
+        let mut seed = [0u8; 8];
+        // Without OS randomness the index still works; only collision resistance against a
+        // party that knows the build would be lost, so fall back to the clock.
+        if getrandom::fill(&mut seed).is_err() {
+            seed = (Timestamp::now().millis() as u64).to_le_bytes();
+        }
+        IndicatorIndex {
+            seed: u64::from_le_bytes(seed),
+            entries: HashMap::with_capacity_and_hasher(indicators, BuildKeyHasher),
+            contributions: Vec::with_capacity(contributions),
+            currencies: Vec::new(),
+        }
+    }
+
+    /// An empty index with room for `indicators` records.
+    pub fn with_capacity(indicators: usize) -> Self {
+        Self::with_capacity_for(indicators, indicators)
+    }
+
+    /// The key of an indicator given by kind and canonical value.
+    pub fn key(&self, kind: IndicatorKind, canonical: &str) -> IndexKey {
+        let mut h = Xxh3::with_seed(self.seed);
+        h.update(&[kind.code()]);
+        h.update(canonical.as_bytes());
+        let v = h.digest128();
+        IndexKey([v as u64, (v >> 64) as u64])
+    }
+
+    /// The key of a parsed indicator.
+    pub fn key_of(&self, indicator: &Indicator) -> IndexKey {
+        self.key(indicator.kind(), indicator.canonical())
+    }
+
+    /// Number of indicators with at least one report or a status.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the index holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Number of report-indicator links held.
+    pub fn links(&self) -> usize {
+        self.contributions.len()
+    }
+
+    /// Adds one report's facts about an indicator. Adding the same report twice is a no-op
+    /// (the store's change feed and the writer may both deliver it); returns whether it was new.
+    pub fn add(&mut self, key: IndexKey, facts: &ReportFacts) -> bool {
+        let entry = self.entries.entry(key).or_insert(Entry { head: NONE, status: IndicatorStatus::Active });
+        let mut at = entry.head;
+        while at != NONE {
+            let c = &self.contributions[at as usize];
+            if c.report == facts.report {
+                return false;
+            }
+            at = c.next;
+        }
+        let currency = match facts.amount {
+            None => 0,
+            Some(m) => match self.currencies.iter().position(|c| *c == m.currency()) {
+                Some(i) => u8::try_from(i + 1).unwrap_or(0),
+                None if self.currencies.len() < 255 => {
+                    self.currencies.push(m.currency());
+                    u8::try_from(self.currencies.len()).unwrap_or(0)
+                }
+                None => 0,
+            },
+        };
+        let Ok(position) = u32::try_from(self.contributions.len()) else {
+            return false;
+        };
+        let mut flags = 0;
+        if facts.aangifte {
+            flags |= FLAG_AANGIFTE;
+        }
+        if facts.retracted {
+            flags |= FLAG_RETRACTED;
+        }
+        self.contributions.push(Contribution {
+            report: facts.report,
+            partner: facts.partner,
+            next: entry.head,
+            occurred_minute: facts.occurred_at.minutes(),
+            amount_minor: facts.amount.map_or(0, |m| u64::try_from(m.minor()).unwrap_or(0)),
+            currency,
+            fraud_type: facts.fraud_type.index() as u8,
+            tlp: facts.tlp.index() as u8,
+            source: facts.source.code(),
+            flags,
+        });
+        entry.head = position;
+        true
+    }
+
+    /// Takes a report out of an indicator's counts; returns whether anything changed.
+    pub fn retract(&mut self, key: IndexKey, report: u32) -> bool {
+        let Some(entry) = self.entries.get(&key) else { return false };
+        let mut at = entry.head;
+        while at != NONE {
+            let c = &mut self.contributions[at as usize];
+            if c.report == report {
+                let changed = c.flags & FLAG_RETRACTED == 0;
+                c.flags |= FLAG_RETRACTED;
+                return changed;
+            }
+            at = c.next;
+        }
+        false
+    }
+
+    /// Sets the review status of an indicator (creating the record if it has no reports yet).
+    pub fn set_status(&mut self, key: IndexKey, status: IndicatorStatus) {
+        self.entries.entry(key).or_insert(Entry { head: NONE, status: IndicatorStatus::Active }).status = status;
+    }
+
+    /// The stored review status of an indicator.
+    pub fn status(&self, key: IndexKey) -> IndicatorStatus {
+        self.entries.get(&key).map_or(IndicatorStatus::Active, |e| e.status)
+    }
+
+    /// Walks the reports of an indicator that `viewer` may see and that still count at `now`.
+    fn visible<'a>(
+        &'a self,
+        key: IndexKey,
+        viewer: &'a Viewer,
+        now: Timestamp,
+        policy: &'a ScoringPolicy,
+    ) -> impl Iterator<Item = &'a Contribution> + 'a {
+        let mut at = self.entries.get(&key).map_or(NONE, |e| e.head);
+        let now_minute = now.minutes();
+        std::iter::from_fn(move || {
+            while at != NONE {
+                let c = &self.contributions[at as usize];
+                at = c.next;
+                let tlp = Tlp::from_index(usize::from(c.tlp)).unwrap_or(Tlp::Red);
+                let age_days = f64::from(now_minute.saturating_sub(c.occurred_minute)) / 1440.0;
+                if c.flags & FLAG_RETRACTED == 0 && viewer.may_see(tlp, c.partner) && policy.retained(age_days) {
+                    return Some(c);
+                }
+            }
+            None
+        })
+    }
+
+    /// The record of one indicator as `viewer` may see it at `now`.
+    pub fn view(&self, key: IndexKey, viewer: &Viewer, now: Timestamp, policy: &ScoringPolicy) -> RecordView {
+        let Some(entry) = self.entries.get(&key) else {
+            return RecordView::empty(IndicatorStatus::Active, policy);
+        };
+        let mut view = RecordView::empty(entry.status, policy);
+        if entry.status == IndicatorStatus::Cleared {
+            return view;
+        }
+        let now_minute = now.minutes();
+        let mut partners: Vec<u32> = Vec::new();
+        let mut damage: Vec<(u8, u64)> = Vec::new();
+        let (mut first, mut last) = (u32::MAX, 0u32);
+        for c in self.visible(key, viewer, now, policy) {
+            view.reports += 1;
+            if let Some(slot) = view.fraud_types.get_mut(usize::from(c.fraud_type)) {
+                *slot += 1;
+            }
+            if !partners.contains(&c.partner) {
+                partners.push(c.partner);
+            }
+            first = first.min(c.occurred_minute);
+            last = last.max(c.occurred_minute);
+            let aangifte = c.flags & FLAG_AANGIFTE != 0;
+            if aangifte {
+                view.aangifte_reports += 1;
+            }
+            let source = PartnerKind::from_code(c.source).unwrap_or(PartnerKind::Operator);
+            let weight = policy.source_weight(source, aangifte);
+            let age_days = f64::from(now_minute.saturating_sub(c.occurred_minute)) / 1440.0;
+            view.evidence += weight * policy.decay(age_days);
+            if let Some(i) = PartnerKind::ALL.iter().position(|k| *k == source) {
+                view.by_source[i].0 += 1;
+                view.by_source[i].1 += weight;
+            }
+            if c.currency != 0 {
+                match damage.iter_mut().find(|(cur, _)| *cur == c.currency) {
+                    Some(d) => d.1 = d.1.saturating_add(c.amount_minor),
+                    None => damage.push((c.currency, c.amount_minor)),
+                }
+            }
+        }
+        if view.reports == 0 {
+            if self.has_reports(entry) && entry.status == IndicatorStatus::Active && self.all_expired(entry, now, policy) {
+                view.indicator_status = IndicatorStatus::Expired;
+            }
+            return view;
+        }
+        view.reporting_partners = partners.len() as u32;
+        view.first_seen = Some(Timestamp::from_minutes(first));
+        view.last_seen = Some(Timestamp::from_minutes(last));
+        view.score = policy.score(view.evidence);
+        view.status = if entry.status == IndicatorStatus::Disputed { CheckStatus::Disputed } else { CheckStatus::Reported };
+        damage.sort_by(|a, b| b.1.cmp(&a.1));
+        view.damage = damage
+            .into_iter()
+            .filter_map(|(cur, minor)| {
+                let currency = *self.currencies.get(usize::from(cur) - 1)?;
+                Some(Money::from_minor(i64::try_from(minor).unwrap_or(i64::MAX), currency))
+            })
+            .collect();
+        view
+    }
+
+    fn has_reports(&self, entry: &Entry) -> bool {
+        entry.head != NONE
+    }
+
+    fn all_expired(&self, entry: &Entry, now: Timestamp, policy: &ScoringPolicy) -> bool {
+        let mut at = entry.head;
+        let now_minute = now.minutes();
+        let mut any = false;
+        while at != NONE {
+            let c = &self.contributions[at as usize];
+            at = c.next;
+            if c.flags & FLAG_RETRACTED != 0 {
+                continue;
+            }
+            any = true;
+            if policy.retained(f64::from(now_minute.saturating_sub(c.occurred_minute)) / 1440.0) {
+                return false;
+            }
+        }
+        any
+    }
+
+    /// The sequence numbers of the reports `viewer` may see about an indicator, newest first.
+    pub fn visible_reports(&self, key: IndexKey, viewer: &Viewer, now: Timestamp, policy: &ScoringPolicy) -> Vec<u32> {
+        if self.status(key) == IndicatorStatus::Cleared {
+            return Vec::new();
+        }
+        self.visible(key, viewer, now, policy).map(|c| c.report).collect()
+    }
+
+    /// Approximate heap bytes held, for the metrics endpoint.
+    pub fn heap_bytes(&self) -> usize {
+        let slot = std::mem::size_of::<(IndexKey, Entry)>() + 1;
+        self.entries.capacity() * slot + self.contributions.capacity() * std::mem::size_of::<Contribution>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(s).expect("valid")
+    }
+
+    fn facts(report: u32, partner: u32, source: PartnerKind, tlp: Tlp, when: &str) -> ReportFacts {
+        ReportFacts {
+            report,
+            partner,
+            source,
+            fraud_type: FraudType::Marketplace,
+            tlp,
+            occurred_at: t(when),
+            amount: Some(Money::from_minor(25_000, Currency::EUR)),
+            aangifte: false,
+            retracted: false,
+        }
+    }
+
+    const BANK: Viewer = Viewer { partner: 10, kind: PartnerKind::Bank };
+    const POLICE: Viewer = Viewer { partner: 11, kind: PartnerKind::Police };
+    const OPERATOR: Viewer = Viewer { partner: 12, kind: PartnerKind::Operator };
+
+    #[test]
+    fn aggregates_what_the_viewer_may_see() {
+        let mut index = IndicatorIndex::new();
+        let key = index.key(IndicatorKind::Iban, "NL91ABNA0417164300");
+        assert!(index.add(key, &facts(1, 1, PartnerKind::Police, Tlp::Green, "2026-10-01T00:00:00Z")));
+        assert!(index.add(key, &facts(2, 2, PartnerKind::Bank, Tlp::Amber, "2026-10-15T00:00:00Z")));
+        assert!(index.add(key, &facts(3, 3, PartnerKind::Helpdesk, Tlp::AmberStrict, "2026-11-01T00:00:00Z")));
+        assert!(index.add(key, &facts(4, 3, PartnerKind::Helpdesk, Tlp::Red, "2026-11-01T00:00:00Z")));
+        assert!(!index.add(key, &facts(2, 2, PartnerKind::Bank, Tlp::Amber, "2026-10-15T00:00:00Z")), "same report twice");
+        let now = t("2026-11-02T00:00:00Z");
+        let policy = ScoringPolicy::default();
+
+        let bank = index.view(key, &BANK, now, &policy);
+        assert_eq!((bank.reports, bank.reporting_partners), (2, 2));
+        assert_eq!(bank.last_seen.map(Timestamp::date_string).as_deref(), Some("2026-10-15"));
+        assert_eq!(bank.damage, vec![Money::from_minor(50_000, Currency::EUR)]);
+
+        let police = index.view(key, &POLICE, now, &policy);
+        assert_eq!((police.reports, police.reporting_partners), (3, 3));
+
+        let operator = index.view(key, &OPERATOR, now, &policy);
+        assert_eq!(operator.reports, 1, "operators see only CLEAR and GREEN");
+
+        let owner = index.view(key, &Viewer { partner: 3, kind: PartnerKind::Helpdesk }, now, &policy);
+        assert_eq!(owner.reports, 4, "the reporting organisation sees its own RED report");
+        assert_eq!(index.visible_reports(key, &BANK, now, &policy), vec![2, 1]);
+    }
+
+    #[test]
+    fn score_decays_and_weighs_sources() {
+        let mut index = IndicatorIndex::new();
+        let policy = ScoringPolicy::default();
+        let key = index.key(IndicatorKind::Phone, "+31612345678");
+        let mut police = facts(1, 1, PartnerKind::Police, Tlp::Green, "2026-11-01T00:00:00Z");
+        police.aangifte = true;
+        index.add(key, &police);
+        let fresh = index.view(key, &BANK, t("2026-11-01T00:00:00Z"), &policy);
+        assert!((fresh.evidence - 1.0).abs() < 1e-9);
+        assert!((fresh.score - (1.0 - (-1.0f64).exp())).abs() < 1e-9);
+        let later = index.view(key, &BANK, t("2027-04-30T00:00:00Z"), &policy);
+        assert!((later.evidence - 0.5).abs() < 1e-9, "halved after 180 days: {}", later.evidence);
+        let reasons = fresh.reasons().join(" | ");
+        assert!(reasons.contains("1 report of marketplace fraud by 1 partner, last on 2026-11-01"), "{reasons}");
+        assert!(reasons.contains("backed by an aangifte"), "{reasons}");
+        assert!(reasons.contains("1 from police (weight 1.00)"), "{reasons}");
+    }
+
+    #[test]
+    fn retraction_status_and_expiry() {
+        let mut index = IndicatorIndex::new();
+        let policy = ScoringPolicy::default();
+        let now = t("2026-11-02T00:00:00Z");
+        let key = index.key(IndicatorKind::Domain, "fake-shop.nl");
+        index.add(key, &facts(1, 1, PartnerKind::Bank, Tlp::Green, "2026-11-01T00:00:00Z"));
+        index.add(key, &facts(2, 2, PartnerKind::Bank, Tlp::Green, "2026-11-01T00:00:00Z"));
+        assert!(index.retract(key, 1));
+        assert!(!index.retract(key, 1));
+        assert_eq!(index.view(key, &BANK, now, &policy).reports, 1);
+
+        index.set_status(key, IndicatorStatus::Disputed);
+        let disputed = index.view(key, &BANK, now, &policy);
+        assert_eq!(disputed.status, CheckStatus::Disputed);
+        assert!(disputed.reasons().iter().any(|r| r.contains("disputes")));
+
+        index.set_status(key, IndicatorStatus::Cleared);
+        let cleared = index.view(key, &BANK, now, &policy);
+        assert_eq!((cleared.status, cleared.reports), (CheckStatus::NotReported, 0));
+
+        let old = index.key(IndicatorKind::Domain, "old-shop.nl");
+        index.add(old, &facts(3, 1, PartnerKind::Bank, Tlp::Green, "2023-01-01T00:00:00Z"));
+        let expired = index.view(old, &BANK, now, &policy);
+        assert_eq!((expired.status, expired.indicator_status), (CheckStatus::NotReported, IndicatorStatus::Expired));
+
+        let unknown = index.key(IndicatorKind::Domain, "never-reported.nl");
+        assert_eq!(index.view(unknown, &BANK, now, &policy).status, CheckStatus::NotReported);
+    }
+
+    #[test]
+    fn keys_differ_per_kind_and_per_process() {
+        let a = IndicatorIndex::new();
+        let b = IndicatorIndex::new();
+        assert_ne!(a.key(IndicatorKind::Domain, "x.nl"), a.key(IndicatorKind::Url, "x.nl"));
+        assert_ne!(a.key(IndicatorKind::Domain, "x.nl"), b.key(IndicatorKind::Domain, "x.nl"));
+        assert_eq!(std::mem::size_of::<Contribution>(), 32);
+    }
+}

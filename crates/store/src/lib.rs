@@ -1,0 +1,423 @@
+//! Vangnet storage: the [`Store`] trait and its two implementations.
+//!
+//! - [`sqlite::SqliteStore`]: the embedded default, one file (`./vangnet.db`) in WAL mode, no
+//!   other service needed.
+//! - [`postgres::PostgresStore`]: for several server nodes sharing one database.
+//!
+//! Both run the same storage test suite (`tests/storage`). Both write a report, the indicator
+//! records it touches, its change-feed row and its audit entry in one transaction, so a
+//! report is either stored with all its effects or not at all.
+//!
+//! This crate must not know HTTP or JSON wire formats, and must never log personal data:
+//! errors carry database messages, never indicator values.
+
+mod batch;
+mod rows;
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use vangnet_core::audit::{AuditEntry, AuditEvent};
+use vangnet_core::index::{IndicatorIndex, IndicatorStatus, ReportFacts};
+use vangnet_core::indicator::IndicatorKind;
+use vangnet_core::partner::{PartnerKind, Viewer};
+use vangnet_core::report::{AgeBand, Channel, FraudType, IndicatorRole, NewReport, Tlp};
+use vangnet_core::token::TokenDigest;
+use vangnet_core::{Money, Timestamp};
+
+pub use batch::report_created_event;
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("the database URL is not understood: {0}")]
+    Url(String),
+    #[error("migration {version} failed: {message}")]
+    Migration { version: i64, message: String },
+    #[error("a partner named `{0}` already exists")]
+    DuplicatePartner(String),
+    #[error("no partner `{0}`")]
+    UnknownPartner(String),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A partner organisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partner {
+    /// The partner's number, used inside the platform (and in the index).
+    pub seq: i64,
+    /// The public identifier.
+    pub id: String,
+    pub name: String,
+    pub kind: PartnerKind,
+    pub created_at: Timestamp,
+}
+
+impl Partner {
+    /// This partner as a reader, for TLP decisions.
+    pub fn viewer(&self) -> Viewer {
+        Viewer { partner: u32::try_from(self.seq).unwrap_or(u32::MAX), kind: self.kind }
+    }
+
+    /// How this partner appears as the actor in the audit log.
+    pub fn actor(&self) -> String {
+        format!("partner:{}", self.id)
+    }
+}
+
+/// An API token, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub id: String,
+    pub partner_id: String,
+    pub label: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// An indicator as named in a stored report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredIndicator {
+    pub kind: IndicatorKind,
+    pub value: String,
+    pub role: IndicatorRole,
+    pub derived: bool,
+}
+
+/// The retraction of a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retraction {
+    pub at: Timestamp,
+    pub by_partner_id: String,
+    pub reason: Option<String>,
+}
+
+/// A report as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReport {
+    pub seq: i64,
+    pub id: String,
+    pub partner_seq: i64,
+    pub partner_id: String,
+    pub partner_name: String,
+    pub partner_kind: PartnerKind,
+    pub external_id: Option<String>,
+    pub fraud_type: FraudType,
+    pub channel: Option<Channel>,
+    pub occurred_at: Timestamp,
+    pub received_at: Timestamp,
+    pub amount: Option<Money>,
+    pub aangifte: bool,
+    pub victim_age_band: AgeBand,
+    pub tlp: Tlp,
+    pub description: Option<String>,
+    pub indicators: Vec<StoredIndicator>,
+    pub retraction: Option<Retraction>,
+}
+
+impl StoredReport {
+    /// The facts the index keeps about this report, for each of its indicators.
+    pub fn index_links(&self) -> Vec<(IndicatorKind, &str, ReportFacts)> {
+        let facts = ReportFacts {
+            report: u32::try_from(self.seq).unwrap_or(u32::MAX),
+            partner: u32::try_from(self.partner_seq).unwrap_or(u32::MAX),
+            source: self.partner_kind,
+            fraud_type: self.fraud_type,
+            tlp: self.tlp,
+            occurred_at: self.occurred_at,
+            amount: self.amount,
+            aangifte: self.aangifte,
+            retracted: self.retraction.is_some(),
+        };
+        self.indicators.iter().map(|i| (i.kind, i.value.as_str(), facts)).collect()
+    }
+}
+
+/// What happened to one report of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// Stored now.
+    Created(StoredReport),
+    /// The partner sent this `external_id` before with the same content; nothing was stored.
+    Existing(StoredReport),
+    /// The partner sent this `external_id` before with different content; nothing was stored.
+    Conflict { existing_id: String },
+}
+
+/// What happened to a retraction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetractOutcome {
+    Retracted(StoredReport),
+    AlreadyRetracted(StoredReport),
+    NotFound,
+    /// Only the partner that filed a report, or the police, may retract it.
+    NotAllowed,
+}
+
+/// The stored record of an indicator: its review status and facts. Report counts per reader
+/// come from the index, which applies TLP; the totals here include every report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorRow {
+    pub kind: IndicatorKind,
+    pub value: String,
+    pub status: IndicatorStatus,
+    pub status_reason: Option<String>,
+    pub status_at: Option<Timestamp>,
+    pub reports: i64,
+    pub first_seen: Option<Timestamp>,
+    pub last_seen: Option<Timestamp>,
+    pub country: Option<String>,
+    pub bank_code: Option<String>,
+    pub mixed_script: bool,
+    pub confusable: bool,
+}
+
+/// One entry of the change feed, which lets every server node's index follow writes made
+/// elsewhere (another node, or `vangnet import` on the command line).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub seq: i64,
+    pub at: Timestamp,
+    pub event: ChangeEvent,
+}
+
+/// What changed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChangeEvent {
+    /// A report was stored; it is given whole so the index can add its links.
+    Report(Box<StoredReport>),
+    /// A report was retracted; its indicators are listed.
+    Retraction { report_seq: i64, indicators: Vec<(IndicatorKind, String)> },
+    /// An indicator's review status changed.
+    Status { kind: IndicatorKind, value: String, status: IndicatorStatus },
+}
+
+/// The largest number of reports one `insert_reports` call takes.
+pub const MAX_INSERT_BATCH: usize = 5_000;
+
+/// The storage contract. Every method is one transaction.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+
+    /// Checks the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Creates a partner with its first API token (given as a digest) and audits it.
+    async fn create_partner(
+        &self,
+        name: &str,
+        kind: PartnerKind,
+        token: &TokenDigest,
+        token_label: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<(Partner, TokenInfo), StoreError>;
+
+    /// Every partner, oldest first.
+    async fn partners(&self) -> Result<Vec<Partner>, StoreError>;
+
+    /// A partner by its id or its exact name.
+    async fn partner(&self, id_or_name: &str) -> Result<Option<Partner>, StoreError>;
+
+    /// Adds an API token to a partner.
+    async fn add_token(&self, partner_id: &str, token: &TokenDigest, label: &str, actor: &str, now: Timestamp) -> Result<TokenInfo, StoreError>;
+
+    /// The tokens of a partner, revoked ones included.
+    async fn tokens(&self, partner_id: &str) -> Result<Vec<TokenInfo>, StoreError>;
+
+    /// Revokes a token; returns false if there is no such active token.
+    async fn revoke_token(&self, token_id: &str, actor: &str, now: Timestamp) -> Result<bool, StoreError>;
+
+    /// The partner an active token belongs to.
+    async fn authenticate(&self, token: &TokenDigest) -> Result<Option<Partner>, StoreError>;
+
+    /// Stores reports from one partner (at most [`MAX_INSERT_BATCH`]), with their indicator
+    /// records, change-feed rows and audit entries, in one transaction. Reports whose
+    /// `external_id` the partner used before are not stored again.
+    async fn insert_reports(&self, partner: &Partner, reports: &[NewReport], actor: &str, now: Timestamp) -> Result<Vec<InsertOutcome>, StoreError>;
+
+    /// Retracts a report (by the partner that filed it, or by the police).
+    async fn retract_report(&self, report_id: &str, by: &Partner, reason: Option<&str>, now: Timestamp) -> Result<RetractOutcome, StoreError>;
+
+    /// A report by its public id.
+    async fn report(&self, id: &str) -> Result<Option<StoredReport>, StoreError>;
+
+    /// Reports by sequence number, in the order asked; unknown numbers are skipped.
+    async fn reports_by_seq(&self, seqs: &[i64]) -> Result<Vec<StoredReport>, StoreError>;
+
+    /// Sets the review status of an indicator, audited under `audit_subject` (the indicator's
+    /// pseudonym: the audit log holds no indicator values).
+    #[allow(clippy::too_many_arguments)]
+    async fn set_indicator_status(
+        &self,
+        kind: IndicatorKind,
+        value: &str,
+        status: IndicatorStatus,
+        reason: Option<&str>,
+        actor: &str,
+        audit_subject: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The stored record of an indicator.
+    async fn indicator(&self, kind: IndicatorKind, value: &str) -> Result<Option<IndicatorRow>, StoreError>;
+
+    /// Fills an index with every report link and status; returns it with the change-feed
+    /// position it reflects.
+    async fn load_index(&self, index: IndicatorIndex) -> Result<(IndicatorIndex, i64), StoreError>;
+
+    /// Changes after feed position `after`, oldest first, at most `limit`.
+    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<Change>, StoreError>;
+
+    /// The newest feed position.
+    async fn feed_head(&self) -> Result<i64, StoreError>;
+
+    /// Deletes change-feed rows older than `before` (the index loads from the tables
+    /// themselves at start; the feed only serves nodes that are running).
+    async fn prune_changes(&self, before: Timestamp) -> Result<u64, StoreError>;
+
+    /// Appends entries to the audit log.
+    async fn append_audit(&self, events: &[AuditEvent]) -> Result<(), StoreError>;
+
+    /// Audit entries after sequence number `after`, in order, at most `limit`.
+    async fn audit_entries(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// The newest audit entries of one actor, newest first.
+    async fn audit_entries_of(&self, actor: &str, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// The recorded head of the audit chain.
+    async fn audit_head(&self) -> Result<Option<(u64, String)>, StoreError>;
+
+    /// A platform setting.
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// A platform setting, stored with `value` first if it has none (the first writer wins).
+    async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError>;
+}
+
+/// Opens the store a database URL names, creating and migrating it as needed:
+/// `postgres://…` or `postgresql://…` for PostgreSQL; `sqlite://PATH`, `sqlite:PATH` or a
+/// plain file path for SQLite.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Arc::new(postgres::PostgresStore::connect(url).await?));
+    }
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    if path.is_empty() || path.contains("://") {
+        return Err(StoreError::Url(describe_url(url)));
+    }
+    Ok(Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path)).await?))
+}
+
+/// A database URL with any password removed, safe to print.
+pub fn describe_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..scheme_end], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub(crate) fn parse_key<T>(value: &str, what: &str, from_key: impl Fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    from_key(value).ok_or_else(|| StoreError::Corrupt(format!("unknown {what} `{value}`")))
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Verifies the whole audit chain up to its recorded head, streaming it in pages;
+/// `on_progress` gets the number of entries checked so far. With `anchor` (a sequence number
+/// and hash recorded earlier, outside the database), the entry at that number must still
+/// carry that hash, which detects even a rewrite of the whole log. The outer error is a
+/// database failure; the inner one a broken chain.
+pub async fn verify_audit(
+    store: &dyn Store,
+    anchor: Option<(u64, &str)>,
+    mut on_progress: impl FnMut(u64) + Send,
+) -> Result<Result<(u64, String), vangnet_core::audit::AuditBreak>, StoreError> {
+    use vangnet_core::audit::{AuditBreak, ChainVerifier};
+    const PAGE: u32 = 10_000;
+    let mut verifier = ChainVerifier::new();
+    // Entries written while verification runs come after the head read here; they are left
+    // for the next run rather than taken for a rewritten end.
+    let Some(head) = store.audit_head().await? else {
+        // The head row is written by the first migration; without it the log was tampered with.
+        return Ok(Err(AuditBreak::HeadMismatch));
+    };
+    let head_seq = head.0;
+    let mut after = 0u64;
+    let mut anchor_seen = false;
+    'pages: while after < head_seq {
+        let page = store.audit_entries(after, PAGE).await?;
+        if page.is_empty() {
+            break;
+        }
+        for entry in &page {
+            if entry.seq > head_seq {
+                break 'pages;
+            }
+            if let Err(broken) = verifier.check(entry) {
+                return Ok(Err(broken));
+            }
+            if let Some((seq, hash)) = anchor {
+                if entry.seq == seq {
+                    if entry.hash != hash {
+                        return Ok(Err(AuditBreak::ExpectedHead { expected: hash.to_owned(), actual: entry.hash.clone() }));
+                    }
+                    anchor_seen = true;
+                }
+            }
+            after = entry.seq;
+        }
+        on_progress(after);
+    }
+    let verified = match verifier.finish(Some((head.0, head.1.as_str()))) {
+        Ok(v) => v,
+        Err(broken) => return Ok(Err(broken)),
+    };
+    if let Some((seq, _)) = anchor {
+        if !anchor_seen {
+            return Ok(Err(AuditBreak::Truncated { last: verified.0, head: seq }));
+        }
+    }
+    Ok(Ok(verified))
+}
