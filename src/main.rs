@@ -1,1 +1,5 @@
-fn main() {}
+//! The `vangnet` binary. Everything happens in the `vangnet-cli` library.
+
+fn main() -> std::process::ExitCode {
+    vangnet_cli::main()
+}

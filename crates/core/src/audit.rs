@@ -27,6 +27,7 @@ pub enum AuditAction {
     ReportCreate,
     ReportRetract,
     IndicatorRead,
+    ReportRead,
     IndicatorStatus,
     CheckHits,
     PartnerCreate,
@@ -41,6 +42,7 @@ impl AuditAction {
             AuditAction::ReportCreate => "report.create",
             AuditAction::ReportRetract => "report.retract",
             AuditAction::IndicatorRead => "indicator.read",
+            AuditAction::ReportRead => "report.read",
             AuditAction::IndicatorStatus => "indicator.status",
             AuditAction::CheckHits => "check.hits",
             AuditAction::PartnerCreate => "partner.create",
@@ -104,7 +106,15 @@ impl AuditEntry {
 /// entries can encode to the same bytes.
 pub fn entry_hash(prev_hash: &str, seq: u64, at: Timestamp, actor: &str, action: &str, subject: &str, details: &str) -> String {
     let mut h = Sha256::new();
-    for part in [prev_hash.as_bytes(), &seq.to_be_bytes(), &at.millis().to_be_bytes(), actor.as_bytes(), action.as_bytes(), subject.as_bytes(), details.as_bytes()] {
+    for part in [
+        prev_hash.as_bytes(),
+        &seq.to_be_bytes(),
+        &at.millis().to_be_bytes(),
+        actor.as_bytes(),
+        action.as_bytes(),
+        subject.as_bytes(),
+        details.as_bytes(),
+    ] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part);
     }
@@ -156,18 +166,32 @@ impl Default for ChainVerifier {
 impl ChainVerifier {
     /// A verifier expecting entry 1.
     pub fn new() -> Self {
-        ChainVerifier { last_seq: 0, last_hash: GENESIS_HASH.to_owned() }
+        ChainVerifier {
+            last_seq: 0,
+            last_hash: GENESIS_HASH.to_owned(),
+        }
     }
 
     /// Checks the next entry.
     pub fn check(&mut self, entry: &AuditEntry) -> Result<(), AuditBreak> {
         if entry.seq != self.last_seq + 1 {
-            return Err(AuditBreak::Gap { previous: self.last_seq, found: entry.seq });
+            return Err(AuditBreak::Gap {
+                previous: self.last_seq,
+                found: entry.seq,
+            });
         }
         if entry.prev_hash != self.last_hash {
             return Err(AuditBreak::Link { seq: entry.seq });
         }
-        let expected = entry_hash(&entry.prev_hash, entry.seq, entry.at, &entry.actor, &entry.action, &entry.subject, &entry.details);
+        let expected = entry_hash(
+            &entry.prev_hash,
+            entry.seq,
+            entry.at,
+            &entry.actor,
+            &entry.action,
+            &entry.subject,
+            &entry.details,
+        );
         if expected != entry.hash {
             return Err(AuditBreak::Altered { seq: entry.seq });
         }
@@ -180,7 +204,10 @@ impl ChainVerifier {
     pub fn finish(&self, recorded_head: Option<(u64, &str)>) -> Result<(u64, String), AuditBreak> {
         let (head_seq, head_hash) = recorded_head.unwrap_or((0, GENESIS_HASH));
         if head_seq > self.last_seq {
-            return Err(AuditBreak::Truncated { last: self.last_seq, head: head_seq });
+            return Err(AuditBreak::Truncated {
+                last: self.last_seq,
+                head: head_seq,
+            });
         }
         if head_seq != self.last_seq || head_hash != self.last_hash {
             return Err(AuditBreak::HeadMismatch);

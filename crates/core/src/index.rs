@@ -49,9 +49,14 @@ impl IndicatorStatus {
 
     /// The status for a stable key.
     pub fn from_key(key: &str) -> Option<IndicatorStatus> {
-        [IndicatorStatus::Active, IndicatorStatus::Disputed, IndicatorStatus::Cleared, IndicatorStatus::Expired]
-            .into_iter()
-            .find(|s| s.as_str() == key)
+        [
+            IndicatorStatus::Active,
+            IndicatorStatus::Disputed,
+            IndicatorStatus::Cleared,
+            IndicatorStatus::Expired,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == key)
     }
 }
 
@@ -337,7 +342,10 @@ impl IndicatorIndex {
     /// Adds one report's facts about an indicator. Adding the same report twice is a no-op
     /// (the store's change feed and the writer may both deliver it); returns whether it was new.
     pub fn add(&mut self, key: IndexKey, facts: &ReportFacts) -> bool {
-        let entry = self.entries.entry(key).or_insert(Entry { head: NONE, status: IndicatorStatus::Active });
+        let entry = self.entries.entry(key).or_insert(Entry {
+            head: NONE,
+            status: IndicatorStatus::Active,
+        });
         let mut at = entry.head;
         while at != NONE {
             let c = &self.contributions[at as usize];
@@ -385,7 +393,9 @@ impl IndicatorIndex {
 
     /// Takes a report out of an indicator's counts; returns whether anything changed.
     pub fn retract(&mut self, key: IndexKey, report: u32) -> bool {
-        let Some(entry) = self.entries.get(&key) else { return false };
+        let Some(entry) = self.entries.get(&key) else {
+            return false;
+        };
         let mut at = entry.head;
         while at != NONE {
             let c = &mut self.contributions[at as usize];
@@ -401,7 +411,13 @@ impl IndicatorIndex {
 
     /// Sets the review status of an indicator (creating the record if it has no reports yet).
     pub fn set_status(&mut self, key: IndexKey, status: IndicatorStatus) {
-        self.entries.entry(key).or_insert(Entry { head: NONE, status: IndicatorStatus::Active }).status = status;
+        self.entries
+            .entry(key)
+            .or_insert(Entry {
+                head: NONE,
+                status: IndicatorStatus::Active,
+            })
+            .status = status;
     }
 
     /// The stored review status of an indicator.
@@ -485,8 +501,12 @@ impl IndicatorIndex {
         view.first_seen = Some(Timestamp::from_minutes(first));
         view.last_seen = Some(Timestamp::from_minutes(last));
         view.score = policy.score(view.evidence);
-        view.status = if entry.status == IndicatorStatus::Disputed { CheckStatus::Disputed } else { CheckStatus::Reported };
-        damage.sort_by(|a, b| b.1.cmp(&a.1));
+        view.status = if entry.status == IndicatorStatus::Disputed {
+            CheckStatus::Disputed
+        } else {
+            CheckStatus::Reported
+        };
+        damage.sort_by_key(|d| std::cmp::Reverse(d.1));
         view.damage = damage
             .into_iter()
             .filter_map(|(cur, minor)| {
@@ -556,9 +576,18 @@ mod tests {
         }
     }
 
-    const BANK: Viewer = Viewer { partner: 10, kind: PartnerKind::Bank };
-    const POLICE: Viewer = Viewer { partner: 11, kind: PartnerKind::Police };
-    const OPERATOR: Viewer = Viewer { partner: 12, kind: PartnerKind::Operator };
+    const BANK: Viewer = Viewer {
+        partner: 10,
+        kind: PartnerKind::Bank,
+    };
+    const POLICE: Viewer = Viewer {
+        partner: 11,
+        kind: PartnerKind::Police,
+    };
+    const OPERATOR: Viewer = Viewer {
+        partner: 12,
+        kind: PartnerKind::Operator,
+    };
 
     #[test]
     fn aggregates_what_the_viewer_may_see() {
@@ -568,7 +597,10 @@ mod tests {
         assert!(index.add(key, &facts(2, 2, PartnerKind::Bank, Tlp::Amber, "2026-10-15T00:00:00Z")));
         assert!(index.add(key, &facts(3, 3, PartnerKind::Helpdesk, Tlp::AmberStrict, "2026-11-01T00:00:00Z")));
         assert!(index.add(key, &facts(4, 3, PartnerKind::Helpdesk, Tlp::Red, "2026-11-01T00:00:00Z")));
-        assert!(!index.add(key, &facts(2, 2, PartnerKind::Bank, Tlp::Amber, "2026-10-15T00:00:00Z")), "same report twice");
+        assert!(
+            !index.add(key, &facts(2, 2, PartnerKind::Bank, Tlp::Amber, "2026-10-15T00:00:00Z")),
+            "same report twice"
+        );
         let now = t("2026-11-02T00:00:00Z");
         let policy = ScoringPolicy::default();
 
@@ -583,7 +615,15 @@ mod tests {
         let operator = index.view(key, &OPERATOR, now, &policy);
         assert_eq!(operator.reports, 1, "operators see only CLEAR and GREEN");
 
-        let owner = index.view(key, &Viewer { partner: 3, kind: PartnerKind::Helpdesk }, now, &policy);
+        let owner = index.view(
+            key,
+            &Viewer {
+                partner: 3,
+                kind: PartnerKind::Helpdesk,
+            },
+            now,
+            &policy,
+        );
         assert_eq!(owner.reports, 4, "the reporting organisation sees its own RED report");
         assert_eq!(index.visible_reports(key, &BANK, now, &policy), vec![2, 1]);
     }
@@ -602,7 +642,10 @@ mod tests {
         let later = index.view(key, &BANK, t("2027-04-30T00:00:00Z"), &policy);
         assert!((later.evidence - 0.5).abs() < 1e-9, "halved after 180 days: {}", later.evidence);
         let reasons = fresh.reasons().join(" | ");
-        assert!(reasons.contains("1 report of marketplace fraud by 1 partner, last on 2026-11-01"), "{reasons}");
+        assert!(
+            reasons.contains("1 report of marketplace fraud by 1 partner, last on 2026-11-01"),
+            "{reasons}"
+        );
         assert!(reasons.contains("backed by an aangifte"), "{reasons}");
         assert!(reasons.contains("1 from police (weight 1.00)"), "{reasons}");
     }
@@ -631,7 +674,10 @@ mod tests {
         let old = index.key(IndicatorKind::Domain, "old-shop.nl");
         index.add(old, &facts(3, 1, PartnerKind::Bank, Tlp::Green, "2023-01-01T00:00:00Z"));
         let expired = index.view(old, &BANK, now, &policy);
-        assert_eq!((expired.status, expired.indicator_status), (CheckStatus::NotReported, IndicatorStatus::Expired));
+        assert_eq!(
+            (expired.status, expired.indicator_status),
+            (CheckStatus::NotReported, IndicatorStatus::Expired)
+        );
 
         let unknown = index.key(IndicatorKind::Domain, "never-reported.nl");
         assert_eq!(index.view(unknown, &BANK, now, &policy).status, CheckStatus::NotReported);

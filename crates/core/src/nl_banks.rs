@@ -13,29 +13,95 @@ pub struct NlBank {
 /// Dutch bank codes, roughly by number of retail customers.
 pub const NL_BANKS: &[NlBank] = &[
     NlBank { code: "INGB", name: "ING" },
-    NlBank { code: "RABO", name: "Rabobank" },
-    NlBank { code: "ABNA", name: "ABN AMRO" },
+    NlBank {
+        code: "RABO",
+        name: "Rabobank",
+    },
+    NlBank {
+        code: "ABNA",
+        name: "ABN AMRO",
+    },
     NlBank { code: "SNSB", name: "SNS" },
-    NlBank { code: "ASNB", name: "ASN Bank" },
-    NlBank { code: "RBRB", name: "RegioBank" },
-    NlBank { code: "BUNQ", name: "bunq" },
-    NlBank { code: "KNAB", name: "Knab" },
-    NlBank { code: "TRIO", name: "Triodos Bank" },
-    NlBank { code: "FVLB", name: "Van Lanschot Kempen" },
-    NlBank { code: "NNBA", name: "Nationale-Nederlanden Bank" },
-    NlBank { code: "HAND", name: "Svenska Handelsbanken" },
-    NlBank { code: "AEGO", name: "Aegon Bank" },
-    NlBank { code: "ADYB", name: "Adyen" },
-    NlBank { code: "DEUT", name: "Deutsche Bank" },
-    NlBank { code: "NWAB", name: "Nederlandse Waterschapsbank" },
-    NlBank { code: "BNGH", name: "BNG Bank" },
-    NlBank { code: "COBA", name: "Commerzbank" },
-    NlBank { code: "CITI", name: "Citibank" },
-    NlBank { code: "HSBC", name: "HSBC" },
-    NlBank { code: "ICBK", name: "ICBC" },
-    NlBank { code: "ISBK", name: "Isbank" },
-    NlBank { code: "DHBN", name: "Demir-Halk Bank" },
-    NlBank { code: "FBHL", name: "Credit Europe Bank" },
+    NlBank {
+        code: "ASNB",
+        name: "ASN Bank",
+    },
+    NlBank {
+        code: "RBRB",
+        name: "RegioBank",
+    },
+    NlBank {
+        code: "BUNQ",
+        name: "bunq",
+    },
+    NlBank {
+        code: "KNAB",
+        name: "Knab",
+    },
+    NlBank {
+        code: "TRIO",
+        name: "Triodos Bank",
+    },
+    NlBank {
+        code: "FVLB",
+        name: "Van Lanschot Kempen",
+    },
+    NlBank {
+        code: "NNBA",
+        name: "Nationale-Nederlanden Bank",
+    },
+    NlBank {
+        code: "HAND",
+        name: "Svenska Handelsbanken",
+    },
+    NlBank {
+        code: "AEGO",
+        name: "Aegon Bank",
+    },
+    NlBank {
+        code: "ADYB",
+        name: "Adyen",
+    },
+    NlBank {
+        code: "DEUT",
+        name: "Deutsche Bank",
+    },
+    NlBank {
+        code: "NWAB",
+        name: "Nederlandse Waterschapsbank",
+    },
+    NlBank {
+        code: "BNGH",
+        name: "BNG Bank",
+    },
+    NlBank {
+        code: "COBA",
+        name: "Commerzbank",
+    },
+    NlBank {
+        code: "CITI",
+        name: "Citibank",
+    },
+    NlBank {
+        code: "HSBC",
+        name: "HSBC",
+    },
+    NlBank {
+        code: "ICBK",
+        name: "ICBC",
+    },
+    NlBank {
+        code: "ISBK",
+        name: "Isbank",
+    },
+    NlBank {
+        code: "DHBN",
+        name: "Demir-Halk Bank",
+    },
+    NlBank {
+        code: "FBHL",
+        name: "Credit Europe Bank",
+    },
 ];
 
 /// The bank for a Dutch bank code.

@@ -212,6 +212,8 @@ pub enum ReportError {
     OccurredInFuture,
     #[error("the description is longer than {MAX_DESCRIPTION_CHARS} characters")]
     DescriptionTooLong,
+    #[error("the description contains control characters")]
+    DescriptionCharacters,
     #[error("external_id must be 1 to {MAX_EXTERNAL_ID_LEN} letters, digits or . _ : -")]
     ExternalId,
 }
@@ -224,6 +226,7 @@ impl ReportError {
             ReportError::TooManyIndicators => "too_many_indicators",
             ReportError::OccurredInFuture => "occurred_in_future",
             ReportError::DescriptionTooLong => "description_too_long",
+            ReportError::DescriptionCharacters => "invalid_text",
             ReportError::ExternalId => "invalid_external_id",
         }
     }
@@ -233,7 +236,7 @@ impl ReportError {
         match self {
             ReportError::NoIndicators | ReportError::TooManyIndicators => "indicators",
             ReportError::OccurredInFuture => "occurred_at",
-            ReportError::DescriptionTooLong => "description",
+            ReportError::DescriptionTooLong | ReportError::DescriptionCharacters => "description",
             ReportError::ExternalId => "external_id",
         }
     }
@@ -272,10 +275,15 @@ impl NewReport {
         if description.as_ref().is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_CHARS) {
             return Err(ReportError::DescriptionTooLong);
         }
+        if description.as_deref().is_some_and(|d| !is_plain_text(d)) {
+            return Err(ReportError::DescriptionCharacters);
+        }
         if let Some(id) = &draft.external_id {
             let valid = !id.is_empty()
                 && id.len() <= MAX_EXTERNAL_ID_LEN
-                && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
             if !valid {
                 return Err(ReportError::ExternalId);
             }
@@ -284,10 +292,18 @@ impl NewReport {
         let mut derived: Vec<ReportIndicator> = Vec::new();
         for (indicator, role) in draft.indicators {
             if let Some(domain) = indicator.derived_domain().filter(|d| !d.is_shared_platform()) {
-                derived.push(ReportIndicator { indicator: Indicator::Domain(domain.clone()), role, derived: true });
+                derived.push(ReportIndicator {
+                    indicator: Indicator::Domain(domain.clone()),
+                    role,
+                    derived: true,
+                });
             }
             if !indicators.iter().any(|i| i.indicator == indicator) {
-                indicators.push(ReportIndicator { indicator, role, derived: false });
+                indicators.push(ReportIndicator {
+                    indicator,
+                    role,
+                    derived: false,
+                });
             }
         }
         for d in derived {
@@ -366,6 +382,11 @@ impl NewReport {
     }
 }
 
+/// Text without control characters other than line breaks and tabs.
+pub fn is_plain_text(text: &str) -> bool {
+    !text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
 /// Whether a kind of indicator usually identifies a person (and so is personal data).
 pub fn is_personal(kind: IndicatorKind) -> bool {
     !matches!(kind, IndicatorKind::Url | IndicatorKind::Domain)
@@ -386,7 +407,10 @@ mod tests {
             victim_age_band: AgeBand::Unknown,
             tlp: Tlp::Amber,
             description: Some("  Paid for a phone that never came.  ".into()),
-            indicators: indicators.iter().map(|(v, r)| (Indicator::parse(None, v).expect("valid"), *r)).collect(),
+            indicators: indicators
+                .iter()
+                .map(|(v, r)| (Indicator::parse(None, v).expect("valid"), *r))
+                .collect(),
         }
     }
 

@@ -42,7 +42,10 @@ impl Default for ScoringPolicy {
 impl ScoringPolicy {
     /// The weight of one report before decay.
     pub fn source_weight(&self, kind: PartnerKind, aangifte: bool) -> f64 {
-        let base = PartnerKind::ALL.iter().position(|k| *k == kind).map_or(0.0, |i| self.base_weights[i]);
+        let base = PartnerKind::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .map_or(0.0, |i| self.base_weights[i]);
         let factor = if aangifte { self.aangifte_factor } else { 1.0 };
         (base * factor).min(1.0)
     }

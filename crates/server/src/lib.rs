@@ -1,1 +1,198 @@
-//! placeholder
+//! The Vangnet HTTP server: the partner API, metrics and the OpenAPI document.
+//!
+//! [`Application::build`] opens the listener (port 0 works, for tests) and loads the index;
+//! [`Application::run_until_stopped`] serves until the cancellation token fires, then drains
+//! in-flight requests, stops the change-feed follower and flushes the audit queue.
+//! [`router`] gives the same routes without a socket, for router tests.
+//!
+//! This crate is the only one that knows JSON wire types. It must never log personal data:
+//! requests are logged by route template, never by path or body.
+
+pub mod audit_sink;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod feed;
+pub mod limits;
+pub mod metrics;
+pub mod routes;
+pub mod state;
+pub mod wire;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use vangnet_core::token::random_secret;
+use vangnet_store::Store;
+
+pub use error::ApiError;
+pub use limits::Rate;
+pub use routes::meta::ApiDoc;
+pub use state::{AppState, Settings};
+
+use crate::audit_sink::AuditSink;
+use crate::feed::FeedCursor;
+use crate::metrics::Metrics;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Store(#[from] vangnet_store::StoreError),
+    #[error("{0}")]
+    Randomness(String),
+}
+
+/// The routes, with every middleware, over `state`.
+pub fn router(state: AppState) -> Router {
+    let limits = &state.settings;
+    Router::new()
+        .merge(routes::health::router())
+        .merge(routes::checks::router())
+        .merge(routes::reports::router())
+        .merge(routes::indicators::router())
+        .merge(routes::meta::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), time_limit))
+        .layer(tower::limit::ConcurrencyLimitLayer::new(limits.max_concurrency))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("resource")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this resource does not support that method",
+    )
+}
+
+/// Answers `503 timeout` when a request takes longer than the configured limit.
+async fn time_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.settings.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", "the request took too long; try again").into_response(),
+    }
+}
+
+/// The audit pseudonym key: from the settings, or made once and kept in the store.
+pub async fn audit_key(store: &dyn Store, settings: &Settings) -> Result<Vec<u8>, StartError> {
+    if let Some(key) = &settings.audit_key {
+        return Ok(key.clone());
+    }
+    let fresh = hex_encode(&random_secret(32).map_err(|e| StartError::Randomness(e.to_string()))?);
+    let stored = store.setting_or_insert("audit_subject_key", &fresh).await?;
+    Ok(stored.into_bytes())
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A server that is bound and loaded, ready to run.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    cursor: FeedCursor,
+    audit_task: tokio::task::JoinHandle<()>,
+}
+
+impl Application {
+    /// Binds the listener, loads the index and starts the audit writer.
+    pub async fn build(settings: Settings, store: Arc<dyn Store>) -> Result<Application, StartError> {
+        let listener = TcpListener::bind(settings.listen).await.map_err(|source| StartError::Bind {
+            addr: settings.listen,
+            source,
+        })?;
+        let key = audit_key(store.as_ref(), &settings).await?;
+        let metrics = Arc::new(Metrics::default());
+        let (audit, audit_task) = AuditSink::start(Arc::clone(&store), Arc::clone(&metrics));
+        let state = AppState::new(store, settings, key, audit, metrics);
+        let cursor = feed::load(&state).await?;
+        Ok(Application {
+            listener,
+            state,
+            cursor,
+            audit_task,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or(self.state.settings.listen)
+    }
+
+    /// The shared state (for tests and the demo).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` is cancelled, then drains and stops cleanly.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
+        let Application {
+            listener,
+            state,
+            cursor,
+            audit_task,
+        } = self;
+        let follower_stop = CancellationToken::new();
+        let follower = tokio::spawn(feed::follow(state.clone(), cursor, follower_stop.clone()));
+        let app = router(state.clone());
+        let stop = shutdown.clone();
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await;
+        tracing::info!("no longer accepting requests; finishing background work");
+        follower_stop.cancel();
+        let _ = follower.await;
+        drop(state);
+        // The audit writer ends once every handle to it is gone and its queue is written.
+        let _ = audit_task.await;
+        tracing::info!("stopped");
+        served
+    }
+}
+
+/// A token that is cancelled on SIGTERM or Ctrl-C.
+pub fn shutdown_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let trigger = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => tracing::info!("Ctrl-C received; shutting down"),
+            () = terminate => tracing::info!("SIGTERM received; shutting down"),
+        }
+        trigger.cancel();
+    });
+    token
+}

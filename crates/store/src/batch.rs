@@ -155,8 +155,19 @@ mod tests {
         let a_changed = report(Some("a"), "NL91ABNA0417164300", FraudType::Webshop, "2026-11-01T00:00:00Z");
         let b = report(Some("b"), "NL91ABNA0417164300", FraudType::Marketplace, "2026-11-01T00:00:00Z");
         let stored = HashMap::from([("b".to_owned(), ("report-b".to_owned(), b.content_digest()))]);
-        let plans = plan(&[a, a_again, a_changed, b, report(None, "NL91ABNA0417164300", FraudType::Other, "2026-11-01T00:00:00Z")], &stored);
-        let Plan::New { id: first } = &plans[0] else { panic!("first is new: {plans:?}") };
+        let plans = plan(
+            &[
+                a,
+                a_again,
+                a_changed,
+                b,
+                report(None, "NL91ABNA0417164300", FraudType::Other, "2026-11-01T00:00:00Z"),
+            ],
+            &stored,
+        );
+        let Plan::New { id: first } = &plans[0] else {
+            panic!("first is new: {plans:?}")
+        };
         assert_eq!(plans[1], Plan::Existing { id: first.clone() });
         assert_eq!(plans[2], Plan::Conflict { id: first.clone() });
         assert_eq!(plans[3], Plan::Existing { id: "report-b".into() });

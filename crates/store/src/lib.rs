@@ -12,8 +12,8 @@
 //! errors carry database messages, never indicator values.
 
 mod batch;
-mod rows;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -89,7 +89,10 @@ pub struct Partner {
 impl Partner {
     /// This partner as a reader, for TLP decisions.
     pub fn viewer(&self) -> Viewer {
-        Viewer { partner: u32::try_from(self.seq).unwrap_or(u32::MAX), kind: self.kind }
+        Viewer {
+            partner: u32::try_from(self.seq).unwrap_or(u32::MAX),
+            kind: self.kind,
+        }
     }
 
     /// How this partner appears as the actor in the audit log.
@@ -220,9 +223,16 @@ pub enum ChangeEvent {
     /// A report was stored; it is given whole so the index can add its links.
     Report(Box<StoredReport>),
     /// A report was retracted; its indicators are listed.
-    Retraction { report_seq: i64, indicators: Vec<(IndicatorKind, String)> },
+    Retraction {
+        report_seq: i64,
+        indicators: Vec<(IndicatorKind, String)>,
+    },
     /// An indicator's review status changed.
-    Status { kind: IndicatorKind, value: String, status: IndicatorStatus },
+    Status {
+        kind: IndicatorKind,
+        value: String,
+        status: IndicatorStatus,
+    },
 }
 
 /// The largest number of reports one `insert_reports` call takes.
@@ -255,7 +265,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn partner(&self, id_or_name: &str) -> Result<Option<Partner>, StoreError>;
 
     /// Adds an API token to a partner.
-    async fn add_token(&self, partner_id: &str, token: &TokenDigest, label: &str, actor: &str, now: Timestamp) -> Result<TokenInfo, StoreError>;
+    async fn add_token(
+        &self,
+        partner_id: &str,
+        token: &TokenDigest,
+        label: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<TokenInfo, StoreError>;
 
     /// The tokens of a partner, revoked ones included.
     async fn tokens(&self, partner_id: &str) -> Result<Vec<TokenInfo>, StoreError>;
@@ -269,10 +286,22 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Stores reports from one partner (at most [`MAX_INSERT_BATCH`]), with their indicator
     /// records, change-feed rows and audit entries, in one transaction. Reports whose
     /// `external_id` the partner used before are not stored again.
-    async fn insert_reports(&self, partner: &Partner, reports: &[NewReport], actor: &str, now: Timestamp) -> Result<Vec<InsertOutcome>, StoreError>;
+    async fn insert_reports(
+        &self,
+        partner: &Partner,
+        reports: &[NewReport],
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Vec<InsertOutcome>, StoreError>;
 
     /// Retracts a report (by the partner that filed it, or by the police).
-    async fn retract_report(&self, report_id: &str, by: &Partner, reason: Option<&str>, now: Timestamp) -> Result<RetractOutcome, StoreError>;
+    async fn retract_report(
+        &self,
+        report_id: &str,
+        by: &Partner,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<RetractOutcome, StoreError>;
 
     /// A report by its public id.
     async fn report(&self, id: &str) -> Result<Option<StoredReport>, StoreError>;
@@ -398,13 +427,13 @@ pub async fn verify_audit(
             if let Err(broken) = verifier.check(entry) {
                 return Ok(Err(broken));
             }
-            if let Some((seq, hash)) = anchor {
-                if entry.seq == seq {
-                    if entry.hash != hash {
-                        return Ok(Err(AuditBreak::ExpectedHead { expected: hash.to_owned(), actual: entry.hash.clone() }));
-                    }
-                    anchor_seen = true;
+            if let Some((seq, hash)) = anchor
+                && entry.seq == seq
+            {
+                if entry.hash != hash {
+                    return Ok(Err(AuditBreak::ExpectedHead { expected: hash.to_owned(), actual: entry.hash.clone() }));
                 }
+                anchor_seen = true;
             }
             after = entry.seq;
         }
@@ -414,10 +443,10 @@ pub async fn verify_audit(
         Ok(v) => v,
         Err(broken) => return Ok(Err(broken)),
     };
-    if let Some((seq, _)) = anchor {
-        if !anchor_seen {
-            return Ok(Err(AuditBreak::Truncated { last: verified.0, head: seq }));
-        }
+    if let Some((seq, _)) = anchor
+        && !anchor_seen
+    {
+        return Ok(Err(AuditBreak::Truncated { last: verified.0, head: seq }));
     }
     Ok(Ok(verified))
 }

@@ -112,7 +112,11 @@ pub(crate) fn money(amount_minor: Option<i64>, currency: Option<&str>) -> Result
 impl ReportRecord {
     pub fn into_report(self, indicators: Vec<IndicatorRecord>) -> Result<StoredReport, StoreError> {
         let retraction = match (self.retracted_at, self.retracted_by) {
-            (Some(at), Some(by)) => Some(Retraction { at: Timestamp::from_millis(at), by_partner_id: by, reason: self.retraction_reason }),
+            (Some(at), Some(by)) => Some(Retraction {
+                at: Timestamp::from_millis(at),
+                by_partner_id: by,
+                reason: self.retraction_reason,
+            }),
             _ => None,
         };
         Ok(StoredReport {
@@ -124,7 +128,11 @@ impl ReportRecord {
             partner_kind: parse_key(&self.partner_kind, "partner kind", PartnerKind::from_key)?,
             external_id: self.external_id,
             fraud_type: parse_key(&self.fraud_type, "fraud type", FraudType::from_key)?,
-            channel: self.channel.as_deref().map(|c| parse_key(c, "channel", Channel::from_key)).transpose()?,
+            channel: self
+                .channel
+                .as_deref()
+                .map(|c| parse_key(c, "channel", Channel::from_key))
+                .transpose()?,
             occurred_at: Timestamp::from_millis(self.occurred_at),
             received_at: Timestamp::from_millis(self.received_at),
             amount: money(self.amount_minor, self.currency.as_deref())?,
@@ -160,7 +168,12 @@ pub(crate) fn stored_from_new(partner: &Partner, seq: i64, id: &str, report: &Ne
         indicators: report
             .indicators()
             .iter()
-            .map(|i| StoredIndicator { kind: i.indicator.kind(), value: i.indicator.canonical().to_owned(), role: i.role, derived: i.derived })
+            .map(|i| StoredIndicator {
+                kind: i.indicator.kind(),
+                value: i.indicator.canonical().to_owned(),
+                role: i.role,
+                derived: i.derived,
+            })
             .collect(),
         retraction: None,
     }

@@ -86,7 +86,10 @@ impl CryptoAddress {
             Chain::Ltc => utxo(address, "ltc", &[0x30, 0x32, 0x05], "Litecoin")?,
             Chain::Trx => base58(address, &[0x41], 21, "Tron")?,
         };
-        Ok(CryptoAddress { value: format!("{}:{value}", chain.as_str()), chain })
+        Ok(CryptoAddress {
+            value: format!("{}:{value}", chain.as_str()),
+            chain,
+        })
     }
 
     /// The canonical `chain:address` form.
@@ -136,7 +139,10 @@ fn is_base58(b: u8) -> bool {
 
 /// An Ethereum address in EIP-55 form; a mixed-case input must carry a correct checksum.
 fn eth(address: &str) -> Result<String, CryptoProblem> {
-    let hex = address.strip_prefix("0x").or_else(|| address.strip_prefix("0X")).ok_or(CryptoProblem::Format("Ethereum"))?;
+    let hex = address
+        .strip_prefix("0x")
+        .or_else(|| address.strip_prefix("0X"))
+        .ok_or(CryptoProblem::Format("Ethereum"))?;
     if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(CryptoProblem::Format("Ethereum"));
     }
@@ -158,7 +164,11 @@ fn eip55(hex: &str) -> String {
     for (i, c) in lower.chars().enumerate() {
         let byte = hash[i / 2];
         let nibble = if i % 2 == 0 { byte >> 4 } else { byte & 0x0f };
-        out.push(if c.is_ascii_alphabetic() && nibble >= 8 { c.to_ascii_uppercase() } else { c });
+        out.push(if c.is_ascii_alphabetic() && nibble >= 8 {
+            c.to_ascii_uppercase()
+        } else {
+            c
+        });
     }
     out
 }
@@ -209,9 +219,18 @@ mod tests {
     #[test]
     fn bitcoin_addresses() {
         // The genesis block's address, a P2SH address and BIP 173/350 test vectors.
-        assert_eq!(crypto("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"), Ok("btc:1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa".into()));
-        assert_eq!(crypto("3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"), Ok("btc:3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy".into()));
-        assert_eq!(crypto("BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4"), Ok("btc:bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4".into()));
+        assert_eq!(
+            crypto("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"),
+            Ok("btc:1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa".into())
+        );
+        assert_eq!(
+            crypto("3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"),
+            Ok("btc:3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy".into())
+        );
+        assert_eq!(
+            crypto("BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4"),
+            Ok("btc:bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4".into())
+        );
         assert_eq!(
             crypto("bitcoin:bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0?amount=0.1"),
             Ok("btc:bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0".into())
@@ -234,9 +253,15 @@ mod tests {
 
     #[test]
     fn tron_and_litecoin() {
-        assert_eq!(crypto("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"), Ok("trx:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t".into()));
+        assert_eq!(
+            crypto("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"),
+            Ok("trx:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t".into())
+        );
         assert_eq!(crypto("tron:TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u"), Err(CryptoProblem::Checksum));
-        assert_eq!(crypto("doge:DH5yaieqoZN36fDVciNyRueRGvGLR3mr7L"), Err(CryptoProblem::UnknownChain("doge".into())));
+        assert_eq!(
+            crypto("doge:DH5yaieqoZN36fDVciNyRueRGvGLR3mr7L"),
+            Err(CryptoProblem::UnknownChain("doge".into()))
+        );
     }
 
     proptest! {

@@ -16,7 +16,11 @@ pub(crate) fn detect_kind(value: &str) -> Option<IndicatorKind> {
         || lower_start.starts_with("hxxp://")
         || lower_start.starts_with("hxxps://")
     {
-        return Some(if is_profile_url(value) { IndicatorKind::Handle } else { IndicatorKind::Url });
+        return Some(if is_profile_url(value) {
+            IndicatorKind::Handle
+        } else {
+            IndicatorKind::Url
+        });
     }
     if lower_start.starts_with("mailto:") {
         return Some(IndicatorKind::Email);
@@ -28,7 +32,10 @@ pub(crate) fn detect_kind(value: &str) -> Option<IndicatorKind> {
         if Platform::from_key(prefix).is_some() && !rest.starts_with("//") {
             return Some(IndicatorKind::Handle);
         }
-        if matches!(prefix.to_ascii_lowercase().as_str(), "btc" | "bitcoin" | "eth" | "ethereum" | "ltc" | "litecoin" | "trx" | "tron") {
+        if matches!(
+            prefix.to_ascii_lowercase().as_str(),
+            "btc" | "bitcoin" | "eth" | "ethereum" | "ltc" | "litecoin" | "trx" | "tron"
+        ) {
             return Some(IndicatorKind::Crypto);
         }
     }

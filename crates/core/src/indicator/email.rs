@@ -51,7 +51,9 @@ impl Email {
                 && !l.ends_with('-')
                 && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         });
-        let tld_ok = labels.last().is_some_and(|t| t.len() >= 2 && !t.bytes().all(|b| b.is_ascii_digit()));
+        let tld_ok = labels
+            .last()
+            .is_some_and(|t| t.len() >= 2 && !t.bytes().all(|b| b.is_ascii_digit()));
         if labels.len() < 2 || !valid_labels || !tld_ok || ascii.len() > 253 {
             return Err(EmailProblem::Domain);
         }

@@ -99,13 +99,41 @@ impl Platform {
 
     fn rule(self) -> NameRule {
         match self {
-            Platform::Telegram => NameRule { min: 5, max: 32, extra: "_" },
-            Platform::Instagram => NameRule { min: 1, max: 30, extra: "._" },
-            Platform::Tiktok => NameRule { min: 2, max: 24, extra: "._" },
-            Platform::X => NameRule { min: 1, max: 15, extra: "_" },
-            Platform::Snapchat => NameRule { min: 3, max: 15, extra: "._-" },
-            Platform::Facebook => NameRule { min: 1, max: 50, extra: "." },
-            _ => NameRule { min: 1, max: 64, extra: "._- " },
+            Platform::Telegram => NameRule {
+                min: 5,
+                max: 32,
+                extra: "_",
+            },
+            Platform::Instagram => NameRule {
+                min: 1,
+                max: 30,
+                extra: "._",
+            },
+            Platform::Tiktok => NameRule {
+                min: 2,
+                max: 24,
+                extra: "._",
+            },
+            Platform::X => NameRule {
+                min: 1,
+                max: 15,
+                extra: "_",
+            },
+            Platform::Snapchat => NameRule {
+                min: 3,
+                max: 15,
+                extra: "._-",
+            },
+            Platform::Facebook => NameRule {
+                min: 1,
+                max: 50,
+                extra: ".",
+            },
+            _ => NameRule {
+                min: 1,
+                max: 64,
+                extra: "._- ",
+            },
         }
     }
 
@@ -162,21 +190,30 @@ impl Handle {
     pub fn on(platform: Platform, name: &str) -> Result<Handle, HandleProblem> {
         let name = name.trim();
         let name = if platform.is_phone_based() {
-            PhoneNumber::parse(name).map_err(|e| HandleProblem::Phone(platform.as_str(), e))?.as_str().to_owned()
+            PhoneNumber::parse(name)
+                .map_err(|e| HandleProblem::Phone(platform.as_str(), e))?
+                .as_str()
+                .to_owned()
         } else {
             let name = name.strip_prefix('@').unwrap_or(name);
             let lowered: String = name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
             let rule = platform.rule();
             let len = lowered.chars().count();
             if len < rule.min || len > rule.max {
-                return Err(HandleProblem::Length { min: rule.min, max: rule.max });
+                return Err(HandleProblem::Length {
+                    min: rule.min,
+                    max: rule.max,
+                });
             }
             if !lowered.chars().all(|c| c.is_alphanumeric() || rule.extra.contains(c)) {
                 return Err(HandleProblem::Characters(platform.as_str()));
             }
             lowered
         };
-        Ok(Handle { value: format!("{}:{name}", platform.as_str()), platform })
+        Ok(Handle {
+            value: format!("{}:{name}", platform.as_str()),
+            platform,
+        })
     }
 
     /// The canonical `platform:name` form.
@@ -205,7 +242,10 @@ fn from_profile_url(raw: &str) -> Option<Result<Handle, HandleProblem>> {
     let platform = Platform::ALL.into_iter().find(|p| p.hosts().contains(&host))?;
     let first = path.split(['/', '?', '#']).next().unwrap_or("");
     if first.is_empty() {
-        return Some(Err(HandleProblem::Length { min: platform.rule().min, max: platform.rule().max }));
+        return Some(Err(HandleProblem::Length {
+            min: platform.rule().min,
+            max: platform.rule().max,
+        }));
     }
     Some(Handle::on(platform, first))
 }
@@ -225,7 +265,10 @@ mod tests {
         assert_eq!(handle("twitter:@Scammer_01"), Ok("x:scammer_01".into()));
         assert_eq!(handle("whatsapp:06-12345678"), Ok("whatsapp:+31612345678".into()));
         assert_eq!(handle("marktplaats:Jan  de Vries"), Ok("marktplaats:jan de vries".into()));
-        assert_eq!(handle("https://www.instagram.com/fake.shop_nl/"), Ok("instagram:fake.shop_nl".into()));
+        assert_eq!(
+            handle("https://www.instagram.com/fake.shop_nl/"),
+            Ok("instagram:fake.shop_nl".into())
+        );
         assert_eq!(handle("https://t.me/crypto_gains_nl"), Ok("telegram:crypto_gains_nl".into()));
         assert_eq!(handle("https://wa.me/31612345678"), Ok("whatsapp:+31612345678".into()));
     }

@@ -69,7 +69,10 @@ impl Iban {
             iban::ParseIbanError::InvalidBban(_) => IbanProblem::CountryFormat(country.clone()),
             iban::ParseIbanError::InvalidBaseIban { .. } => IbanProblem::CheckDigits,
         })?;
-        Ok(Iban { value: parsed.electronic_str().to_owned(), bank_code: parsed.bank_identifier().map(str::to_owned) })
+        Ok(Iban {
+            value: parsed.electronic_str().to_owned(),
+            bank_code: parsed.bank_identifier().map(str::to_owned),
+        })
     }
 
     /// The electronic form.
@@ -117,7 +120,11 @@ fn mod97_valid(value: &str) -> bool {
             b'A'..=b'Z' => u32::from(b - b'A') + 10,
             _ => return false,
         };
-        remainder = if digit >= 10 { (remainder * 100 + digit) % 97 } else { (remainder * 10 + digit) % 97 };
+        remainder = if digit >= 10 {
+            (remainder * 100 + digit) % 97
+        } else {
+            (remainder * 10 + digit) % 97
+        };
     }
     remainder == 1
 }
@@ -131,8 +138,16 @@ pub fn check_digits(country: &str, bban: &str) -> Option<String> {
     let (head, tail) = probe.split_at(4);
     let mut remainder: u32 = 0;
     for b in tail.bytes().chain(head.bytes()) {
-        let digit = if b.is_ascii_digit() { u32::from(b - b'0') } else { u32::from(b - b'A') + 10 };
-        remainder = if digit >= 10 { (remainder * 100 + digit) % 97 } else { (remainder * 10 + digit) % 97 };
+        let digit = if b.is_ascii_digit() {
+            u32::from(b - b'0')
+        } else {
+            u32::from(b - b'A') + 10
+        };
+        remainder = if digit >= 10 {
+            (remainder * 100 + digit) % 97
+        } else {
+            (remainder * 10 + digit) % 97
+        };
     }
     Some(format!("{:02}", 98 - remainder))
 }
@@ -162,7 +177,10 @@ mod tests {
 
     #[test]
     fn knows_other_registry_countries() {
-        assert_eq!(Iban::parse("DE89 3704 0044 0532 0130 00").map(|i| i.bank_code().map(str::to_owned)), Ok(Some("37040044".into())));
+        assert_eq!(
+            Iban::parse("DE89 3704 0044 0532 0130 00").map(|i| i.bank_code().map(str::to_owned)),
+            Ok(Some("37040044".into()))
+        );
         assert!(Iban::parse("GB29 NWBK 6016 1331 9268 19").is_ok());
         assert!(Iban::parse("BE68 5390 0754 7034").is_ok());
         assert!(Iban::parse("FR14 2004 1010 0505 0001 3M02 606").is_ok());

@@ -184,7 +184,11 @@ impl Indicator {
         if trimmed.is_empty() {
             return Err(IndicatorError::Empty);
         }
-        let max = if matches!(kind, Some(IndicatorKind::Url) | None) { MAX_URL_LEN } else { MAX_VALUE_LEN };
+        let max = if matches!(kind, Some(IndicatorKind::Url) | None) {
+            MAX_URL_LEN
+        } else {
+            MAX_VALUE_LEN
+        };
         if trimmed.len() > max {
             return Err(IndicatorError::TooLong { kind, max });
         }
@@ -193,7 +197,10 @@ impl Indicator {
             None => detect::detect_kind(trimmed).ok_or(IndicatorError::UnknownKind)?,
         };
         if kind != IndicatorKind::Url && trimmed.len() > MAX_VALUE_LEN {
-            return Err(IndicatorError::TooLong { kind: Some(kind), max: MAX_VALUE_LEN });
+            return Err(IndicatorError::TooLong {
+                kind: Some(kind),
+                max: MAX_VALUE_LEN,
+            });
         }
         Ok(match kind {
             IndicatorKind::Iban => Indicator::Iban(Iban::parse(trimmed)?),
@@ -240,7 +247,10 @@ impl Indicator {
                 bank_code: v.bank_code().map(str::to_owned),
                 ..IndicatorFacts::default()
             },
-            Indicator::Phone(v) => IndicatorFacts { country: v.region().map(str::to_owned), ..IndicatorFacts::default() },
+            Indicator::Phone(v) => IndicatorFacts {
+                country: v.region().map(str::to_owned),
+                ..IndicatorFacts::default()
+            },
             Indicator::Url(v) => v.host_facts(),
             Indicator::Domain(v) => v.host_facts(),
             _ => IndicatorFacts::default(),
@@ -269,8 +279,18 @@ pub(crate) fn refang(value: &str) -> std::borrow::Cow<'_, str> {
     if !needs {
         return std::borrow::Cow::Borrowed(value);
     }
-    let mut out = value.replace("[.]", ".").replace("(.)", ".").replace("[dot]", ".").replace("[:]", ":").replace("[@]", "@");
-    for (from, to) in [("hxxps://", "https://"), ("hxxp://", "http://"), ("HXXPS://", "https://"), ("HXXP://", "http://")] {
+    let mut out = value
+        .replace("[.]", ".")
+        .replace("(.)", ".")
+        .replace("[dot]", ".")
+        .replace("[:]", ":")
+        .replace("[@]", "@");
+    for (from, to) in [
+        ("hxxps://", "https://"),
+        ("hxxp://", "http://"),
+        ("HXXPS://", "https://"),
+        ("HXXP://", "http://"),
+    ] {
         if let Some(rest) = out.strip_prefix(from) {
             out = format!("{to}{rest}");
             break;
@@ -296,11 +316,20 @@ mod tests {
         assert_eq!(canon(None, "NL91 ABNA 0417 1643 00"), "iban:NL91ABNA0417164300");
         assert_eq!(canon(None, "06-12345678"), "phone:+31612345678");
         assert_eq!(canon(None, "+31 (0)6 12345678"), "phone:+31612345678");
-        assert_eq!(canon(None, "https://Shop.Example.com/deal?id=1#top"), "url:https://shop.example.com/deal?id=1");
+        assert_eq!(
+            canon(None, "https://Shop.Example.com/deal?id=1#top"),
+            "url:https://shop.example.com/deal?id=1"
+        );
         assert_eq!(canon(None, "shop.example.co.uk"), "domain:example.co.uk");
         assert_eq!(canon(None, "Jan.Jansen@Example.COM"), "email:Jan.Jansen@example.com");
-        assert_eq!(canon(None, "0x52908400098527886E0F7030069857D2E4169EE7"), "crypto:eth:0x52908400098527886E0F7030069857D2E4169EE7");
-        assert_eq!(canon(None, "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"), "crypto:btc:bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq");
+        assert_eq!(
+            canon(None, "0x52908400098527886E0F7030069857D2E4169EE7"),
+            "crypto:eth:0x52908400098527886E0F7030069857D2E4169EE7"
+        );
+        assert_eq!(
+            canon(None, "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"),
+            "crypto:btc:bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
+        );
         assert_eq!(canon(None, "instagram:@Fake.Shop_NL"), "handle:instagram:fake.shop_nl");
         assert_eq!(canon(None, "hello world"), "error:unknown_indicator_kind");
         assert_eq!(canon(None, "   "), "error:empty_value");
@@ -310,7 +339,10 @@ mod tests {
     fn explicit_kind_wins_and_explains() {
         assert_eq!(canon(Some(IndicatorKind::Iban), "NL91ABNA0417164301"), "error:invalid_iban");
         assert_eq!(canon(Some(IndicatorKind::Phone), "NL91ABNA0417164300"), "error:invalid_phone");
-        assert_eq!(canon(Some(IndicatorKind::Domain), "https://login.bank-veilig.nl/x"), "domain:bank-veilig.nl");
+        assert_eq!(
+            canon(Some(IndicatorKind::Domain), "https://login.bank-veilig.nl/x"),
+            "domain:bank-veilig.nl"
+        );
     }
 
     #[test]

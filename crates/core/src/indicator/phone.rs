@@ -37,9 +37,9 @@ impl PhoneNumber {
         let cleaned = clean(raw)?;
         let number = phonenumber::parse(Some(country::Id::NL), &cleaned).map_err(|e| match e {
             phonenumber::ParseError::InvalidCountryCode => PhoneProblem::UnknownCountryCode,
-            phonenumber::ParseError::TooShortAfterIdd
-            | phonenumber::ParseError::TooShortNsn
-            | phonenumber::ParseError::TooLong => PhoneProblem::Length,
+            phonenumber::ParseError::TooShortAfterIdd | phonenumber::ParseError::TooShortNsn | phonenumber::ParseError::TooLong => {
+                PhoneProblem::Length
+            }
             _ => PhoneProblem::NotANumber,
         })?;
         if number.extension().is_some() {

@@ -27,13 +27,15 @@ const LATIN_LOOKALIKES: &str = "аеорсухіјѕԁһԛԝүӏвкмнтΑΒΕ
 pub fn inspect_host(unicode_host: &str) -> ScriptFindings {
     let mut findings = ScriptFindings::default();
     let labels: Vec<&str> = unicode_host.split('.').collect();
-    let tld_is_latin = labels.last().is_none_or(|tld| tld.chars().all(|c| c.is_ascii()));
+    let tld_is_latin = labels.last().is_none_or(|tld| tld.is_ascii());
     for label in &labels {
         let mut first: Option<Script> = None;
         let mut letters = 0usize;
         let mut lookalikes = 0usize;
         for c in label.chars() {
-            let Some(group) = script_group(c.script()) else { continue };
+            let Some(group) = script_group(c.script()) else {
+                continue;
+            };
             letters += 1;
             if LATIN_LOOKALIKES.contains(c) {
                 lookalikes += 1;
@@ -64,6 +66,10 @@ mod tests {
         let all_cyrillic = inspect_host("рауре.com");
         assert!(all_cyrillic.confusable && !all_cyrillic.mixed_script);
         assert_eq!(inspect_host("пример.рф"), ScriptFindings::default(), "a real Cyrillic domain");
-        assert_eq!(inspect_host("日本語のドメイン.jp"), ScriptFindings::default(), "Japanese mixes scripts by nature");
+        assert_eq!(
+            inspect_host("日本語のドメイン.jp"),
+            ScriptFindings::default(),
+            "Japanese mixes scripts by nature"
+        );
     }
 }

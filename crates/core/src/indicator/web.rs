@@ -157,7 +157,9 @@ impl WebUrl {
                 }
                 value.into_owned()
             }
-            None if value.contains(':') && !looks_like_host_with_port(&value) => return Err(UrlProblem::Scheme),
+            None if value.contains(':') && !looks_like_host_with_port(&value) => {
+                return Err(UrlProblem::Scheme);
+            }
             None => format!("http://{}", value.trim_start_matches('/')),
         };
         if with_scheme.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -182,7 +184,10 @@ impl WebUrl {
                 Some(registrable(host).map_err(UrlProblem::Host)?)
             }
         };
-        Ok(WebUrl { value: url.to_string(), domain })
+        Ok(WebUrl {
+            value: url.to_string(),
+            domain,
+        })
     }
 
     /// The normalised URL.
@@ -255,7 +260,10 @@ fn check_host_labels(ascii: &str) -> Result<(), DomainProblem> {
         if label.is_empty() || label.len() > 63 {
             return Err(DomainProblem::Length);
         }
-        if !label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_') {
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        {
             return Err(DomainProblem::Characters);
         }
         if label.starts_with('-') || label.ends_with('-') {
@@ -286,7 +294,9 @@ fn registrable(host: &str) -> Result<Domain, DomainProblem> {
         let suffix = String::from_utf8_lossy(domain.suffix().as_bytes()).into_owned();
         return Err(DomainProblem::UnknownSuffix(suffix));
     }
-    let value = std::str::from_utf8(domain.as_bytes()).map_err(|_| DomainProblem::Characters)?.to_owned();
+    let value = std::str::from_utf8(domain.as_bytes())
+        .map_err(|_| DomainProblem::Characters)?
+        .to_owned();
     Ok(Domain { value })
 }
 
@@ -319,7 +329,10 @@ mod tests {
 
     #[test]
     fn urls_lose_what_does_not_matter() {
-        assert_eq!(url("https://Shop.Example.com/deal?id=1"), Ok("https://shop.example.com/deal?id=1".into()));
+        assert_eq!(
+            url("https://Shop.Example.com/deal?id=1"),
+            Ok("https://shop.example.com/deal?id=1".into())
+        );
         assert_eq!(url("HTTPS://shop.example.com:443/x#frag"), Ok("https://shop.example.com/x".into()));
         assert_eq!(url("http://user:secret@shop.example.com:80"), Ok("http://shop.example.com/".into()));
         assert_eq!(url("shop.example.com/deal"), Ok("http://shop.example.com/deal".into()));
@@ -342,8 +355,14 @@ mod tests {
         assert_eq!(url("javascript:alert(1)"), Err(UrlProblem::Scheme));
         assert_eq!(url("ftp://example.com/"), Err(UrlProblem::Scheme));
         assert_eq!(url("https://exa mple.com/"), Err(UrlProblem::Malformed));
-        assert_eq!(url("https://example.notatld/"), Err(UrlProblem::Host(DomainProblem::UnknownSuffix("notatld".into()))));
-        assert_eq!(url("https://localhost/"), Err(UrlProblem::Host(DomainProblem::UnknownSuffix("localhost".into()))));
+        assert_eq!(
+            url("https://example.notatld/"),
+            Err(UrlProblem::Host(DomainProblem::UnknownSuffix("notatld".into())))
+        );
+        assert_eq!(
+            url("https://localhost/"),
+            Err(UrlProblem::Host(DomainProblem::UnknownSuffix("localhost".into())))
+        );
     }
 
     #[test]

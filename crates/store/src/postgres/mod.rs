@@ -21,8 +21,8 @@ use vangnet_core::token::TokenDigest;
 
 use crate::batch::{Plan, indicator_deltas, plan, report_created_event, report_retracted_event};
 use crate::rows::{
-    AUDIT_SELECT, AuditRecord, CHANGE_SELECT, ChangeRecord, INDICATOR_SELECT, IndicatorRecord, IndicatorRowRecord, LINK_SELECT,
-    LinkRecord, PartnerRecord, REPORT_SELECT, ReportRecord, TokenRecord, stored_from_new,
+    AUDIT_SELECT, AuditRecord, CHANGE_SELECT, ChangeRecord, INDICATOR_SELECT, IndicatorRecord, IndicatorRowRecord, LINK_SELECT, LinkRecord,
+    PartnerRecord, REPORT_SELECT, ReportRecord, TokenRecord, stored_from_new,
 };
 use crate::{
     Backend, Change, ChangeEvent, IndicatorRow, InsertOutcome, MAX_INSERT_BATCH, Partner, RetractOutcome, Store, StoreError, StoredReport,
@@ -31,7 +31,7 @@ use crate::{
 
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/postgres/0001_registry.sql"))];
 /// Key of the advisory lock that keeps two nodes from migrating at once.
-const MIGRATION_LOCK: i64 = 0x7661_6e67_6e65_74;
+const MIGRATION_LOCK: i64 = 0x0076_616e_676e_6574;
 const POOL_SIZE: u32 = 16;
 
 /// The PostgreSQL implementation of [`Store`].
@@ -59,11 +59,19 @@ impl PostgresStore {
     /// registries share one database.
     pub async fn connect_in_schema(url: &str, schema: &str) -> Result<PostgresStore, StoreError> {
         if schema.is_empty() || !schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-            return Err(StoreError::Url(format!("schema name `{schema}` must be lower-case letters, digits and _")));
+            return Err(StoreError::Url(format!(
+                "schema name `{schema}` must be lower-case letters, digits and _"
+            )));
         }
         let options: PgConnectOptions = url.parse().map_err(|_| StoreError::Url(crate::describe_url(url)))?;
-        let setup = PgPoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(5)).connect_with(options.clone()).await?;
-        sqlx::query(sql(format!("CREATE SCHEMA IF NOT EXISTS {schema}"))).execute(&setup).await?;
+        let setup = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options.clone())
+            .await?;
+        sqlx::query(sql(format!("CREATE SCHEMA IF NOT EXISTS {schema}")))
+            .execute(&setup)
+            .await?;
         setup.close().await;
         Self::connect_with(options.options([("search_path", schema)])).await
     }
@@ -81,18 +89,26 @@ impl PostgresStore {
 
     async fn migrate(&self) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *tx).await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
             .execute(&mut *tx)
             .await?;
         for (version, text) in MIGRATIONS {
-            let applied: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)").bind(version).fetch_one(&mut *tx).await?;
+            let applied: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)")
+                .bind(version)
+                .fetch_one(&mut *tx)
+                .await?;
             if !applied {
                 sqlx::raw_sql(AssertSqlSafe(*text))
                     .execute(&mut *tx)
                     .await
-                    .map_err(|e| StoreError::Migration { version: *version, message: e.to_string() })?;
+                    .map_err(|e| StoreError::Migration {
+                        version: *version,
+                        message: e.to_string(),
+                    })?;
                 sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
                     .bind(version)
                     .bind(Timestamp::now().millis())
@@ -117,7 +133,13 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 const PARTNER_SELECT: &str = "SELECT seq, id, name, kind, created_at FROM partners";
 
 fn partner_record(r: &PgRow) -> Result<PartnerRecord, sqlx::Error> {
-    Ok(PartnerRecord { seq: r.try_get(0)?, id: r.try_get(1)?, name: r.try_get(2)?, kind: r.try_get(3)?, created_at: r.try_get(4)? })
+    Ok(PartnerRecord {
+        seq: r.try_get(0)?,
+        id: r.try_get(1)?,
+        name: r.try_get(2)?,
+        kind: r.try_get(3)?,
+        created_at: r.try_get(4)?,
+    })
 }
 
 fn report_record(r: &PgRow) -> Result<ReportRecord, sqlx::Error> {
@@ -159,7 +181,12 @@ fn audit_record(r: &PgRow) -> Result<AuditRecord, sqlx::Error> {
 }
 
 /// Loads reports with their indicators; `filter` selects on `r`.
-async fn load_reports(conn: &mut PgConnection, filter: &str, seqs: Option<&[i64]>, ids: Option<&[String]>) -> Result<Vec<StoredReport>, StoreError> {
+async fn load_reports(
+    conn: &mut PgConnection,
+    filter: &str,
+    seqs: Option<&[i64]>,
+    ids: Option<&[String]>,
+) -> Result<Vec<StoredReport>, StoreError> {
     let query = sql(format!("{REPORT_SELECT} WHERE {filter}"));
     let rows = match (seqs, ids) {
         (Some(seqs), _) => sqlx::query(query).bind(seqs).fetch_all(&mut *conn).await?,
@@ -193,44 +220,44 @@ async fn load_reports(conn: &mut PgConnection, filter: &str, seqs: Option<&[i64]
 }
 
 async fn report_by_id(tx: &mut Tx<'_>, id: &str) -> Result<Option<StoredReport>, StoreError> {
-    Ok(load_reports(&mut **tx, "r.id = ANY($1)", None, Some(&[id.to_owned()])).await?.pop())
+    Ok(load_reports(tx, "r.id = ANY($1)", None, Some(&[id.to_owned()])).await?.pop())
 }
 
 async fn append_audit_tx(tx: &mut Tx<'_>, events: &[AuditEvent]) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
     }
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").fetch_one(&mut **tx).await?;
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
+        .fetch_one(&mut **tx)
+        .await?;
     let (mut seq, mut hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
-    let mut cols: (Vec<i64>, Vec<i64>, Vec<String>, Vec<String>, Vec<String>, Vec<String>, Vec<String>, Vec<String>) = Default::default();
+    let mut entries = Vec::with_capacity(events.len());
     for event in events {
         seq += 1;
         let entry = AuditEntry::chain(event, u64::try_from(seq).unwrap_or(0), &hash);
-        cols.0.push(seq);
-        cols.1.push(entry.at.millis());
-        cols.2.push(entry.actor);
-        cols.3.push(entry.action);
-        cols.4.push(entry.subject);
-        cols.5.push(entry.details);
-        cols.6.push(entry.prev_hash);
-        hash = entry.hash.clone();
-        cols.7.push(entry.hash);
+        hash.clone_from(&entry.hash);
+        entries.push(entry);
     }
+    let column = |f: fn(&AuditEntry) -> String| entries.iter().map(f).collect::<Vec<String>>();
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash) \
          SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])",
     )
-    .bind(&cols.0)
-    .bind(&cols.1)
-    .bind(&cols.2)
-    .bind(&cols.3)
-    .bind(&cols.4)
-    .bind(&cols.5)
-    .bind(&cols.6)
-    .bind(&cols.7)
+    .bind(entries.iter().map(|e| i64::try_from(e.seq).unwrap_or(i64::MAX)).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.at.millis()).collect::<Vec<_>>())
+    .bind(column(|e| e.actor.clone()))
+    .bind(column(|e| e.action.clone()))
+    .bind(column(|e| e.subject.clone()))
+    .bind(column(|e| e.details.clone()))
+    .bind(column(|e| e.prev_hash.clone()))
+    .bind(column(|e| e.hash.clone()))
     .execute(&mut **tx)
     .await?;
-    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1").bind(seq).bind(&hash).execute(&mut **tx).await?;
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -242,7 +269,8 @@ where
         .bind(id_or_name)
         .fetch_optional(conn)
         .await?;
-    row.map(|r| partner_record(&r).map_err(StoreError::from).and_then(PartnerRecord::into_partner)).transpose()
+    row.map(|r| partner_record(&r).map_err(StoreError::from).and_then(PartnerRecord::into_partner))
+        .transpose()
 }
 
 fn token_event(action: AuditAction, actor: &str, token_id: &str, partner_id: &str, now: Timestamp) -> AuditEvent {
@@ -255,7 +283,13 @@ fn token_event(action: AuditAction, actor: &str, token_id: &str, partner_id: &st
     }
 }
 
-async fn insert_token(tx: &mut Tx<'_>, partner: &Partner, token: &TokenDigest, label: &str, now: Timestamp) -> Result<TokenInfo, StoreError> {
+async fn insert_token(
+    tx: &mut Tx<'_>,
+    partner: &Partner,
+    token: &TokenDigest,
+    label: &str,
+    now: Timestamp,
+) -> Result<TokenInfo, StoreError> {
     let id = new_id();
     sqlx::query("INSERT INTO tokens (id, partner_seq, digest, label, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(&id)
@@ -265,7 +299,13 @@ async fn insert_token(tx: &mut Tx<'_>, partner: &Partner, token: &TokenDigest, l
         .bind(now.millis())
         .execute(&mut **tx)
         .await?;
-    Ok(TokenInfo { id, partner_id: partner.id.clone(), label: label.to_owned(), created_at: now, revoked_at: None })
+    Ok(TokenInfo {
+        id,
+        partner_id: partner.id.clone(),
+        label: label.to_owned(),
+        created_at: now,
+        revoked_at: None,
+    })
 }
 
 /// Stores a batch; returns each report's plan with the sequence number of those stored now.
@@ -329,18 +369,24 @@ async fn insert_reports_tx(
         for r in rows {
             seq_of.insert(r.try_get(0)?, r.try_get(1)?);
         }
-        let mut link: (Vec<i64>, Vec<i64>, Vec<&str>, Vec<&str>, Vec<&str>, Vec<i64>) = Default::default();
+        // One row per report link: report number, position, kind, value, role, derived.
+        let mut links: Vec<(i64, i64, &str, &str, &str, i64)> = Vec::new();
         let mut change_seqs = Vec::with_capacity(created.len());
         let mut events = Vec::with_capacity(created.len());
         for (report, id) in &created {
-            let seq = seq_of.get(*id).copied().ok_or_else(|| StoreError::Database("a stored report returned no number".into()))?;
+            let seq = seq_of
+                .get(*id)
+                .copied()
+                .ok_or_else(|| StoreError::Database("a stored report returned no number".into()))?;
             for (position, named) in report.indicators().iter().enumerate() {
-                link.0.push(seq);
-                link.1.push(position as i64);
-                link.2.push(named.indicator.kind().as_str());
-                link.3.push(named.indicator.canonical());
-                link.4.push(named.role.as_str());
-                link.5.push(i64::from(named.derived));
+                links.push((
+                    seq,
+                    position as i64,
+                    named.indicator.kind().as_str(),
+                    named.indicator.canonical(),
+                    named.role.as_str(),
+                    i64::from(named.derived),
+                ));
             }
             change_seqs.push(seq);
             events.push(report_created_event(actor, id, report, now));
@@ -349,12 +395,12 @@ async fn insert_reports_tx(
             "INSERT INTO report_indicators (report_seq, position, kind, value, role, derived) \
              SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[])",
         )
-        .bind(&link.0)
-        .bind(&link.1)
-        .bind(&link.2)
-        .bind(&link.3)
-        .bind(&link.4)
-        .bind(&link.5)
+        .bind(links.iter().map(|l| l.0).collect::<Vec<_>>())
+        .bind(links.iter().map(|l| l.1).collect::<Vec<_>>())
+        .bind(links.iter().map(|l| l.2).collect::<Vec<_>>())
+        .bind(links.iter().map(|l| l.3).collect::<Vec<_>>())
+        .bind(links.iter().map(|l| l.4).collect::<Vec<_>>())
+        .bind(links.iter().map(|l| l.5).collect::<Vec<_>>())
         .execute(&mut **tx)
         .await?;
         upsert_indicators(tx, created.iter().map(|(r, _)| *r)).await?;
@@ -381,25 +427,12 @@ async fn insert_reports_tx(
 
 async fn upsert_indicators<'a>(tx: &mut Tx<'_>, reports: impl Iterator<Item = &'a NewReport>) -> Result<(), StoreError> {
     let deltas = indicator_deltas(reports);
-    let mut cols: (Vec<&str>, Vec<&str>, Vec<i64>, Vec<i64>, Vec<i64>, Vec<Option<&str>>, Vec<Option<&str>>, Vec<i64>, Vec<i64>) =
-        Default::default();
-    let mut types: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<i64>) = Default::default();
+    // One row per (indicator, fraud type) with reports: kind, value, fraud type, count.
+    let mut types: Vec<(&str, &str, &str, i64)> = Vec::new();
     for d in &deltas {
-        cols.0.push(d.kind.as_str());
-        cols.1.push(&d.value);
-        cols.2.push(d.reports);
-        cols.3.push(d.first_seen);
-        cols.4.push(d.last_seen);
-        cols.5.push(d.country.as_deref());
-        cols.6.push(d.bank_code.as_deref());
-        cols.7.push(i64::from(d.mixed_script));
-        cols.8.push(i64::from(d.confusable));
         for (i, n) in d.fraud_types.iter().enumerate() {
             if *n > 0 {
-                types.0.push(d.kind.as_str());
-                types.1.push(&d.value);
-                types.2.push(FraudType::from_index(i).map_or("other", FraudType::as_str));
-                types.3.push(*n);
+                types.push((d.kind.as_str(), &d.value, FraudType::from_index(i).map_or("other", FraudType::as_str), *n));
             }
         }
     }
@@ -409,15 +442,15 @@ async fn upsert_indicators<'a>(tx: &mut Tx<'_>, reports: impl Iterator<Item = &'
          ON CONFLICT (kind, value) DO UPDATE SET reports = indicators.reports + excluded.reports, \
          first_seen = LEAST(indicators.first_seen, excluded.first_seen), last_seen = GREATEST(indicators.last_seen, excluded.last_seen)",
     )
-    .bind(&cols.0)
-    .bind(&cols.1)
-    .bind(&cols.2)
-    .bind(&cols.3)
-    .bind(&cols.4)
-    .bind(&cols.5)
-    .bind(&cols.6)
-    .bind(&cols.7)
-    .bind(&cols.8)
+    .bind(deltas.iter().map(|d| d.kind.as_str()).collect::<Vec<_>>())
+    .bind(deltas.iter().map(|d| d.value.as_str()).collect::<Vec<_>>())
+    .bind(deltas.iter().map(|d| d.reports).collect::<Vec<_>>())
+    .bind(deltas.iter().map(|d| d.first_seen).collect::<Vec<_>>())
+    .bind(deltas.iter().map(|d| d.last_seen).collect::<Vec<_>>())
+    .bind(deltas.iter().map(|d| d.country.as_deref()).collect::<Vec<_>>())
+    .bind(deltas.iter().map(|d| d.bank_code.as_deref()).collect::<Vec<_>>())
+    .bind(deltas.iter().map(|d| i64::from(d.mixed_script)).collect::<Vec<_>>())
+    .bind(deltas.iter().map(|d| i64::from(d.confusable)).collect::<Vec<_>>())
     .execute(&mut **tx)
     .await?;
     sqlx::query(
@@ -425,10 +458,10 @@ async fn upsert_indicators<'a>(tx: &mut Tx<'_>, reports: impl Iterator<Item = &'
          SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) \
          ON CONFLICT (kind, value, fraud_type) DO UPDATE SET reports = indicator_fraud_types.reports + excluded.reports",
     )
-    .bind(&types.0)
-    .bind(&types.1)
-    .bind(&types.2)
-    .bind(&types.3)
+    .bind(types.iter().map(|t| t.0).collect::<Vec<_>>())
+    .bind(types.iter().map(|t| t.1).collect::<Vec<_>>())
+    .bind(types.iter().map(|t| t.2).collect::<Vec<_>>())
+    .bind(types.iter().map(|t| t.3).collect::<Vec<_>>())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -461,7 +494,7 @@ async fn change_from_record(tx: &mut Tx<'_>, record: ChangeRecord) -> Result<Opt
     let event = match record.change.as_str() {
         "report" => {
             let seq = record.report_seq.unwrap_or(0);
-            match load_reports(&mut **tx, "r.seq = ANY($1)", Some(&[seq]), None).await?.pop() {
+            match load_reports(tx, "r.seq = ANY($1)", Some(&[seq]), None).await?.pop() {
                 Some(report) => ChangeEvent::Report(Box::new(report)),
                 None => return Ok(None),
             }
@@ -476,7 +509,10 @@ async fn change_from_record(tx: &mut Tx<'_>, record: ChangeRecord) -> Result<Opt
                 .iter()
                 .map(|r| {
                     let kind: String = r.try_get(0)?;
-                    Ok((parse_key(&kind, "indicator kind", IndicatorKind::from_key)?, r.try_get::<String, _>(1)?))
+                    Ok((
+                        parse_key(&kind, "indicator kind", IndicatorKind::from_key)?,
+                        r.try_get::<String, _>(1)?,
+                    ))
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
             ChangeEvent::Retraction { report_seq, indicators }
@@ -484,11 +520,19 @@ async fn change_from_record(tx: &mut Tx<'_>, record: ChangeRecord) -> Result<Opt
         "status" => ChangeEvent::Status {
             kind: parse_key(record.kind.as_deref().unwrap_or(""), "indicator kind", IndicatorKind::from_key)?,
             value: record.value.unwrap_or_default(),
-            status: parse_key(record.status.as_deref().unwrap_or(""), "indicator status", IndicatorStatus::from_key)?,
+            status: parse_key(
+                record.status.as_deref().unwrap_or(""),
+                "indicator status",
+                IndicatorStatus::from_key,
+            )?,
         },
         other => return Err(StoreError::Corrupt(format!("unknown change `{other}`"))),
     };
-    Ok(Some(Change { seq: record.seq, at, event }))
+    Ok(Some(Change {
+        seq: record.seq,
+        at,
+        event,
+    }))
 }
 
 #[async_trait]
@@ -520,8 +564,20 @@ impl Store for PostgresStore {
             .bind(now.millis())
             .fetch_one(&mut *tx)
             .await
-            .map_err(|e| if is_unique_violation(&e) { StoreError::DuplicatePartner(name.to_owned()) } else { e.into() })?;
-        let partner = Partner { seq, id: id.clone(), name: name.to_owned(), kind, created_at: now };
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::DuplicatePartner(name.to_owned())
+                } else {
+                    e.into()
+                }
+            })?;
+        let partner = Partner {
+            seq,
+            id: id.clone(),
+            name: name.to_owned(),
+            kind,
+            created_at: now,
+        };
         let info = insert_token(&mut tx, &partner, token, token_label, now).await?;
         let created = AuditEvent {
             at: now,
@@ -530,23 +586,40 @@ impl Store for PostgresStore {
             subject: format!("partner:{id}"),
             details: serde_json::json!({ "kind": kind.as_str() }).to_string(),
         };
-        append_audit_tx(&mut tx, &[created, token_event(AuditAction::TokenCreate, actor, &info.id, &id, now)]).await?;
+        append_audit_tx(
+            &mut tx,
+            &[created, token_event(AuditAction::TokenCreate, actor, &info.id, &id, now)],
+        )
+        .await?;
         tx.commit().await?;
         Ok((partner, info))
     }
 
     async fn partners(&self) -> Result<Vec<Partner>, StoreError> {
-        let rows = sqlx::query(sql(format!("{PARTNER_SELECT} ORDER BY seq"))).fetch_all(&self.pool).await?;
-        rows.iter().map(|r| partner_record(r).map_err(StoreError::from).and_then(PartnerRecord::into_partner)).collect()
+        let rows = sqlx::query(sql(format!("{PARTNER_SELECT} ORDER BY seq")))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| partner_record(r).map_err(StoreError::from).and_then(PartnerRecord::into_partner))
+            .collect()
     }
 
     async fn partner(&self, id_or_name: &str) -> Result<Option<Partner>, StoreError> {
         partner_by(&self.pool, id_or_name).await
     }
 
-    async fn add_token(&self, partner_id: &str, token: &TokenDigest, label: &str, actor: &str, now: Timestamp) -> Result<TokenInfo, StoreError> {
+    async fn add_token(
+        &self,
+        partner_id: &str,
+        token: &TokenDigest,
+        label: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<TokenInfo, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let partner = partner_by(&mut *tx, partner_id).await?.ok_or_else(|| StoreError::UnknownPartner(partner_id.to_owned()))?;
+        let partner = partner_by(&mut *tx, partner_id)
+            .await?
+            .ok_or_else(|| StoreError::UnknownPartner(partner_id.to_owned()))?;
         let info = insert_token(&mut tx, &partner, token, label, now).await?;
         append_audit_tx(&mut tx, &[token_event(AuditAction::TokenCreate, actor, &info.id, &partner.id, now)]).await?;
         tx.commit().await?;
@@ -563,8 +636,14 @@ impl Store for PostgresStore {
         .await?;
         rows.iter()
             .map(|r| {
-                Ok(TokenRecord { id: r.try_get(0)?, partner_id: r.try_get(1)?, label: r.try_get(2)?, created_at: r.try_get(3)?, revoked_at: r.try_get(4)? }
-                    .into_info())
+                Ok(TokenRecord {
+                    id: r.try_get(0)?,
+                    partner_id: r.try_get(1)?,
+                    label: r.try_get(2)?,
+                    created_at: r.try_get(3)?,
+                    revoked_at: r.try_get(4)?,
+                }
+                .into_info())
             })
             .collect()
     }
@@ -578,7 +657,9 @@ impl Store for PostgresStore {
         .bind(token_id)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(partner_id) = partner_id else { return Ok(false) };
+        let Some(partner_id) = partner_id else {
+            return Ok(false);
+        };
         append_audit_tx(&mut tx, &[token_event(AuditAction::TokenRevoke, actor, token_id, &partner_id, now)]).await?;
         tx.commit().await?;
         Ok(true)
@@ -592,10 +673,17 @@ impl Store for PostgresStore {
         .bind(token.as_bytes().as_slice())
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| partner_record(&r).map_err(StoreError::from).and_then(PartnerRecord::into_partner)).transpose()
+        row.map(|r| partner_record(&r).map_err(StoreError::from).and_then(PartnerRecord::into_partner))
+            .transpose()
     }
 
-    async fn insert_reports(&self, partner: &Partner, reports: &[NewReport], actor: &str, now: Timestamp) -> Result<Vec<InsertOutcome>, StoreError> {
+    async fn insert_reports(
+        &self,
+        partner: &Partner,
+        reports: &[NewReport],
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Vec<InsertOutcome>, StoreError> {
         if reports.len() > MAX_INSERT_BATCH {
             return Err(StoreError::Database(format!("a batch holds at most {MAX_INSERT_BATCH} reports")));
         }
@@ -626,15 +714,25 @@ impl Store for PostgresStore {
         Ok(outcomes)
     }
 
-    async fn retract_report(&self, report_id: &str, by: &Partner, reason: Option<&str>, now: Timestamp) -> Result<RetractOutcome, StoreError> {
+    async fn retract_report(
+        &self,
+        report_id: &str,
+        by: &Partner,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<RetractOutcome, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Lock the report row so two retractions of one report cannot both count.
-        let locked: Option<i64> =
-            sqlx::query_scalar("SELECT seq FROM reports WHERE id = $1 FOR UPDATE").bind(report_id).fetch_optional(&mut *tx).await?;
+        let locked: Option<i64> = sqlx::query_scalar("SELECT seq FROM reports WHERE id = $1 FOR UPDATE")
+            .bind(report_id)
+            .fetch_optional(&mut *tx)
+            .await?;
         if locked.is_none() {
             return Ok(RetractOutcome::NotFound);
         }
-        let Some(report) = report_by_id(&mut tx, report_id).await? else { return Ok(RetractOutcome::NotFound) };
+        let Some(report) = report_by_id(&mut tx, report_id).await? else {
+            return Ok(RetractOutcome::NotFound);
+        };
         if report.partner_seq != by.seq && !by.kind.may_retract_any_report() {
             return Ok(RetractOutcome::NotAllowed);
         }
@@ -748,8 +846,12 @@ impl Store for PostgresStore {
         use futures_util::TryStreamExt;
         // One snapshot for links, statuses and the feed position.
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
-        let head: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM changes").fetch_one(&mut *tx).await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let head: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM changes")
+            .fetch_one(&mut *tx)
+            .await?;
         {
             let mut rows = sqlx::query(LINK_SELECT).fetch(&mut *tx);
             while let Some(r) = rows.try_next().await? {
@@ -769,7 +871,9 @@ impl Store for PostgresStore {
                 .add_to(&mut index)?;
             }
         }
-        let statuses = sqlx::query("SELECT kind, value, status FROM indicators WHERE status <> 'active'").fetch_all(&mut *tx).await?;
+        let statuses = sqlx::query("SELECT kind, value, status FROM indicators WHERE status <> 'active'")
+            .fetch_all(&mut *tx)
+            .await?;
         for r in statuses {
             let kind = parse_key(&r.try_get::<String, _>(0)?, "indicator kind", IndicatorKind::from_key)?;
             let status = parse_key(&r.try_get::<String, _>(2)?, "indicator status", IndicatorStatus::from_key)?;
@@ -807,11 +911,17 @@ impl Store for PostgresStore {
     }
 
     async fn feed_head(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM changes").fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM changes")
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     async fn prune_changes(&self, before: Timestamp) -> Result<u64, StoreError> {
-        Ok(sqlx::query("DELETE FROM changes WHERE at < $1").bind(before.millis()).execute(&self.pool).await?.rows_affected())
+        Ok(sqlx::query("DELETE FROM changes WHERE at < $1")
+            .bind(before.millis())
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     async fn append_audit(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
@@ -840,16 +950,29 @@ impl Store for PostgresStore {
     }
 
     async fn audit_head(&self) -> Result<Option<(u64, String)>, StoreError> {
-        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&self.pool).await?;
-        row.map(|r| Ok((u64::try_from(r.try_get::<i64, _>(0)?).unwrap_or(0), r.try_get(1)?))).transpose()
+        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((u64::try_from(r.try_get::<i64, _>(0)?).unwrap_or(0), r.try_get(1)?)))
+            .transpose()
     }
 
     async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError> {
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING").bind(key).bind(value).execute(&self.pool).await?;
-        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_one(&self.pool).await?)
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_one(&self.pool)
+            .await?)
     }
 }

@@ -24,8 +24,8 @@ use vangnet_core::token::TokenDigest;
 
 use crate::batch::{Plan, indicator_deltas, plan, report_created_event, report_retracted_event};
 use crate::rows::{
-    AUDIT_SELECT, AuditRecord, CHANGE_SELECT, ChangeRecord, INDICATOR_SELECT, IndicatorRecord, IndicatorRowRecord, LINK_SELECT,
-    LinkRecord, PartnerRecord, REPORT_SELECT, ReportRecord, TokenRecord, stored_from_new,
+    AUDIT_SELECT, AuditRecord, CHANGE_SELECT, ChangeRecord, INDICATOR_SELECT, IndicatorRecord, IndicatorRowRecord, LINK_SELECT, LinkRecord,
+    PartnerRecord, REPORT_SELECT, ReportRecord, TokenRecord, stored_from_new,
 };
 use crate::{
     Backend, Change, ChangeEvent, IndicatorRow, InsertOutcome, MAX_INSERT_BATCH, Partner, RetractOutcome, Store, StoreError, StoredReport,
@@ -57,7 +57,10 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 }
 
 fn connect(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
     conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;")?;
@@ -68,10 +71,20 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")?;
     for (version, sql) in MIGRATIONS {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let applied: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)", [version], |r| r.get(0))?;
+        let applied: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+            [version],
+            |r| r.get(0),
+        )?;
         if !applied {
-            tx.execute_batch(sql).map_err(|e| StoreError::Migration { version: *version, message: e.to_string() })?;
-            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", params![version, Timestamp::now().millis()])?;
+            tx.execute_batch(sql).map_err(|e| StoreError::Migration {
+                version: *version,
+                message: e.to_string(),
+            })?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                params![version, Timestamp::now().millis()],
+            )?;
         }
         tx.commit()?;
     }
@@ -85,8 +98,17 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || {
             let mut writer = connect(&path)?;
             migrate(&mut writer)?;
-            let readers = (0..READERS).map(|_| connect(&path).map(Mutex::new)).collect::<Result<Vec<_>, _>>()?;
-            Ok(SqliteStore { inner: Arc::new(Inner { path, writer: Mutex::new(writer), readers, next_reader: AtomicUsize::new(0) }) })
+            let readers = (0..READERS)
+                .map(|_| connect(&path).map(Mutex::new))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(SqliteStore {
+                inner: Arc::new(Inner {
+                    path,
+                    writer: Mutex::new(writer),
+                    readers,
+                    next_reader: AtomicUsize::new(0),
+                }),
+            })
         })
         .await
         .map_err(|e| StoreError::Database(format!("the database task failed: {e}")))?
@@ -136,7 +158,13 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 }
 
 fn partner_record(r: &Row<'_>) -> rusqlite::Result<PartnerRecord> {
-    Ok(PartnerRecord { seq: r.get(0)?, id: r.get(1)?, name: r.get(2)?, kind: r.get(3)?, created_at: r.get(4)? })
+    Ok(PartnerRecord {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        name: r.get(2)?,
+        kind: r.get(3)?,
+        created_at: r.get(4)?,
+    })
 }
 
 const PARTNER_SELECT: &str = "SELECT seq, id, name, kind, created_at FROM partners";
@@ -178,10 +206,20 @@ fn load_report(conn: &Connection, by_seq: Option<i64>, by_id: Option<&str>) -> R
         }
         (None, None) => None,
     };
-    let Some(record) = record else { return Ok(None) };
-    let mut stmt = conn.prepare_cached("SELECT kind, value, role, derived FROM report_indicators WHERE report_seq = ?1 ORDER BY position")?;
+    let Some(record) = record else {
+        return Ok(None);
+    };
+    let mut stmt =
+        conn.prepare_cached("SELECT kind, value, role, derived FROM report_indicators WHERE report_seq = ?1 ORDER BY position")?;
     let indicators = stmt
-        .query_map([record.seq], |r| Ok(IndicatorRecord { kind: r.get(0)?, value: r.get(1)?, role: r.get(2)?, derived: r.get(3)? }))?
+        .query_map([record.seq], |r| {
+            Ok(IndicatorRecord {
+                kind: r.get(0)?,
+                value: r.get(1)?,
+                role: r.get(2)?,
+                derived: r.get(3)?,
+            })
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     record.into_report(indicators).map(Some)
 }
@@ -190,14 +228,24 @@ fn append_audit_tx(tx: &Transaction<'_>, events: &[AuditEvent]) -> Result<(), St
     if events.is_empty() {
         return Ok(());
     }
-    let (mut seq, mut hash): (i64, String) = tx.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (mut seq, mut hash): (i64, String) =
+        tx.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     for event in events {
         seq += 1;
         let entry = AuditEntry::chain(event, u64::try_from(seq).unwrap_or(0), &hash);
-        insert.execute(params![seq, entry.at.millis(), entry.actor, entry.action, entry.subject, entry.details, entry.prev_hash, entry.hash])?;
+        insert.execute(params![
+            seq,
+            entry.at.millis(),
+            entry.actor,
+            entry.action,
+            entry.subject,
+            entry.details,
+            entry.prev_hash,
+            entry.hash
+        ])?;
         hash = entry.hash;
     }
     tx.execute("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1", params![seq, hash])?;
@@ -206,7 +254,10 @@ fn append_audit_tx(tx: &Transaction<'_>, events: &[AuditEvent]) -> Result<(), St
 
 fn partner_by(conn: &Connection, id_or_name: &str) -> Result<Option<Partner>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!("{PARTNER_SELECT} WHERE id = ?1 OR name = ?1 ORDER BY seq LIMIT 1"))?;
-    stmt.query_row([id_or_name], partner_record).optional()?.map(PartnerRecord::into_partner).transpose()
+    stmt.query_row([id_or_name], partner_record)
+        .optional()?
+        .map(PartnerRecord::into_partner)
+        .transpose()
 }
 
 fn token_event(action: AuditAction, actor: &str, token_id: &str, partner_id: &str, now: Timestamp) -> AuditEvent {
@@ -219,13 +270,25 @@ fn token_event(action: AuditAction, actor: &str, token_id: &str, partner_id: &st
     }
 }
 
-fn insert_token(tx: &Transaction<'_>, partner: &Partner, token: &TokenDigest, label: &str, now: Timestamp) -> Result<TokenInfo, StoreError> {
+fn insert_token(
+    tx: &Transaction<'_>,
+    partner: &Partner,
+    token: &TokenDigest,
+    label: &str,
+    now: Timestamp,
+) -> Result<TokenInfo, StoreError> {
     let id = new_id();
     tx.execute(
         "INSERT INTO tokens (id, partner_seq, digest, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![id, partner.seq, token.as_bytes().as_slice(), label, now.millis()],
     )?;
-    Ok(TokenInfo { id, partner_id: partner.id.clone(), label: label.to_owned(), created_at: now, revoked_at: None })
+    Ok(TokenInfo {
+        id,
+        partner_id: partner.id.clone(),
+        label: label.to_owned(),
+        created_at: now,
+        revoked_at: None,
+    })
 }
 
 /// Stores a batch; returns each report's plan with the sequence number of those stored now.
@@ -240,7 +303,10 @@ fn insert_reports_tx(
     {
         let mut find = tx.prepare_cached("SELECT id, content_digest FROM reports WHERE partner_seq = ?1 AND external_id = ?2")?;
         for external in reports.iter().filter_map(NewReport::external_id) {
-            if let Some(found) = find.query_row(params![partner.seq, external], |r| Ok((r.get(0)?, r.get(1)?))).optional()? {
+            if let Some(found) = find
+                .query_row(params![partner.seq, external], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?
+            {
                 stored.insert(external.to_owned(), found);
             }
         }
@@ -251,8 +317,9 @@ fn insert_reports_tx(
          amount_minor, currency, aangifte, victim_age_band, tlp, description) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?;
-    let mut insert_link =
-        tx.prepare_cached("INSERT INTO report_indicators (report_seq, position, kind, value, role, derived) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+    let mut insert_link = tx.prepare_cached(
+        "INSERT INTO report_indicators (report_seq, position, kind, value, role, derived) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
     let mut insert_change = tx.prepare_cached("INSERT INTO changes (at, change, report_seq) VALUES (?1, 'report', ?2)")?;
     let mut events = Vec::new();
     let mut created: Vec<&NewReport> = Vec::new();
@@ -369,11 +436,19 @@ fn change_from_record(conn: &Connection, record: ChangeRecord) -> Result<Option<
         "status" => ChangeEvent::Status {
             kind: parse_key(record.kind.as_deref().unwrap_or(""), "indicator kind", IndicatorKind::from_key)?,
             value: record.value.unwrap_or_default(),
-            status: parse_key(record.status.as_deref().unwrap_or(""), "indicator status", IndicatorStatus::from_key)?,
+            status: parse_key(
+                record.status.as_deref().unwrap_or(""),
+                "indicator status",
+                IndicatorStatus::from_key,
+            )?,
         },
         other => return Err(StoreError::Corrupt(format!("unknown change `{other}`"))),
     };
-    Ok(Some(Change { seq: record.seq, at, event }))
+    Ok(Some(Change {
+        seq: record.seq,
+        at,
+        event,
+    }))
 }
 
 #[async_trait]
@@ -403,8 +478,20 @@ impl Store for SqliteStore {
                 "INSERT INTO partners (id, name, kind, created_at) VALUES (?1, ?2, ?3, ?4)",
                 params![id, name, kind.as_str(), now.millis()],
             )
-            .map_err(|e| if is_unique_violation(&e) { StoreError::DuplicatePartner(name.clone()) } else { e.into() })?;
-            let partner = Partner { seq: tx.last_insert_rowid(), id: id.clone(), name: name.clone(), kind, created_at: now };
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::DuplicatePartner(name.clone())
+                } else {
+                    e.into()
+                }
+            })?;
+            let partner = Partner {
+                seq: tx.last_insert_rowid(),
+                id: id.clone(),
+                name: name.clone(),
+                kind,
+                created_at: now,
+            };
             let info = insert_token(&tx, &partner, &token, &token_label, now)?;
             let created = AuditEvent {
                 at: now,
@@ -434,7 +521,14 @@ impl Store for SqliteStore {
         self.read(move |conn| partner_by(conn, &key)).await
     }
 
-    async fn add_token(&self, partner_id: &str, token: &TokenDigest, label: &str, actor: &str, now: Timestamp) -> Result<TokenInfo, StoreError> {
+    async fn add_token(
+        &self,
+        partner_id: &str,
+        token: &TokenDigest,
+        label: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<TokenInfo, StoreError> {
         let (partner_id, token, label, actor) = (partner_id.to_owned(), *token, label.to_owned(), actor.to_owned());
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -455,9 +549,19 @@ impl Store for SqliteStore {
                  WHERE p.id = ?1 OR p.name = ?1 ORDER BY t.created_at",
             )?;
             let rows = stmt.query_map([&partner_id], |r| {
-                Ok(TokenRecord { id: r.get(0)?, partner_id: r.get(1)?, label: r.get(2)?, created_at: r.get(3)?, revoked_at: r.get(4)? })
+                Ok(TokenRecord {
+                    id: r.get(0)?,
+                    partner_id: r.get(1)?,
+                    label: r.get(2)?,
+                    created_at: r.get(3)?,
+                    revoked_at: r.get(4)?,
+                })
             })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?.into_iter().map(TokenRecord::into_info).collect())
+            Ok(rows
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .map(TokenRecord::into_info)
+                .collect())
         })
         .await
     }
@@ -489,12 +593,21 @@ impl Store for SqliteStore {
                 "SELECT p.seq, p.id, p.name, p.kind, p.created_at FROM tokens t JOIN partners p ON p.seq = t.partner_seq \
                  WHERE t.digest = ?1 AND t.revoked_at IS NULL",
             )?;
-            stmt.query_row([token.as_bytes().as_slice()], partner_record).optional()?.map(PartnerRecord::into_partner).transpose()
+            stmt.query_row([token.as_bytes().as_slice()], partner_record)
+                .optional()?
+                .map(PartnerRecord::into_partner)
+                .transpose()
         })
         .await
     }
 
-    async fn insert_reports(&self, partner: &Partner, reports: &[NewReport], actor: &str, now: Timestamp) -> Result<Vec<InsertOutcome>, StoreError> {
+    async fn insert_reports(
+        &self,
+        partner: &Partner,
+        reports: &[NewReport],
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Vec<InsertOutcome>, StoreError> {
         if reports.len() > MAX_INSERT_BATCH {
             return Err(StoreError::Database(format!("a batch holds at most {MAX_INSERT_BATCH} reports")));
         }
@@ -519,11 +632,19 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn retract_report(&self, report_id: &str, by: &Partner, reason: Option<&str>, now: Timestamp) -> Result<RetractOutcome, StoreError> {
+    async fn retract_report(
+        &self,
+        report_id: &str,
+        by: &Partner,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<RetractOutcome, StoreError> {
         let (report_id, by, reason) = (report_id.to_owned(), by.clone(), reason.map(str::to_owned));
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let Some(report) = load_report(&tx, None, Some(&report_id))? else { return Ok(RetractOutcome::NotFound) };
+            let Some(report) = load_report(&tx, None, Some(&report_id))? else {
+                return Ok(RetractOutcome::NotFound);
+            };
             if report.partner_seq != by.seq && !by.kind.may_retract_any_report() {
                 return Ok(RetractOutcome::NotAllowed);
             }
@@ -537,7 +658,10 @@ impl Store for SqliteStore {
             for named in &report.indicators {
                 recount_indicator(&tx, named.kind.as_str(), &named.value, report.fraud_type.as_str())?;
             }
-            tx.execute("INSERT INTO changes (at, change, report_seq) VALUES (?1, 'retraction', ?2)", params![now.millis(), report.seq])?;
+            tx.execute(
+                "INSERT INTO changes (at, change, report_seq) VALUES (?1, 'retraction', ?2)",
+                params![now.millis(), report.seq],
+            )?;
             append_audit_tx(&tx, &[report_retracted_event(&by.actor(), &report.id, now)])?;
             let retracted = load_report(&tx, Some(report.seq), None)?;
             tx.commit()?;
@@ -575,7 +699,12 @@ impl Store for SqliteStore {
         audit_subject: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let (value, reason, actor, subject) = (value.to_owned(), reason.map(str::to_owned), actor.to_owned(), audit_subject.to_owned());
+        let (value, reason, actor, subject) = (
+            value.to_owned(),
+            reason.map(str::to_owned),
+            actor.to_owned(),
+            audit_subject.to_owned(),
+        );
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             tx.execute(
@@ -700,11 +829,13 @@ impl Store for SqliteStore {
     }
 
     async fn feed_head(&self) -> Result<i64, StoreError> {
-        self.read(|conn| Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| r.get(0))?)).await
+        self.read(|conn| Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| r.get(0))?))
+            .await
     }
 
     async fn prune_changes(&self, before: Timestamp) -> Result<u64, StoreError> {
-        self.write(move |conn| Ok(conn.execute("DELETE FROM changes WHERE at < ?1", [before.millis()])? as u64)).await
+        self.write(move |conn| Ok(conn.execute("DELETE FROM changes WHERE at < ?1", [before.millis()])? as u64))
+            .await
     }
 
     async fn append_audit(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
@@ -723,7 +854,11 @@ impl Store for SqliteStore {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(&format!("{AUDIT_SELECT} WHERE seq > ?1 ORDER BY seq LIMIT ?2"))?;
             let rows = stmt.query_map(params![after, limit], audit_record)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?.into_iter().map(AuditRecord::into_entry).collect())
+            Ok(rows
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .map(AuditRecord::into_entry)
+                .collect())
         })
         .await
     }
@@ -733,15 +868,20 @@ impl Store for SqliteStore {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(&format!("{AUDIT_SELECT} WHERE actor = ?1 ORDER BY seq DESC LIMIT ?2"))?;
             let rows = stmt.query_map(params![actor, limit], audit_record)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?.into_iter().map(AuditRecord::into_entry).collect())
+            Ok(rows
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .map(AuditRecord::into_entry)
+                .collect())
         })
         .await
     }
 
     async fn audit_head(&self) -> Result<Option<(u64, String)>, StoreError> {
         self.read(|conn| {
-            let head: Option<(i64, String)> =
-                conn.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+            let head: Option<(i64, String)> = conn
+                .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
             Ok(head.map(|(seq, hash)| (u64::try_from(seq).unwrap_or(0), hash)))
         })
         .await
@@ -749,13 +889,21 @@ impl Store for SqliteStore {
 
     async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         let key = key.to_owned();
-        self.read(move |conn| Ok(conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)).await
+        self.read(move |conn| {
+            Ok(conn
+                .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
+                .optional()?)
+        })
+        .await
     }
 
     async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError> {
         let (key, value) = (key.to_owned(), value.to_owned());
         self.write(move |conn| {
-            conn.execute("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING", params![key, value])?;
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+                params![key, value],
+            )?;
             Ok(conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))?)
         })
         .await

@@ -34,12 +34,28 @@ async fn partners_and_tokens(db: &TestDb) {
     let store = &db.store;
     let token = ApiToken::generate().expect("randomness");
     let (bank, info) = store
-        .create_partner("Bank A", PartnerKind::Bank, &token.digest(), &token.label(), "cli", t("2026-11-01T00:00:00Z"))
+        .create_partner(
+            "Bank A",
+            PartnerKind::Bank,
+            &token.digest(),
+            &token.label(),
+            "cli",
+            t("2026-11-01T00:00:00Z"),
+        )
         .await
         .expect("created");
     assert_eq!(bank.kind, PartnerKind::Bank);
     assert_eq!(info.partner_id, bank.id);
-    let again = store.create_partner("Bank A", PartnerKind::Bank, &ApiToken::generate().expect("rng").digest(), "x", "cli", t("2026-11-01T00:00:00Z")).await;
+    let again = store
+        .create_partner(
+            "Bank A",
+            PartnerKind::Bank,
+            &ApiToken::generate().expect("rng").digest(),
+            "x",
+            "cli",
+            t("2026-11-01T00:00:00Z"),
+        )
+        .await;
     assert!(matches!(again, Err(StoreError::DuplicatePartner(name)) if name == "Bank A"));
 
     assert_eq!(store.authenticate(&token.digest()).await.expect("query"), Some(bank.clone()));
@@ -48,25 +64,54 @@ async fn partners_and_tokens(db: &TestDb) {
     assert_eq!(store.partner("nobody").await.expect("query"), None);
 
     let second = ApiToken::generate().expect("randomness");
-    let second_info = store.add_token(&bank.id, &second.digest(), &second.label(), "cli", t("2026-11-02T00:00:00Z")).await.expect("added");
-    assert!(store.revoke_token(&info.id, "cli", t("2026-11-03T00:00:00Z")).await.expect("revoked"));
-    assert!(!store.revoke_token(&info.id, "cli", t("2026-11-03T00:00:00Z")).await.expect("query"), "already revoked");
-    assert_eq!(store.authenticate(&token.digest()).await.expect("query"), None, "revoked tokens do not authenticate");
+    let second_info = store
+        .add_token(&bank.id, &second.digest(), &second.label(), "cli", t("2026-11-02T00:00:00Z"))
+        .await
+        .expect("added");
+    assert!(
+        store
+            .revoke_token(&info.id, "cli", t("2026-11-03T00:00:00Z"))
+            .await
+            .expect("revoked")
+    );
+    assert!(
+        !store.revoke_token(&info.id, "cli", t("2026-11-03T00:00:00Z")).await.expect("query"),
+        "already revoked"
+    );
+    assert_eq!(
+        store.authenticate(&token.digest()).await.expect("query"),
+        None,
+        "revoked tokens do not authenticate"
+    );
     assert_eq!(store.authenticate(&second.digest()).await.expect("query"), Some(bank.clone()));
     let tokens = store.tokens(&bank.id).await.expect("query");
     assert_eq!(tokens.len(), 2);
     assert!(tokens.iter().any(|t| t.id == info.id && t.revoked_at.is_some()));
     assert!(tokens.iter().any(|t| t.id == second_info.id && t.revoked_at.is_none()));
-    assert!(matches!(store.add_token("nobody", &second.digest(), "x", "cli", t("2026-11-02T00:00:00Z")).await, Err(StoreError::UnknownPartner(_))));
+    assert!(matches!(
+        store
+            .add_token("nobody", &second.digest(), "x", "cli", t("2026-11-02T00:00:00Z"))
+            .await,
+        Err(StoreError::UnknownPartner(_))
+    ));
     assert_eq!(store.partners().await.expect("query"), vec![bank]);
 }
 
 async fn reports_round_trip_with_indicator_records(db: &TestDb) {
     let store = &db.store;
     let bank = partner(store, "Bank A", PartnerKind::Bank).await;
-    let report = new_report(draft(FraudType::Marketplace, "2026-11-01T10:00:00Z", &["NL91 ABNA 0417 1643 00", "06-12345678", "https://Shop.Fake-Deals.nl/pay#x"]));
-    let outcomes = store.insert_reports(&bank, &[report], &bank.actor(), t("2026-11-02T00:00:00Z")).await.expect("stored");
-    let InsertOutcome::Created(stored) = &outcomes[0] else { panic!("created: {outcomes:?}") };
+    let report = new_report(draft(
+        FraudType::Marketplace,
+        "2026-11-01T10:00:00Z",
+        &["NL91 ABNA 0417 1643 00", "06-12345678", "https://Shop.Fake-Deals.nl/pay#x"],
+    ));
+    let outcomes = store
+        .insert_reports(&bank, &[report], &bank.actor(), t("2026-11-02T00:00:00Z"))
+        .await
+        .expect("stored");
+    let InsertOutcome::Created(stored) = &outcomes[0] else {
+        panic!("created: {outcomes:?}")
+    };
     let values: Vec<(IndicatorKind, &str, bool)> = stored.indicators.iter().map(|i| (i.kind, i.value.as_str(), i.derived)).collect();
     assert_eq!(
         values,
@@ -79,17 +124,33 @@ async fn reports_round_trip_with_indicator_records(db: &TestDb) {
     );
     let read = store.report(&stored.id).await.expect("query").expect("found");
     assert_eq!(&read, stored);
-    assert_eq!(store.reports_by_seq(&[stored.seq, 999_999]).await.expect("query"), vec![stored.clone()]);
+    assert_eq!(
+        store.reports_by_seq(&[stored.seq, 999_999]).await.expect("query"),
+        vec![stored.clone()]
+    );
 
     let second = new_report(draft(FraudType::Webshop, "2026-10-01T10:00:00Z", &["NL91ABNA0417164300"]));
-    store.insert_reports(&bank, &[second], &bank.actor(), t("2026-11-02T00:00:00Z")).await.expect("stored");
-    let row = store.indicator(IndicatorKind::Iban, "NL91ABNA0417164300").await.expect("query").expect("record");
+    store
+        .insert_reports(&bank, &[second], &bank.actor(), t("2026-11-02T00:00:00Z"))
+        .await
+        .expect("stored");
+    let row = store
+        .indicator(IndicatorKind::Iban, "NL91ABNA0417164300")
+        .await
+        .expect("query")
+        .expect("record");
     assert_eq!(row.reports, 2);
     assert_eq!(row.first_seen, Some(t("2026-10-01T10:00:00Z")));
     assert_eq!(row.last_seen, Some(t("2026-11-01T10:00:00Z")));
     assert_eq!((row.country.as_deref(), row.bank_code.as_deref()), (Some("NL"), Some("ABNA")));
     assert_eq!(row.status, IndicatorStatus::Active);
-    assert!(store.indicator(IndicatorKind::Iban, "NL02ABNA0123456789").await.expect("query").is_none());
+    assert!(
+        store
+            .indicator(IndicatorKind::Iban, "NL02ABNA0123456789")
+            .await
+            .expect("query")
+            .is_none()
+    );
 }
 
 async fn external_ids_make_resubmission_idempotent(db: &TestDb) {
@@ -100,17 +161,37 @@ async fn external_ids_make_resubmission_idempotent(db: &TestDb) {
     d.external_id = Some("case-1".into());
     let first = new_report(d.clone());
     let now = t("2026-11-02T00:00:00Z");
-    let out = store.insert_reports(&bank, &[first.clone(), first.clone()], &bank.actor(), now).await.expect("stored");
-    let InsertOutcome::Created(created) = &out[0] else { panic!("{out:?}") };
+    let out = store
+        .insert_reports(&bank, &[first.clone(), first.clone()], &bank.actor(), now)
+        .await
+        .expect("stored");
+    let InsertOutcome::Created(created) = &out[0] else {
+        panic!("{out:?}")
+    };
     assert_eq!(out[1], InsertOutcome::Existing(created.clone()), "a repeat within one batch");
-    let out = store.insert_reports(&bank, &[first.clone()], &bank.actor(), now).await.expect("stored");
+    let out = store
+        .insert_reports(&bank, &[first.clone()], &bank.actor(), now)
+        .await
+        .expect("stored");
     assert_eq!(out[0], InsertOutcome::Existing(created.clone()), "a repeat in a later batch");
     d.fraud_type = FraudType::Webshop;
-    let out = store.insert_reports(&bank, &[new_report(d)], &bank.actor(), now).await.expect("stored");
-    assert_eq!(out[0], InsertOutcome::Conflict { existing_id: created.id.clone() });
+    let out = store
+        .insert_reports(&bank, &[new_report(d)], &bank.actor(), now)
+        .await
+        .expect("stored");
+    assert_eq!(
+        out[0],
+        InsertOutcome::Conflict {
+            existing_id: created.id.clone()
+        }
+    );
     let out = store.insert_reports(&other, &[first], &other.actor(), now).await.expect("stored");
     assert!(matches!(out[0], InsertOutcome::Created(_)), "external ids are per partner");
-    let row = store.indicator(IndicatorKind::Iban, "NL91ABNA0417164300").await.expect("query").expect("record");
+    let row = store
+        .indicator(IndicatorKind::Iban, "NL91ABNA0417164300")
+        .await
+        .expect("query")
+        .expect("record");
     assert_eq!(row.reports, 2, "repeats are not counted");
 }
 
@@ -132,18 +213,52 @@ async fn retraction_rules_and_counts(db: &TestDb) {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(store.retract_report(&ids[1], &other, None, now).await.expect("query"), RetractOutcome::NotAllowed);
-    assert_eq!(store.retract_report("no-such-report", &bank, None, now).await.expect("query"), RetractOutcome::NotFound);
-    let RetractOutcome::Retracted(retracted) = store.retract_report(&ids[1], &bank, Some("wrong account"), now).await.expect("query") else {
+    assert_eq!(
+        store.retract_report(&ids[1], &other, None, now).await.expect("query"),
+        RetractOutcome::NotAllowed
+    );
+    assert_eq!(
+        store.retract_report("no-such-report", &bank, None, now).await.expect("query"),
+        RetractOutcome::NotFound
+    );
+    let RetractOutcome::Retracted(retracted) = store
+        .retract_report(&ids[1], &bank, Some("wrong account"), now)
+        .await
+        .expect("query")
+    else {
         panic!("retracted")
     };
     let retraction = retracted.retraction.expect("recorded");
-    assert_eq!((retraction.by_partner_id.as_str(), retraction.reason.as_deref()), (bank.id.as_str(), Some("wrong account")));
-    assert!(matches!(store.retract_report(&ids[1], &bank, None, now).await.expect("query"), RetractOutcome::AlreadyRetracted(_)));
-    let row = store.indicator(IndicatorKind::Iban, "NL91ABNA0417164300").await.expect("query").expect("record");
-    assert_eq!((row.reports, row.last_seen), (1, Some(t("2026-10-01T10:00:00Z"))), "the retracted report left the counts");
-    assert!(matches!(store.retract_report(&ids[0], &police, None, now).await.expect("query"), RetractOutcome::Retracted(_)), "police may retract any report");
-    let row = store.indicator(IndicatorKind::Iban, "NL91ABNA0417164300").await.expect("query").expect("record");
+    assert_eq!(
+        (retraction.by_partner_id.as_str(), retraction.reason.as_deref()),
+        (bank.id.as_str(), Some("wrong account"))
+    );
+    assert!(matches!(
+        store.retract_report(&ids[1], &bank, None, now).await.expect("query"),
+        RetractOutcome::AlreadyRetracted(_)
+    ));
+    let row = store
+        .indicator(IndicatorKind::Iban, "NL91ABNA0417164300")
+        .await
+        .expect("query")
+        .expect("record");
+    assert_eq!(
+        (row.reports, row.last_seen),
+        (1, Some(t("2026-10-01T10:00:00Z"))),
+        "the retracted report left the counts"
+    );
+    assert!(
+        matches!(
+            store.retract_report(&ids[0], &police, None, now).await.expect("query"),
+            RetractOutcome::Retracted(_)
+        ),
+        "police may retract any report"
+    );
+    let row = store
+        .indicator(IndicatorKind::Iban, "NL91ABNA0417164300")
+        .await
+        .expect("query")
+        .expect("record");
     assert_eq!((row.reports, row.first_seen), (0, None));
     let stored = store.report(&ids[0]).await.expect("query").expect("kept");
     assert_eq!(stored.fraud_type, FraudType::Marketplace, "a retracted report is kept, not edited");
@@ -155,23 +270,47 @@ async fn change_feed_follows_every_write(db: &TestDb) {
     let start = store.feed_head().await.expect("head");
     let now = t("2026-11-02T00:00:00Z");
     let out = store
-        .insert_reports(&bank, &[new_report(draft(FraudType::Phishing, "2026-11-01T10:00:00Z", &["phish-bank.nl"]))], &bank.actor(), now)
+        .insert_reports(
+            &bank,
+            &[new_report(draft(FraudType::Phishing, "2026-11-01T10:00:00Z", &["phish-bank.nl"]))],
+            &bank.actor(),
+            now,
+        )
         .await
         .expect("stored");
-    let InsertOutcome::Created(report) = &out[0] else { panic!("{out:?}") };
-    store.retract_report(&report.id, &bank, None, t("2026-11-03T00:00:00Z")).await.expect("retracted");
+    let InsertOutcome::Created(report) = &out[0] else {
+        panic!("{out:?}")
+    };
     store
-        .set_indicator_status(IndicatorKind::Domain, "phish-bank.nl", IndicatorStatus::Disputed, Some("owner objects"), "partner:x", "domain:abc", now)
+        .retract_report(&report.id, &bank, None, t("2026-11-03T00:00:00Z"))
+        .await
+        .expect("retracted");
+    store
+        .set_indicator_status(
+            IndicatorKind::Domain,
+            "phish-bank.nl",
+            IndicatorStatus::Disputed,
+            Some("owner objects"),
+            "partner:x",
+            "domain:abc",
+            now,
+        )
         .await
         .expect("status");
     let changes = store.changes_since(start, 100).await.expect("feed");
     assert_eq!(changes.len(), 3);
     assert!(changes.windows(2).all(|w| w[0].seq < w[1].seq));
     assert!(matches!(&changes[0].event, ChangeEvent::Report(r) if r.id == report.id));
-    assert!(matches!(&changes[1].event, ChangeEvent::Retraction { report_seq, indicators } if *report_seq == report.seq && indicators.len() == 1));
+    assert!(
+        matches!(&changes[1].event, ChangeEvent::Retraction { report_seq, indicators } if *report_seq == report.seq && indicators.len() == 1)
+    );
     assert!(matches!(&changes[2].event, ChangeEvent::Status { status: IndicatorStatus::Disputed, value, .. } if value == "phish-bank.nl"));
     assert_eq!(store.feed_head().await.expect("head"), changes[2].seq);
-    assert_eq!(store.changes_since(changes[0].seq, 1).await.expect("feed").len(), 1, "the limit holds");
+    assert_eq!(
+        store.changes_since(changes[0].seq, 1).await.expect("feed").len(),
+        1,
+        "the limit holds"
+    );
     assert_eq!(store.prune_changes(t("2026-11-02T12:00:00Z")).await.expect("pruned"), 2);
     assert_eq!(store.changes_since(start, 100).await.expect("feed").len(), 1);
 }
@@ -185,23 +324,57 @@ async fn index_loads_with_tlp_and_status(db: &TestDb) {
     amber.tlp = Tlp::Amber;
     let mut red = draft(FraudType::Marketplace, "2026-11-01T10:00:00Z", &["NL91ABNA0417164300"]);
     red.tlp = Tlp::Red;
-    store.insert_reports(&police, &[new_report(amber), new_report(red)], &police.actor(), now).await.expect("stored");
     store
-        .insert_reports(&bank, &[new_report(draft(FraudType::Webshop, "2026-11-01T10:00:00Z", &["fake-shop.nl"]))], &bank.actor(), now)
+        .insert_reports(&police, &[new_report(amber), new_report(red)], &police.actor(), now)
         .await
         .expect("stored");
-    store.set_indicator_status(IndicatorKind::Domain, "fake-shop.nl", IndicatorStatus::Cleared, None, "partner:x", "domain:abc", now).await.expect("status");
+    store
+        .insert_reports(
+            &bank,
+            &[new_report(draft(FraudType::Webshop, "2026-11-01T10:00:00Z", &["fake-shop.nl"]))],
+            &bank.actor(),
+            now,
+        )
+        .await
+        .expect("stored");
+    store
+        .set_indicator_status(
+            IndicatorKind::Domain,
+            "fake-shop.nl",
+            IndicatorStatus::Cleared,
+            None,
+            "partner:x",
+            "domain:abc",
+            now,
+        )
+        .await
+        .expect("status");
 
     let (index, head) = store.load_index(IndicatorIndex::new()).await.expect("loaded");
     assert_eq!(head, store.feed_head().await.expect("head"));
     let policy = ScoringPolicy::default();
     let iban = index.key(IndicatorKind::Iban, "NL91ABNA0417164300");
-    assert_eq!(index.view(iban, &bank.viewer(), now, &policy).reports, 1, "the bank sees the AMBER report only");
-    assert_eq!(index.view(iban, &police.viewer(), now, &policy).reports, 2, "the police see their RED report too");
-    let operator = Viewer { partner: 0, kind: PartnerKind::Operator };
+    assert_eq!(
+        index.view(iban, &bank.viewer(), now, &policy).reports,
+        1,
+        "the bank sees the AMBER report only"
+    );
+    assert_eq!(
+        index.view(iban, &police.viewer(), now, &policy).reports,
+        2,
+        "the police see their RED report too"
+    );
+    let operator = Viewer {
+        partner: 0,
+        kind: PartnerKind::Operator,
+    };
     assert_eq!(index.view(iban, &operator, now, &policy).status, CheckStatus::NotReported);
     let domain = index.key(IndicatorKind::Domain, "fake-shop.nl");
-    assert_eq!(index.view(domain, &bank.viewer(), now, &policy).status, CheckStatus::NotReported, "cleared");
+    assert_eq!(
+        index.view(domain, &bank.viewer(), now, &policy).status,
+        CheckStatus::NotReported,
+        "cleared"
+    );
     assert_eq!(index.status(domain), IndicatorStatus::Cleared);
 }
 
@@ -210,26 +383,65 @@ async fn audit_chain_verifies_and_detects_tampering(db: &TestDb) {
     let bank = partner(store, "Bank A", PartnerKind::Bank).await;
     let now = t("2026-11-02T00:00:00Z");
     store
-        .insert_reports(&bank, &[new_report(draft(FraudType::Phishing, "2026-11-01T10:00:00Z", &["phish-bank.nl"]))], &bank.actor(), now)
+        .insert_reports(
+            &bank,
+            &[new_report(draft(FraudType::Phishing, "2026-11-01T10:00:00Z", &["phish-bank.nl"]))],
+            &bank.actor(),
+            now,
+        )
         .await
         .expect("stored");
-    let read = AuditEvent { at: now, actor: bank.actor(), action: AuditAction::IndicatorRead, subject: "domain:0123".into(), details: "{}".into() };
+    let read = AuditEvent {
+        at: now,
+        actor: bank.actor(),
+        action: AuditAction::IndicatorRead,
+        subject: "domain:0123".into(),
+        details: "{}".into(),
+    };
     store.append_audit(&[read.clone(), read]).await.expect("appended");
     let (seq, hash) = verify_audit(store.as_ref(), None, |_| {}).await.expect("read").expect("intact");
     assert_eq!(seq, 5, "partner, token, report and two reads");
     assert_eq!(store.audit_head().await.expect("head"), Some((seq, hash.clone())));
     let mine = store.audit_entries_of(&bank.actor(), 10).await.expect("query");
-    assert_eq!(mine.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), vec!["indicator.read", "indicator.read", "report.create"]);
-    assert!(mine.iter().all(|e| !e.details.contains("phish-bank")), "no indicator values in the audit log");
-    assert_eq!(verify_audit(store.as_ref(), Some((3, "bad")), |_| {}).await.expect("read").map(|_| ()), Err(AuditBreak::ExpectedHead { expected: "bad".into(), actual: store.audit_entries(2, 1).await.expect("q")[0].hash.clone() }));
+    assert_eq!(
+        mine.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        vec!["indicator.read", "indicator.read", "report.create"]
+    );
+    assert!(
+        mine.iter().all(|e| !e.details.contains("phish-bank")),
+        "no indicator values in the audit log"
+    );
+    assert_eq!(
+        verify_audit(store.as_ref(), Some((3, "bad")), |_| {})
+            .await
+            .expect("read")
+            .map(|_| ()),
+        Err(AuditBreak::ExpectedHead {
+            expected: "bad".into(),
+            actual: store.audit_entries(2, 1).await.expect("q")[0].hash.clone()
+        })
+    );
 
-    db.tamper("UPDATE audit_log SET details = '{\"x\":1}' WHERE seq = 3", false).await.expect_err("append-only: updates are refused");
-    db.tamper("UPDATE audit_log SET details = '{\"x\":1}' WHERE seq = 3", true).await.expect("tampered");
-    assert_eq!(verify_audit(store.as_ref(), None, |_| {}).await.expect("read"), Err(AuditBreak::Altered { seq: 3 }));
+    db.tamper("UPDATE audit_log SET details = '{\"x\":1}' WHERE seq = 3", false)
+        .await
+        .expect_err("append-only: updates are refused");
+    db.tamper("UPDATE audit_log SET details = '{\"x\":1}' WHERE seq = 3", true)
+        .await
+        .expect("tampered");
+    assert_eq!(
+        verify_audit(store.as_ref(), None, |_| {}).await.expect("read"),
+        Err(AuditBreak::Altered { seq: 3 })
+    );
     db.tamper("DELETE FROM audit_log WHERE seq = 3", true).await.expect("tampered");
-    assert_eq!(verify_audit(store.as_ref(), None, |_| {}).await.expect("read"), Err(AuditBreak::Gap { previous: 2, found: 4 }));
+    assert_eq!(
+        verify_audit(store.as_ref(), None, |_| {}).await.expect("read"),
+        Err(AuditBreak::Gap { previous: 2, found: 4 })
+    );
     db.tamper("DELETE FROM audit_log WHERE seq >= 3", true).await.expect("tampered");
-    assert_eq!(verify_audit(store.as_ref(), None, |_| {}).await.expect("read"), Err(AuditBreak::Truncated { last: 2, head: 5 }));
+    assert_eq!(
+        verify_audit(store.as_ref(), None, |_| {}).await.expect("read"),
+        Err(AuditBreak::Truncated { last: 2, head: 5 })
+    );
 }
 
 async fn settings_first_writer_wins(db: &TestDb) {
@@ -252,7 +464,10 @@ async fn large_batches(db: &TestDb) {
             new_report(d)
         })
         .collect();
-    let out = store.insert_reports(&bank, &reports, &bank.actor(), t("2026-11-02T00:00:00Z")).await.expect("stored");
+    let out = store
+        .insert_reports(&bank, &reports, &bank.actor(), t("2026-11-02T00:00:00Z"))
+        .await
+        .expect("stored");
     assert_eq!(out.iter().filter(|o| matches!(o, InsertOutcome::Created(_))).count(), 1500);
     let seqs: HashMap<i64, usize> = out
         .iter()
@@ -265,9 +480,18 @@ async fn large_batches(db: &TestDb) {
     assert_eq!(seqs.len(), 1500, "every report has its own number");
     let row = store.indicator(IndicatorKind::Iban, mule).await.expect("query").expect("record");
     assert_eq!(row.reports, 1500);
-    let out = store.insert_reports(&bank, &reports, &bank.actor(), t("2026-11-02T00:00:00Z")).await.expect("stored");
-    assert!(out.iter().all(|o| matches!(o, InsertOutcome::Existing(_))), "a re-run stores nothing");
+    let out = store
+        .insert_reports(&bank, &reports, &bank.actor(), t("2026-11-02T00:00:00Z"))
+        .await
+        .expect("stored");
+    assert!(
+        out.iter().all(|o| matches!(o, InsertOutcome::Existing(_))),
+        "a re-run stores nothing"
+    );
     let (index, _) = store.load_index(IndicatorIndex::new()).await.expect("loaded");
     assert_eq!(index.len(), 1501);
-    assert_eq!(verify_audit(store.as_ref(), None, |_| {}).await.expect("read").map(|(n, _)| n), Ok(2 + 1500));
+    assert_eq!(
+        verify_audit(store.as_ref(), None, |_| {}).await.expect("read").map(|(n, _)| n),
+        Ok(2 + 1500)
+    );
 }

@@ -62,7 +62,10 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("vangnet.db");
         let store = SqliteStore::open(&path).await.expect("SQLite opens");
-        TestDb { store: Arc::new(store), backdoor: Backdoor::Sqlite { path, _dir: dir } }
+        TestDb {
+            store: Arc::new(store),
+            backdoor: Backdoor::Sqlite { path, _dir: dir },
+        }
     }
 
     /// A store in a fresh schema, or `None` (with a notice) when no server answers outside CI.
@@ -70,12 +73,18 @@ impl TestDb {
         let url = postgres_url();
         let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
         match PostgresStore::connect_in_schema(&url, &schema).await {
-            Ok(pg) => Some(TestDb { store: Arc::new(pg.clone()), backdoor: Backdoor::Postgres { pg, schema } }),
+            Ok(pg) => Some(TestDb {
+                store: Arc::new(pg.clone()),
+                backdoor: Backdoor::Postgres { pg, schema },
+            }),
             Err(e) if std::env::var_os("CI").is_some() => {
                 panic!("PostgreSQL at {} is required in CI: {e}", vangnet_store::describe_url(&url))
             }
             Err(e) => {
-                eprintln!("skipping the PostgreSQL variant: no server at {} ({e}); with CI set this fails", vangnet_store::describe_url(&url));
+                eprintln!(
+                    "skipping the PostgreSQL variant: no server at {} ({e}); with CI set this fails",
+                    vangnet_store::describe_url(&url)
+                );
                 None
             }
         }
@@ -102,9 +111,16 @@ impl TestDb {
             }
             Backdoor::Postgres { pg, .. } => {
                 if force {
-                    sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change").execute(pg.pool()).await.map_err(|e| e.to_string())?;
+                    sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change")
+                        .execute(pg.pool())
+                        .await
+                        .map_err(|e| e.to_string())?;
                 }
-                sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned())).execute(pg.pool()).await.map(|_| ()).map_err(|e| e.to_string())
+                sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned()))
+                    .execute(pg.pool())
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
             }
         }
     }
@@ -112,7 +128,11 @@ impl TestDb {
 
 pub async fn partner(store: &Arc<dyn Store>, name: &str, kind: PartnerKind) -> Partner {
     let token = ApiToken::generate().expect("randomness");
-    store.create_partner(name, kind, &token.digest(), &token.label(), "cli", t("2026-10-01T00:00:00Z")).await.expect("partner").0
+    store
+        .create_partner(name, kind, &token.digest(), &token.label(), "cli", t("2026-10-01T00:00:00Z"))
+        .await
+        .expect("partner")
+        .0
 }
 
 pub fn draft(fraud_type: FraudType, when: &str, values: &[&str]) -> ReportDraft {
@@ -126,7 +146,10 @@ pub fn draft(fraud_type: FraudType, when: &str, values: &[&str]) -> ReportDraft 
         victim_age_band: AgeBand::From65,
         tlp: Tlp::Green,
         description: Some("Paid for a phone that never came.".into()),
-        indicators: values.iter().map(|v| (Indicator::parse(None, v).expect("valid indicator"), IndicatorRole::Payee)).collect(),
+        indicators: values
+            .iter()
+            .map(|v| (Indicator::parse(None, v).expect("valid indicator"), IndicatorRole::Payee))
+            .collect(),
     }
 }
 

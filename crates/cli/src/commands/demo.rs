@@ -1,0 +1,159 @@
+//! `vangnet demo`: demo partners and thousands of realistic synthetic reports, then serve.
+//!
+//! Running it again on the same database adds nothing: partners are found by name, reports
+//! carry external ids (`demo-N`) and are generated from a time anchor kept in the database,
+//! so they come out identical. The demo tokens are derived from a secret kept in the
+//! database, so every run prints the same ones.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use vangnet_core::Timestamp;
+use vangnet_core::report::NewReport;
+use vangnet_core::token::{ApiToken, random_secret};
+use vangnet_server::wire::ReportIn;
+use vangnet_server::{Application, shutdown_signal};
+use vangnet_store::{InsertOutcome, Partner, Store};
+
+use crate::config::Config;
+use crate::synth::{DEMO_PARTNERS, Generator};
+use crate::{DbArgs, ListenArgs};
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub listen: ListenArgs,
+    /// How many synthetic reports to create.
+    #[arg(long, default_value_t = 5_000)]
+    reports: u64,
+    /// Seed of the synthetic data.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    /// Fill the database, print the tokens, and exit without serving.
+    #[arg(long)]
+    no_serve: bool,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The demo token of a partner: derived from the database's demo secret and its name.
+fn demo_token(secret: &str, name: &str) -> anyhow::Result<ApiToken> {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).context("the demo secret is not a valid key")?;
+    mac.update(name.as_bytes());
+    let digest = mac.finalize().into_bytes();
+    ApiToken::parse(&format!("vn_{}", hex(&digest[..24]))).context("a derived token has the wrong shape")
+}
+
+async fn ensure_partners(store: &dyn Store) -> anyhow::Result<Vec<(Partner, ApiToken)>> {
+    let secret = store.setting_or_insert("demo_token_secret", &hex(&random_secret(32)?)).await?;
+    let mut out = Vec::with_capacity(DEMO_PARTNERS.len());
+    for (name, kind) in DEMO_PARTNERS {
+        let token = demo_token(&secret, name)?;
+        let partner = match store.partner(name).await? {
+            Some(existing) => {
+                let tokens = store.tokens(&existing.id).await?;
+                if !tokens.iter().any(|t| t.label == token.label() && t.revoked_at.is_none()) {
+                    store
+                        .add_token(&existing.id, &token.digest(), &token.label(), "cli:demo", Timestamp::now())
+                        .await?;
+                }
+                existing
+            }
+            None => {
+                store
+                    .create_partner(name, *kind, &token.digest(), &token.label(), "cli:demo", Timestamp::now())
+                    .await?
+                    .0
+            }
+        };
+        out.push((partner, token));
+    }
+    Ok(out)
+}
+
+pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let store = super::open_store(config).await?;
+    let partners = ensure_partners(store.as_ref()).await?;
+    // The anchor keeps the generated dates, and so the reports, the same on every run.
+    let anchor = store
+        .setting_or_insert("demo_time_anchor", &Timestamp::now().millis().to_string())
+        .await?;
+    let anchor = Timestamp::from_millis(anchor.parse().context("the demo time anchor is not a number")?);
+    let mut generator = Generator::new(args.seed, anchor);
+    let bar = super::progress(Some(args.reports), "creating demo reports");
+    let (mut created, mut existing) = (0u64, 0u64);
+    let mut next = 0u64;
+    while next < args.reports {
+        let chunk_end = (next + 1_000).min(args.reports);
+        let mut by_reporter: BTreeMap<usize, Vec<NewReport>> = BTreeMap::new();
+        for n in next..chunk_end {
+            let synthetic = generator.report(n, &format!("demo-{}-", args.seed));
+            let input: ReportIn = serde_json::from_value(synthetic.to_json()).context("a synthetic report does not match the API")?;
+            let report = input
+                .into_new("", Timestamp::now())
+                .map_err(|e| anyhow::anyhow!("synthetic report {n} is invalid: {}", e.message))?;
+            by_reporter.entry(synthetic.reporter).or_default().push(report);
+        }
+        for (reporter, reports) in by_reporter {
+            let (partner, _) = &partners[reporter];
+            for outcome in store.insert_reports(partner, &reports, "cli:demo", Timestamp::now()).await? {
+                match outcome {
+                    InsertOutcome::Created(_) => created += 1,
+                    _ => existing += 1,
+                }
+            }
+        }
+        bar.set_position(chunk_end);
+        next = chunk_end;
+    }
+    bar.finish_and_clear();
+    let listen = config.listen_addr()?;
+    println!(
+        "Vangnet demo: {created} new synthetic reports ({existing} were there already) from {} partners.",
+        partners.len() - 1
+    );
+    println!();
+    println!("Demo partner tokens (synthetic data only; a token lets anyone act as that partner):");
+    for (partner, token) in &partners {
+        println!("  {:<26} {:<15} {}", partner.name, partner.kind.as_str(), token.expose());
+    }
+    let mule = generator.mule_ibans().first().cloned().unwrap_or_default();
+    let phone = generator.network_phones(0).first().cloned().unwrap_or_default();
+    let police = partners
+        .iter()
+        .find(|(p, _)| p.kind == vangnet_core::PartnerKind::Police)
+        .map(|(_, t)| t.expose().to_owned())
+        .unwrap_or_default();
+    let base = format!("http://{listen}");
+    println!();
+    println!("Open:");
+    println!("  {base}/healthz");
+    println!("  {base}/api/openapi.json");
+    println!("  {base}/metrics");
+    println!();
+    println!("Check a mule account that many victims reported, and a phone number shared by one network:");
+    println!(
+        "  curl -s -H 'Authorization: Bearer {police}' -H 'Content-Type: application/json' \\\n       -d '{{\"indicators\": [{{\"value\": \"{mule}\"}}, {{\"value\": \"{phone}\"}}]}}' {base}/api/v1/checks"
+    );
+    println!("  vangnet check {mule} {phone} --as 'Politie (demo)'");
+    if args.no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!();
+    let app = Application::build(config.settings()?, store)
+        .await
+        .context("the server could not start")?;
+    println!("Serving on {base} (Ctrl-C to stop)");
+    app.run_until_stopped(shutdown_signal())
+        .await
+        .context("the server stopped with an error")?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,45 @@
+//! The commands, one module each.
+
+pub mod audit;
+pub mod bench;
+pub mod check;
+pub mod demo;
+pub mod import;
+pub mod partner;
+pub mod serve;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use vangnet_store::{Store, describe_url};
+
+use crate::config::Config;
+
+/// Opens (creating and migrating) the configured database.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    vangnet_store::open(&config.db)
+        .await
+        .with_context(|| format!("cannot open the database {}", describe_url(&config.db)))
+}
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise.
+pub fn progress(len: Option<u64>, what: &str) -> ProgressBar {
+    let bar = match len {
+        Some(n) => ProgressBar::new(n),
+        None => ProgressBar::new_spinner(),
+    };
+    let template = if len.is_some() {
+        "{spinner} {msg} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)"
+    } else {
+        "{spinner} {msg} {pos} ({per_sec})"
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_owned());
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar
+}

@@ -1,0 +1,368 @@
+//! Configuration, layered: built-in defaults < TOML file < environment < command-line flags.
+//!
+//! Every option has a TOML key and an environment variable: `VANGNET_` followed by its path
+//! in upper case with `_` between the parts (`limits.max_body_bytes` →
+//! `VANGNET_LIMITS_MAX_BODY_BYTES`). `VANGNET_DB` and `VANGNET_LISTEN` are the two API.md
+//! names. `vangnet.example.toml` documents every option with its default.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use vangnet_core::scoring::ScoringPolicy;
+use vangnet_server::{Rate, Settings};
+
+/// A secret that never prints.
+#[derive(Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "Secret(unset)" } else { "Secret(***)" })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Database URL: a SQLite file path (`./vangnet.db`, `sqlite://…`) or `postgres://…`.
+    pub db: String,
+    /// Address the server listens on.
+    pub listen: String,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// A tracing filter: `info`, `debug`, `vangnet_server=debug,info` …
+    pub log_level: String,
+    pub limits: LimitsConfig,
+    pub auth: AuthConfig,
+    pub index: IndexConfig,
+    pub scoring: ScoringConfig,
+    pub audit: AuditConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub max_body_bytes: usize,
+    pub max_concurrency: usize,
+    pub request_timeout_secs: u64,
+    /// Requests per second per partner organisation; 0 turns the limit off.
+    pub partner_rate_per_second: f64,
+    pub partner_rate_burst: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    pub token_cache_ttl_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IndexConfig {
+    pub feed_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScoringConfig {
+    pub half_life_days: f64,
+    pub retention_days: u32,
+    pub aangifte_factor: f64,
+    pub weights: WeightsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WeightsConfig {
+    pub police: f64,
+    pub helpdesk: f64,
+    pub bank: f64,
+    pub psp: f64,
+    pub telecom: f64,
+    pub marketplace: f64,
+    pub victim_support: f64,
+    pub operator: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Key for the pseudonyms of indicators in the audit log (at least 32 characters). When
+    /// empty, one is made at first start and kept in the database.
+    pub key: Secret,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let s = Settings::default();
+        let p = ScoringPolicy::default();
+        let w = p.base_weights;
+        Config {
+            db: "./vangnet.db".to_owned(),
+            listen: s.listen.to_string(),
+            log_format: "text".to_owned(),
+            log_level: "info".to_owned(),
+            limits: LimitsConfig {
+                max_body_bytes: s.max_body_bytes,
+                max_concurrency: s.max_concurrency,
+                request_timeout_secs: s.request_timeout.as_secs(),
+                partner_rate_per_second: s.partner_rate.per_second,
+                partner_rate_burst: s.partner_rate.burst,
+            },
+            auth: AuthConfig {
+                token_cache_ttl_secs: s.token_cache_ttl.as_secs(),
+            },
+            index: IndexConfig {
+                feed_interval_ms: u64::try_from(s.feed_interval.as_millis()).unwrap_or(500),
+            },
+            scoring: ScoringConfig {
+                half_life_days: p.half_life_days,
+                retention_days: p.retention_days,
+                aangifte_factor: p.aangifte_factor,
+                weights: WeightsConfig {
+                    police: w[0],
+                    helpdesk: w[1],
+                    bank: w[2],
+                    psp: w[3],
+                    telecom: w[4],
+                    marketplace: w[5],
+                    victim_support: w[6],
+                    operator: w[7],
+                },
+            },
+            audit: AuditConfig { key: Secret::default() },
+        }
+    }
+}
+
+/// Flags that override everything else.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub db: Option<String>,
+    pub listen: Option<String>,
+    pub log_format: Option<String>,
+    pub log_level: Option<String>,
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// Every leaf of a table as (path, environment variable name).
+fn leaves(table: &toml::Table, prefix: &[String], out: &mut Vec<(Vec<String>, String)>) {
+    for (key, value) in table {
+        let mut path = prefix.to_vec();
+        path.push(key.clone());
+        match value {
+            toml::Value::Table(inner) => leaves(inner, &path, out),
+            _ => {
+                let env = format!("VANGNET_{}", path.join("_").to_ascii_uppercase());
+                out.push((path, env));
+            }
+        }
+    }
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut at = table;
+    for p in parents {
+        let entry = at.entry(p.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(next) = entry else {
+            return;
+        };
+        at = next;
+    }
+    at.insert(last.clone(), value);
+}
+
+/// An environment value as the TOML type of the default it replaces.
+fn env_value(default: &toml::Value, raw: &str, name: &str) -> anyhow::Result<toml::Value> {
+    Ok(match default {
+        toml::Value::Integer(_) => toml::Value::Integer(raw.trim().parse().with_context(|| format!("{name} must be a whole number"))?),
+        toml::Value::Float(_) => toml::Value::Float(raw.trim().parse().with_context(|| format!("{name} must be a number"))?),
+        toml::Value::Boolean(_) => toml::Value::Boolean(raw.trim().parse().with_context(|| format!("{name} must be true or false"))?),
+        _ => toml::Value::String(raw.to_owned()),
+    })
+}
+
+impl Config {
+    /// Loads the layers: defaults, then `file` (if given), then the environment, then flags.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
+        Self::load_with_env(file, overrides, |name| std::env::var(name).ok())
+    }
+
+    pub fn load_with_env(file: Option<&Path>, overrides: &Overrides, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+        let defaults = toml::Table::try_from(Config::default()).context("the built-in defaults do not serialise")?;
+        let mut table = defaults.clone();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+            let file_table: toml::Table = toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+            merge(&mut table, file_table);
+        }
+        let mut names = Vec::new();
+        leaves(&defaults, &[], &mut names);
+        for (path, name) in names {
+            if let Some(raw) = env(&name) {
+                let mut default = &toml::Value::Table(defaults.clone());
+                for p in &path {
+                    default = default.get(p).unwrap_or(default);
+                }
+                set_path(&mut table, &path, env_value(default, &raw, &name)?);
+            }
+        }
+        let flag = |table: &mut toml::Table, key: &str, value: &Option<String>| {
+            if let Some(v) = value {
+                table.insert(key.to_owned(), toml::Value::String(v.clone()));
+            }
+        };
+        flag(&mut table, "db", &overrides.db);
+        flag(&mut table, "listen", &overrides.listen);
+        flag(&mut table, "log_format", &overrides.log_format);
+        flag(&mut table, "log_level", &overrides.log_level);
+        let config: Config = table.try_into().context("the configuration is not valid")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            bail!("log_format must be `text` or `json`, not `{}`", self.log_format);
+        }
+        self.listen_addr()?;
+        if self.limits.max_body_bytes < 1024 {
+            bail!("limits.max_body_bytes must be at least 1024");
+        }
+        if self.limits.max_concurrency == 0 || self.limits.request_timeout_secs == 0 {
+            bail!("limits.max_concurrency and limits.request_timeout_secs must be positive");
+        }
+        if self.scoring.half_life_days.is_nan() || self.scoring.half_life_days <= 0.0 || self.scoring.retention_days == 0 {
+            bail!("scoring.half_life_days and scoring.retention_days must be positive");
+        }
+        let key = self.audit.key.expose();
+        if !key.is_empty() && key.len() < 32 {
+            bail!("audit.key must be at least 32 characters");
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.listen
+            .parse()
+            .with_context(|| format!("listen address `{}` is not HOST:PORT", self.listen))
+    }
+
+    /// The server settings these options describe.
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        Ok(Settings {
+            listen: self.listen_addr()?,
+            max_body_bytes: self.limits.max_body_bytes,
+            max_concurrency: self.limits.max_concurrency,
+            request_timeout: Duration::from_secs(self.limits.request_timeout_secs),
+            partner_rate: Rate {
+                per_second: self.limits.partner_rate_per_second,
+                burst: self.limits.partner_rate_burst,
+            },
+            token_cache_ttl: Duration::from_secs(self.auth.token_cache_ttl_secs),
+            feed_interval: Duration::from_millis(self.index.feed_interval_ms.max(10)),
+            scoring: self.scoring_policy(),
+            audit_key: (!self.audit.key.expose().is_empty()).then(|| self.audit.key.expose().as_bytes().to_vec()),
+        })
+    }
+
+    pub fn scoring_policy(&self) -> ScoringPolicy {
+        let w = &self.scoring.weights;
+        ScoringPolicy {
+            half_life_days: self.scoring.half_life_days,
+            retention_days: self.scoring.retention_days,
+            aangifte_factor: self.scoring.aangifte_factor,
+            base_weights: [
+                w.police,
+                w.helpdesk,
+                w.bank,
+                w.psp,
+                w.telecom,
+                w.marketplace,
+                w.victim_support,
+                w.operator,
+            ],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn layers_in_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("vangnet.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\nlog_level = \"debug\"\n[limits]\nmax_body_bytes = 4096\n[scoring.weights]\npolice = 0.9\n",
+        )
+        .expect("write");
+        let env: HashMap<&str, &str> = HashMap::from([("VANGNET_LOG_LEVEL", "warn"), ("VANGNET_LIMITS_PARTNER_RATE_PER_SECOND", "10")]);
+        let overrides = Overrides {
+            listen: Some("127.0.0.1:9100".into()),
+            ..Overrides::default()
+        };
+        let config = Config::load_with_env(Some(&file), &overrides, |n| env.get(n).map(|v| (*v).to_owned())).expect("loads");
+        assert_eq!(config.listen, "127.0.0.1:9100", "flags beat the environment and the file");
+        assert_eq!(config.log_level, "warn", "the environment beats the file");
+        assert_eq!(config.limits.max_body_bytes, 4096, "the file beats the defaults");
+        assert_eq!(config.limits.partner_rate_per_second, 10.0);
+        assert_eq!(config.scoring.weights.police, 0.9);
+        assert_eq!(config.db, "./vangnet.db", "defaults fill the rest");
+    }
+
+    #[test]
+    fn refuses_bad_values_and_unknown_keys() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("vangnet.toml");
+        std::fs::write(&file, "lisen = \"x\"\n").expect("write");
+        assert!(Config::load_with_env(Some(&file), &Overrides::default(), |_| None).is_err());
+        let env = |n: &str| (n == "VANGNET_LIMITS_MAX_BODY_BYTES").then(|| "lots".to_owned());
+        assert!(Config::load_with_env(None, &Overrides::default(), env).is_err());
+        let overrides = Overrides {
+            listen: Some("nowhere".into()),
+            ..Overrides::default()
+        };
+        assert!(Config::load_with_env(None, &overrides, |_| None).is_err());
+    }
+
+    #[test]
+    fn the_example_file_is_complete_and_valid() {
+        let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../vangnet.example.toml");
+        let config = Config::load_with_env(Some(Path::new(example)), &Overrides::default(), |_| None).expect("the example loads");
+        assert_eq!(config, Config::default(), "the example file states the defaults");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let mut config = Config::default();
+        config.audit.key = Secret("0123456789abcdef0123456789abcdef".into());
+        assert!(!format!("{config:?}").contains("0123456789"));
+    }
+}

@@ -1,0 +1,56 @@
+//! Token authentication with a short-lived cache, so the check path does not hit the database
+//! for every request. A revoked token stops working within `ttl`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use vangnet_core::token::{ApiToken, TokenDigest};
+use vangnet_store::{Partner, Store};
+
+use crate::error::ApiError;
+
+/// How long a failed look-up is remembered (a flood of wrong tokens costs one query each
+/// per this interval).
+const NEGATIVE_TTL: Duration = Duration::from_secs(2);
+/// The most tokens remembered at once.
+const MAX_ENTRIES: usize = 10_000;
+
+#[derive(Debug)]
+pub struct TokenCache {
+    store: Arc<dyn Store>,
+    ttl: Duration,
+    entries: RwLock<HashMap<TokenDigest, (Option<Partner>, Instant)>>,
+}
+
+impl TokenCache {
+    pub fn new(store: Arc<dyn Store>, ttl: Duration) -> Self {
+        TokenCache {
+            store,
+            ttl,
+            entries: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The partner a presented token belongs to; `None` for a malformed, unknown or revoked one.
+    pub async fn authenticate(&self, presented: &str) -> Result<Option<Partner>, ApiError> {
+        let Some(token) = ApiToken::parse(presented) else {
+            return Ok(None);
+        };
+        let digest = token.digest();
+        let now = Instant::now();
+        if let Some((partner, at)) = self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&digest) {
+            let ttl = if partner.is_some() { self.ttl } else { NEGATIVE_TTL };
+            if now.duration_since(*at) < ttl {
+                return Ok(partner.clone());
+            }
+        }
+        let partner = self.store.authenticate(&digest).await?;
+        let mut entries = self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(digest, (partner.clone(), now));
+        Ok(partner)
+    }
+}

@@ -1,0 +1,201 @@
+//! The API error: one JSON shape for every 4xx and 5xx, with a stable machine-readable code.
+//!
+//! `{"error": {"code": "invalid_iban", "message": "…", "field": "indicators[0].value"}}`
+//!
+//! Messages name the field and the reason in plain English; they never contain internal
+//! details (those go to the log, without personal data) and never echo indicator values.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+use vangnet_core::indicator::IndicatorError;
+use vangnet_store::StoreError;
+
+/// Every error code the API returns, with its meaning. Stable: codes are only ever added.
+pub const ERROR_CODES: &[(&str, &str)] = &[
+    ("missing_token", "No `Authorization: Bearer` token was sent (401)."),
+    ("invalid_token", "The token is unknown or revoked (401)."),
+    ("forbidden", "The partner's kind may not do this (403)."),
+    ("not_found", "No such resource, or none this partner may see (404)."),
+    ("method_not_allowed", "The resource does not support this HTTP method (405)."),
+    ("payload_too_large", "The request body is larger than the documented limit (413)."),
+    (
+        "unsupported_media_type",
+        "The body must be JSON with `Content-Type: application/json` (415).",
+    ),
+    ("invalid_json", "The body is not valid JSON (400)."),
+    (
+        "invalid_request",
+        "The JSON does not have the expected shape; `field` names where (422).",
+    ),
+    ("unknown_field", "The body contains a field the API does not know (422)."),
+    ("missing_field", "A required field is missing (422)."),
+    ("batch_too_large", "More than 1,000 items in one request (422)."),
+    ("no_indicators", "A report needs at least one indicator (422)."),
+    ("too_many_indicators", "A report names more than 50 indicators (422)."),
+    ("empty_value", "An indicator value is empty (422)."),
+    ("value_too_long", "An indicator value is longer than allowed (422)."),
+    (
+        "unknown_indicator_kind",
+        "The kind is not one of iban, phone, url, domain, email, crypto, handle, or cannot be detected (422).",
+    ),
+    ("invalid_iban", "Not a valid IBAN (422)."),
+    ("invalid_phone", "Not a valid phone number (422)."),
+    ("invalid_url", "Not a valid http(s) address (422)."),
+    ("invalid_domain", "Not a valid registrable domain name (422)."),
+    ("invalid_email", "Not a valid e-mail address (422)."),
+    ("invalid_crypto", "Not a valid crypto address (422)."),
+    ("invalid_handle", "Not a valid platform handle (422)."),
+    ("invalid_fraud_type", "Unknown fraud type (422)."),
+    ("invalid_channel", "Unknown channel (422)."),
+    ("invalid_role", "Unknown indicator role (422)."),
+    ("invalid_tlp", "Unknown TLP marking (422)."),
+    ("invalid_age_band", "Unknown age band (422)."),
+    ("invalid_timestamp", "Not an RFC 3339 time stamp (422)."),
+    ("occurred_in_future", "`occurred_at` lies in the future (422)."),
+    ("invalid_amount", "Not a valid amount or currency (422)."),
+    ("description_too_long", "The description is longer than 4,000 characters (422)."),
+    ("invalid_text", "A text field contains control characters (422)."),
+    (
+        "invalid_external_id",
+        "`external_id` is not 1 to 128 letters, digits or . _ : - (422).",
+    ),
+    ("invalid_status", "Unknown indicator status (422)."),
+    ("invalid_parameter", "A query parameter is out of range (422)."),
+    (
+        "external_id_conflict",
+        "This partner used the `external_id` before for a different report (409).",
+    ),
+    ("already_retracted", "The report was retracted before (409)."),
+    (
+        "rate_limited",
+        "Too many requests; wait the number of seconds in `Retry-After` (429).",
+    ),
+    ("timeout", "The request took longer than the server's time limit (503)."),
+    ("unavailable", "The server cannot reach its store right now (503)."),
+    ("internal", "Something went wrong on the server; it has been logged (500)."),
+];
+
+/// An error answered to the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+    pub retry_after: Option<u64>,
+}
+
+/// The JSON error body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// The error object: a stable `code` (see the `x-error-codes` list), a message and the field.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code.
+    #[schema(example = "invalid_iban")]
+    pub code: String,
+    /// What is wrong, in plain English.
+    pub message: String,
+    /// The request field the error concerns, as a path (`indicators[0].value`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            retry_after: None,
+        }
+    }
+
+    /// A 422 about one field.
+    pub fn invalid(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError {
+            field: Some(field.into()),
+            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+        }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no such {what}, or none you may see"))
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// An indicator that cannot be normalised, reported against `field`.
+    pub fn indicator(e: &IndicatorError, field: impl Into<String>) -> ApiError {
+        ApiError::invalid(e.code(), field, e.to_string())
+    }
+
+    /// The JSON form of this error.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message.clone(),
+                field: self.field.clone(),
+            },
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        // Store errors carry database messages, never indicator values, so they may be logged.
+        tracing::error!(error = %e, "store error");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the registry's store is not available right now; try again shortly",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body())).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"vangnet\""));
+        }
+        if let Some(seconds) = self.retry_after
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_snake_case() {
+        let mut codes: Vec<&str> = ERROR_CODES.iter().map(|(c, _)| *c).collect();
+        assert!(codes.iter().all(|c| c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')));
+        codes.sort_unstable();
+        let n = codes.len();
+        codes.dedup();
+        assert_eq!(codes.len(), n);
+    }
+}

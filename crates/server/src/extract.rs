@@ -1,0 +1,272 @@
+//! Request extractors: JSON bodies with errors that name the field, and the calling partner.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+use vangnet_store::Partner;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A JSON body, parsed strictly: wrong content type → 415, too large → 413, not JSON → 400,
+/// wrong shape → 422 with the path of the offending field.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| {
+                let v = v.trim().to_ascii_lowercase();
+                v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the request body is larger than the server accepts",
+                )
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "the request body could not be read")
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// A JSON body that may also be left out entirely (then `T::default()`).
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    T: DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let empty = req.headers().get(header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() == b"0")
+            || (req.headers().get(header::CONTENT_TYPE).is_none()
+                && req.headers().get(header::TRANSFER_ENCODING).is_none()
+                && req.headers().get(header::CONTENT_LENGTH).is_none());
+        if empty {
+            return Ok(OptionalJson(T::default()));
+        }
+        ApiJson::<T>::from_request(req, state).await.map(|ApiJson(v)| OptionalJson(v))
+    }
+}
+
+/// Parses JSON into `T`, turning serde's errors into API errors with a field path.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        json_error(&path, &inner)
+    })?;
+    de.end().map_err(|e| json_error(".", &e))?;
+    Ok(value)
+}
+
+/// Converts an already parsed JSON value into `T`; error fields start with `prefix`.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value, prefix: &str) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." {
+            prefix.to_owned()
+        } else {
+            format!("{prefix}.{path}")
+        };
+        json_error(&path, &e.into_inner())
+    })
+}
+
+/// A path parameter set; a malformed one (bad percent-encoding) is a 422 JSON error.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| ApiPath(v))
+            .map_err(|e| ApiError::invalid("invalid_parameter", "path", e.body_text()))
+    }
+}
+
+/// Query parameters; unknown or malformed ones are a 422 JSON error.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        serde_urlencoded::from_str::<T>(query)
+            .map(ApiQuery)
+            .map_err(|e| ApiError::invalid("invalid_parameter", "query", format!("the query parameters are not valid: {e}")))
+    }
+}
+
+fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    let message = e.to_string();
+    // serde_json appends " at line X column Y"; the field path says more.
+    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("the body is not valid JSON: {message}"),
+        ),
+        Category::Data => {
+            let base = if path == "." {
+                String::new()
+            } else {
+                path.trim_end_matches(".").to_owned()
+            };
+            let join = |name: &str| {
+                if base.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{base}.{name}")
+                }
+            };
+            if let Some(name) = quoted(&message, "missing field `") {
+                ApiError::invalid("missing_field", join(name), format!("`{name}` is required"))
+            } else if let Some(name) = quoted(&message, "unknown field `") {
+                // The path already ends at the unknown field.
+                let field = if base.is_empty() { name.to_owned() } else { base.clone() };
+                ApiError::invalid("unknown_field", field, message.clone())
+            } else {
+                ApiError::invalid(
+                    "invalid_request",
+                    if base.is_empty() { ".".to_owned() } else { base },
+                    message,
+                )
+            }
+        }
+    }
+}
+
+fn quoted<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
+    message.strip_prefix(prefix).and_then(|rest| rest.split('`').next())
+}
+
+/// The partner making the request, from `Authorization: Bearer TOKEN`.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Partner);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let Some(header) = header else {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "missing_token",
+                "send your API token as `Authorization: Bearer TOKEN`",
+            ));
+        };
+        let presented = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .map(str::trim)
+            .unwrap_or("");
+        let partner = state.auth.authenticate(presented).await?;
+        let Some(partner) = partner else {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "the API token is unknown or has been revoked",
+            ));
+        };
+        if let Some(retry_after) = state.limits.partner_rate(&partner) {
+            return Err(ApiError {
+                retry_after: Some(retry_after),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "too many requests from your organisation; slow down",
+                )
+            });
+        }
+        let caller = Caller(partner);
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        items: Vec<Inner>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        value: String,
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = parse_json::<Outer>(br#"{"name": "x", "items": [{"value": 1}]}"#).expect_err("wrong type");
+        assert_eq!((e.code, e.field.as_deref()), ("invalid_request", Some("items[0].value")));
+        let e = parse_json::<Outer>(br#"{"name": "x", "items": [{}]}"#).expect_err("missing");
+        assert_eq!((e.code, e.field.as_deref()), ("missing_field", Some("items[0].value")));
+        let e = parse_json::<Outer>(br#"{"items": []}"#).expect_err("missing");
+        assert_eq!((e.code, e.field.as_deref()), ("missing_field", Some("name")));
+        let e = parse_json::<Outer>(br#"{"name": "x", "items": [], "extra": 1}"#).expect_err("unknown");
+        assert_eq!((e.code, e.field.as_deref()), ("unknown_field", Some("extra")));
+        let e = parse_json::<Outer>(br#"{"name": "x""#).expect_err("syntax");
+        assert_eq!((e.code, e.status), ("invalid_json", StatusCode::BAD_REQUEST));
+        let e = parse_json::<Outer>(br#"{"name": "x", "items": []} trailing"#).expect_err("trailing");
+        assert_eq!(e.code, "invalid_json");
+    }
+}

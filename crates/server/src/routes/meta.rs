@@ -1,0 +1,109 @@
+//! `GET /metrics` (Prometheus) and `GET /api/openapi.json` (the OpenAPI 3.1 document).
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{ERROR_CODES, ErrorBody, ErrorDetail};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/api/openapi.json", get(openapi))
+}
+
+/// Metrics in Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain")))]
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(),
+    )
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "operations", responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+pub async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], ApiDoc::json())
+}
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A partner API token (`vn_…`)"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Lists every stable error code, with its meaning, as the `x-error-codes` extension and in
+/// the description of `ErrorDetail.code`.
+struct ErrorCodes;
+
+impl Modify for ErrorCodes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let table: Vec<String> = ERROR_CODES.iter().map(|(code, meaning)| format!("- `{code}`: {meaning}")).collect();
+        let description = openapi.info.description.get_or_insert_with(String::new);
+        description.push_str("\n\n## Error codes\n\nEvery 4xx and 5xx answer is `{\"error\": {\"code\", \"message\", \"field\"}}` with one of these stable codes:\n\n");
+        description.push_str(&table.join("\n"));
+        let mut extensions = utoipa::openapi::extensions::Extensions::default();
+        let codes: serde_json::Map<String, serde_json::Value> = ERROR_CODES
+            .iter()
+            .map(|(code, meaning)| ((*code).to_owned(), serde_json::Value::String((*meaning).to_owned())))
+            .collect();
+        extensions.insert("x-error-codes".to_owned(), serde_json::Value::Object(codes));
+        openapi.extensions.get_or_insert_with(Default::default).merge(extensions);
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Vangnet API",
+        description = "The shared fraud-indicator registry: partners report fraud, check indicators and read records under TLP 2.0. \
+                       Partner endpoints need `Authorization: Bearer TOKEN`. Time stamps are RFC 3339 in UTC; money is \
+                       `{\"value\": \"250.00\", \"currency\": \"EUR\"}`. Request bodies are limited to 1 MiB by default \
+                       (configurable; 413 above it) and batches to 1,000 items (422 above it)."
+    ),
+    paths(
+        super::health::health,
+        super::checks::check,
+        super::indicators::read,
+        super::indicators::set_status,
+        super::reports::submit,
+        super::reports::submit_batch,
+        super::reports::read,
+        super::reports::retract,
+        metrics,
+        openapi,
+    ),
+    components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&Security, &ErrorCodes),
+    tags(
+        (name = "checks", description = "Checking indicators against the registry"),
+        (name = "reports", description = "Filing and retracting reports"),
+        (name = "operations", description = "Health, metrics and this document"),
+    )
+)]
+#[derive(Debug)]
+pub struct ApiDoc;
+
+impl ApiDoc {
+    /// The document as JSON text.
+    pub fn json() -> String {
+        ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".to_owned())
+    }
+}

@@ -1,0 +1,7 @@
+//! One module per resource, each with its own `router()`.
+
+pub mod checks;
+pub mod health;
+pub mod indicators;
+pub mod meta;
+pub mod reports;

@@ -1,0 +1,258 @@
+//! The command line, run as a user would run it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::helpers::Db;
+
+fn vangnet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vangnet"))
+        .args(args)
+        .env_remove("VANGNET_DB")
+        .env_remove("VANGNET_LISTEN")
+        .env_remove("VANGNET_CONFIG")
+        .env("VANGNET_LOG_LEVEL", "warn")
+        .output()
+        .expect("vangnet runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The databases to run command-line tests against: SQLite always, PostgreSQL when present.
+async fn databases() -> Vec<Db> {
+    let mut dbs = vec![Db::sqlite().await];
+    if let Some(pg) = Db::postgres().await {
+        dbs.push(pg);
+    }
+    dbs
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["demo", "--help"],
+        vec!["partner", "--help"],
+        vec!["partner", "add", "--help"],
+        vec!["partner", "list", "--help"],
+        vec!["token", "add", "--help"],
+        vec!["token", "list", "--help"],
+        vec!["token", "revoke", "--help"],
+        vec!["import", "--help"],
+        vec!["check", "--help"],
+        vec!["audit", "--help"],
+        vec!["audit", "verify", "--help"],
+        vec!["bench", "--help"],
+        vec!["bench", "check", "--help"],
+    ] {
+        let out = vangnet(&args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("Usage:"), "{args:?}");
+    }
+    let out = vangnet(&["partner", "add", "--name", "X", "--kind", "villain", "--db", "/nonexistent/x.db"]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    assert!(text(&out.stderr).contains("unknown kind `villain`"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partners_import_check_and_audit() {
+    for db in databases().await {
+        let url = db.url.as_str();
+        let out = vangnet(&[
+            "partner",
+            "add",
+            "--name",
+            "Marktplein",
+            "--kind",
+            "marketplace",
+            "--json",
+            "--db",
+            url,
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert_eq!(stdout.lines().count(), 1, "exactly one JSON object: {stdout}");
+        let created: Value = serde_json::from_str(&stdout).expect("JSON");
+        assert_eq!(created["name"], "Marktplein");
+        assert_eq!(created["kind"], "marketplace");
+        assert!(created["token"].as_str().is_some_and(|t| t.starts_with("vn_") && t.len() == 51));
+        let out = vangnet(&["partner", "add", "--name", "Marktplein", "--kind", "bank", "--db", url]);
+        assert!(!out.status.success() && text(&out.stderr).contains("already exists"));
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let jsonl = dir.path().join("reports.jsonl");
+        std::fs::write(
+            &jsonl,
+            concat!(
+                r#"{"external_id": "m-1", "fraud_type": "marketplace", "occurred_at": "2026-11-01T10:00:00Z", "tlp": "green", "indicators": [{"value": "NL91 ABNA 0417 1643 00", "role": "payee"}]}"#,
+                "\n",
+                r#"{"external_id": "m-2", "fraud_type": "marketplace", "occurred_at": "2026-11-02T10:00:00Z", "tlp": "green", "indicators": [{"value": "06-12345678", "role": "seller"}, {"value": "NL91ABNA0417164300", "role": "payee"}]}"#,
+                "\n",
+                r#"{"external_id": "m-3", "fraud_type": "marketplace", "occurred_at": "2026-11-02T10:00:00Z", "indicators": [{"value": "NL91ABNA0417164301"}]}"#,
+                "\n\n",
+                "this is not json\n",
+                r#"{"external_id": "m-4", "fraud_type": "webshop", "occurred_at": "2026-11-03T10:00:00Z", "tlp": "amber", "indicators": [{"value": "https://nep-winkel.nl/bestel"}]}"#,
+                "\n",
+            ),
+        )
+        .expect("write");
+        let id = created["id"].as_str().expect("id");
+        let out = vangnet(&["import", jsonl.to_str().expect("path"), "--partner", id, "--db", url]);
+        assert_eq!(out.status.code(), Some(1), "some lines were rejected");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("line 3: indicators[0].value: not a valid IBAN"), "{stderr}");
+        assert!(stderr.contains("line 5: "), "{stderr}");
+        assert!(
+            text(&out.stdout).contains("3 stored, 0 already there, 0 conflicting, 2 rejected"),
+            "{}",
+            text(&out.stdout)
+        );
+        let out = vangnet(&["import", jsonl.to_str().expect("path"), "--partner", "Marktplein", "--db", url]);
+        assert!(
+            text(&out.stdout).contains("0 stored, 3 already there"),
+            "a re-run stores nothing: {}",
+            text(&out.stdout)
+        );
+
+        let csv = dir.path().join("reports.csv");
+        std::fs::write(
+            &csv,
+            "external_id,fraud_type,occurred_at,amount,aangifte,tlp,payee_iban,seller_phone,website_url\n\
+             c-1,marketplace,2026-11-04T10:00:00Z,125.50,ja,green,NL91ABNA0417164300,0612345678;+31 6 87654321,\n\
+             c-2,webshop,2026-11-05T10:00:00Z,80,nee,green,,,https://nep-winkel.nl/a\n\
+             c-3,webshop,not a date,80,nee,green,,,https://nep-winkel.nl/a\n",
+        )
+        .expect("write");
+        let out = vangnet(&["import", csv.to_str().expect("path"), "--partner", "Marktplein", "--db", url]);
+        assert!(
+            text(&out.stdout).contains("2 stored"),
+            "{} {}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        assert!(text(&out.stderr).contains("line 4: occurred_at"), "{}", text(&out.stderr));
+
+        let out = vangnet(&["check", "nl91abna0417164300", "nep-winkel.nl", "hello", "--json", "--db", url]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let checked: Value = serde_json::from_str(&text(&out.stdout)).expect("JSON");
+        let results = checked["results"].as_array().expect("results");
+        assert_eq!(
+            (results[0]["status"].as_str(), results[0]["reports"].as_u64()),
+            (Some("reported"), Some(3)),
+            "GREEN reports are visible to the operator"
+        );
+        assert_eq!(results[1]["reports"], 1, "the operator does not see the AMBER report");
+        assert_eq!(results[2]["status"], "invalid");
+        let out = vangnet(&["check", "nep-winkel.nl", "--as", "Marktplein", "--db", url]);
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains("nep-winkel.nl  (domain)  REPORTED"), "{stdout}");
+
+        let out = vangnet(&["audit", "verify", "--db", url]);
+        assert!(out.status.success(), "{} {}", text(&out.stdout), text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains("The audit log is intact"), "{stdout}");
+        let head = stdout.lines().find_map(|l| l.strip_prefix("Head: ")).expect("head").to_owned();
+        let out = vangnet(&["audit", "verify", "--anchor", &head, "--db", url]);
+        assert!(out.status.success());
+        db.drop().await;
+    }
+}
+
+#[test]
+fn audit_verify_detects_tampering() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("vangnet.db");
+    let url = path.to_str().expect("path");
+    for name in ["A", "B", "C"] {
+        assert!(
+            vangnet(&["partner", "add", "--name", name, "--kind", "bank", "--db", url])
+                .status
+                .success()
+        );
+    }
+    assert!(vangnet(&["audit", "verify", "--db", url]).status.success());
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    assert!(
+        conn.execute("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3", [])
+            .is_err(),
+        "the log is append-only"
+    );
+    conn.execute_batch("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3;")
+        .expect("tamper");
+    let out = vangnet(&["audit", "verify", "--db", url]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("entry 3 was changed"), "{}", text(&out.stdout));
+    conn.execute_batch("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq >= 3;")
+        .expect("tamper");
+    let out = vangnet(&["audit", "verify", "--db", url]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("removed from the end"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn demo_is_idempotent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = dir.path().join("vangnet.db").display().to_string();
+    let out = vangnet(&["demo", "--no-serve", "--reports", "400", "--db", &url]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let first = text(&out.stdout);
+    assert!(first.contains("400 new synthetic reports"), "{first}");
+    assert!(first.contains("Politie (demo)"));
+    let out = vangnet(&["demo", "--no-serve", "--reports", "400", "--db", &url]);
+    let second = text(&out.stdout);
+    assert!(second.contains("0 new synthetic reports (400 were there already)"), "{second}");
+    let token = |s: &str| s.lines().find(|l| l.contains("Politie (demo)")).map(str::to_owned);
+    assert_eq!(token(&first), token(&second), "the same demo tokens every run");
+    let out = vangnet(&["partner", "list", "--json", "--db", &url]);
+    let partners: Value = serde_json::from_str(&text(&out.stdout)).expect("JSON");
+    assert_eq!(partners.as_array().map(Vec::len), Some(9), "no duplicate partners");
+}
+
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = dir.path().join("vangnet.db").display().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vangnet"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db", &url])
+        .env("VANGNET_LOG_LEVEL", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.split("serving on http://")
+                .nth(1)
+                .map(|rest| rest.split_whitespace().next().unwrap_or("").to_owned())
+        })
+        .expect("the server says where it serves");
+    let health = Command::new("curl")
+        .args(["-s", &format!("http://{addr}/healthz")])
+        .output()
+        .expect("curl");
+    assert_eq!(text(&health.stdout), "{\"status\":\"ok\"}");
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "the server did not stop within 10 s");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("SIGTERM received")), "{rest:?}");
+    assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
+}
