@@ -172,11 +172,7 @@ fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
                 let field = if base.is_empty() { name.to_owned() } else { base.clone() };
                 ApiError::invalid("unknown_field", field, message.clone())
             } else {
-                ApiError::invalid(
-                    "invalid_request",
-                    if base.is_empty() { ".".to_owned() } else { base },
-                    message,
-                )
+                ApiError::invalid("invalid_request", if base.is_empty() { ".".to_owned() } else { base }, message)
             }
         }
     }

@@ -431,7 +431,10 @@ pub async fn verify_audit(
                 && entry.seq == seq
             {
                 if entry.hash != hash {
-                    return Ok(Err(AuditBreak::ExpectedHead { expected: hash.to_owned(), actual: entry.hash.clone() }));
+                    return Ok(Err(AuditBreak::ExpectedHead {
+                        expected: hash.to_owned(),
+                        actual: entry.hash.clone(),
+                    }));
                 }
                 anchor_seen = true;
             }
@@ -446,7 +449,10 @@ pub async fn verify_audit(
     if let Some((seq, _)) = anchor
         && !anchor_seen
     {
-        return Ok(Err(AuditBreak::Truncated { last: verified.0, head: seq }));
+        return Ok(Err(AuditBreak::Truncated {
+            last: verified.0,
+            head: seq,
+        }));
     }
     Ok(Ok(verified))
 }

@@ -432,7 +432,12 @@ async fn upsert_indicators<'a>(tx: &mut Tx<'_>, reports: impl Iterator<Item = &'
     for d in &deltas {
         for (i, n) in d.fraud_types.iter().enumerate() {
             if *n > 0 {
-                types.push((d.kind.as_str(), &d.value, FraudType::from_index(i).map_or("other", FraudType::as_str), *n));
+                types.push((
+                    d.kind.as_str(),
+                    &d.value,
+                    FraudType::from_index(i).map_or("other", FraudType::as_str),
+                    *n,
+                ));
             }
         }
     }
