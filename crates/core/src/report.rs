@@ -255,6 +255,8 @@ pub struct NewReport {
     tlp: Tlp,
     description: Option<String>,
     indicators: Vec<ReportIndicator>,
+    /// SHA-256 of the content, computed once when the report is checked.
+    digest: String,
 }
 
 impl NewReport {
@@ -311,7 +313,7 @@ impl NewReport {
                 indicators.push(d);
             }
         }
-        Ok(NewReport {
+        let mut report = NewReport {
             external_id: draft.external_id,
             fraud_type: draft.fraud_type,
             channel: draft.channel,
@@ -322,7 +324,10 @@ impl NewReport {
             tlp: draft.tlp,
             description,
             indicators,
-        })
+            digest: String::new(),
+        };
+        report.digest = report.compute_digest();
+        Ok(report)
     }
 
     pub fn external_id(&self) -> Option<&str> {
@@ -358,7 +363,11 @@ impl NewReport {
 
     /// A digest of everything the report says, to tell an identical resubmission (same
     /// `external_id`, same content: answered with the stored report) from a conflicting one.
-    pub fn content_digest(&self) -> String {
+    pub fn content_digest(&self) -> &str {
+        &self.digest
+    }
+
+    fn compute_digest(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         let mut field = |s: &str| {

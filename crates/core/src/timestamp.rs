@@ -5,8 +5,8 @@
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, UtcOffset};
 
 /// A point in time in UTC, millisecond precision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -60,35 +60,49 @@ impl Timestamp {
         Ok(Self(millis))
     }
 
-    fn to_datetime(self) -> OffsetDateTime {
-        // The range check in every constructor keeps the value inside what `time` can hold.
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-            .to_offset(UtcOffset::UTC)
+    /// Year, month, day, hour, minute, second and millisecond in UTC.
+    fn civil(self) -> (i64, u32, u32, u32, u32, u32, u32) {
+        let days = self.0.div_euclid(DAY_MILLIS);
+        let in_day = self.0.rem_euclid(DAY_MILLIS);
+        // Days to a proleptic Gregorian date (H. Hinnant's `civil_from_days`).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let secs = in_day / 1000;
+        (
+            (year),
+            month,
+            day,
+            (secs / 3600) as u32,
+            (secs / 60 % 60) as u32,
+            (secs % 60) as u32,
+            (in_day % 1000) as u32,
+        )
     }
 
     /// RFC 3339 in UTC, with milliseconds only when they are not zero.
     pub fn to_rfc3339(self) -> String {
-        let dt = self.to_datetime();
-        let base = format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            dt.year(),
-            u8::from(dt.month()),
-            dt.day(),
-            dt.hour(),
-            dt.minute(),
-            dt.second()
-        );
-        match self.0.rem_euclid(1000) {
-            0 => format!("{base}Z"),
-            ms => format!("{base}.{ms:03}Z"),
+        use std::fmt::Write;
+        let (y, mo, d, h, mi, s, ms) = self.civil();
+        let mut out = String::with_capacity(24);
+        let _ = write!(out, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}");
+        if ms != 0 {
+            let _ = write!(out, ".{ms:03}");
         }
+        out.push('Z');
+        out
     }
 
     /// The calendar date in UTC, as `YYYY-MM-DD`.
     pub fn date_string(self) -> String {
-        let dt = self.to_datetime();
-        format!("{:04}-{:02}-{:02}", dt.year(), u8::from(dt.month()), dt.day())
+        let (y, mo, d, ..) = self.civil();
+        format!("{y:04}-{mo:02}-{d:02}")
     }
 
     /// Whole minutes since the epoch, for compact storage in the index.
@@ -139,6 +153,37 @@ mod tests {
         assert_eq!(Timestamp::parse_rfc3339("yesterday"), Err(TimestampError::Format));
         assert_eq!(Timestamp::parse_rfc3339("2026-13-01T00:00:00Z"), Err(TimestampError::Format));
         assert_eq!(Timestamp::parse_rfc3339("1969-12-31T00:00:00Z"), Err(TimestampError::OutOfRange));
+    }
+
+    #[test]
+    fn formats_like_the_time_crate() {
+        use time::format_description::well_known::Rfc3339;
+        for millis in [
+            0i64,
+            951_782_400_000,
+            1_700_000_000_123,
+            4_102_444_799_999,
+            32_503_679_999_000,
+            1_582_934_400_000,
+        ] {
+            let ours = Timestamp::from_millis(millis).to_rfc3339();
+            let theirs = OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+                .expect("in range")
+                .format(&Rfc3339)
+                .expect("formats");
+            let theirs = theirs.replace(".000000000", "").replace("000000Z", "Z").replace("+00:00", "Z");
+            assert_eq!(ours, theirs, "{millis}");
+            assert_eq!(Timestamp::parse_rfc3339(&ours), Ok(Timestamp::from_millis(millis)));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rfc3339_round_trips(millis in 0i64..32_503_680_000_000) {
+            let t = Timestamp::from_millis(millis);
+            proptest::prop_assert_eq!(Timestamp::parse_rfc3339(&t.to_rfc3339()), Ok(t));
+            proptest::prop_assert_eq!(&t.to_rfc3339()[..10], t.date_string());
+        }
     }
 
     #[test]

@@ -280,18 +280,18 @@ impl From<&StoredReport> for ReportOut {
 pub struct CheckResult {
     /// The kind (detected when the request left it out); absent when it could not be told.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    pub kind: Option<&'static str>,
     /// The canonical value; for an invalid value, the value as given.
     pub value: String,
     /// `reported`, `not_reported`, `disputed` or `invalid`.
     #[schema(example = "reported")]
-    pub status: String,
+    pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reports: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reporting_partners: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fraud_types: Option<BTreeMap<String, u32>>,
+    pub fraud_types: Option<BTreeMap<&'static str, u32>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_seen: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -311,13 +311,13 @@ pub struct CheckResult {
 impl CheckResult {
     /// The answer for a valid indicator.
     pub fn from_view(indicator: &Indicator, view: &RecordView) -> CheckResult {
-        let kind = Some(indicator.kind().as_str().to_owned());
+        let kind = Some(indicator.kind().as_str());
         let value = indicator.canonical().to_owned();
         if view.status == CheckStatus::NotReported {
             return CheckResult {
                 kind,
                 value,
-                status: view.status.as_str().to_owned(),
+                status: view.status.as_str(),
                 reports: Some(0),
                 ..CheckResult::empty()
             };
@@ -325,15 +325,10 @@ impl CheckResult {
         CheckResult {
             kind,
             value,
-            status: view.status.as_str().to_owned(),
+            status: view.status.as_str(),
             reports: Some(view.reports),
             reporting_partners: Some(view.reporting_partners),
-            fraud_types: Some(
-                view.fraud_type_counts()
-                    .into_iter()
-                    .map(|(t, n)| (t.as_str().to_owned(), n))
-                    .collect(),
-            ),
+            fraud_types: Some(view.fraud_type_counts().into_iter().map(|(t, n)| (t.as_str(), n)).collect()),
             first_seen: view.first_seen.map(Timestamp::to_rfc3339),
             last_seen: view.last_seen.map(Timestamp::to_rfc3339),
             score: Some((view.score * 100.0).round() / 100.0),
@@ -346,9 +341,9 @@ impl CheckResult {
     /// The answer for a value that is not a valid indicator.
     pub fn invalid(kind: Option<IndicatorKind>, value: &str, error: &ApiError) -> CheckResult {
         CheckResult {
-            kind: kind.map(|k| k.as_str().to_owned()),
+            kind: kind.map(IndicatorKind::as_str),
             value: value.chars().take(200).collect(),
-            status: "invalid".to_owned(),
+            status: "invalid",
             error: Some(error.body().error),
             ..CheckResult::empty()
         }
@@ -358,7 +353,7 @@ impl CheckResult {
         CheckResult {
             kind: None,
             value: String::new(),
-            status: String::new(),
+            status: "",
             reports: None,
             reporting_partners: None,
             fraud_types: None,

@@ -32,7 +32,7 @@ pub(crate) fn plan(reports: &[NewReport], stored: &HashMap<String, (String, Stri
             let Some(external) = report.external_id() else {
                 return Plan::New { id: new_id() };
             };
-            let digest = report.content_digest();
+            let digest = report.content_digest().to_owned();
             let earlier = stored.get(external).cloned().or_else(|| seen.get(external).cloned());
             match earlier {
                 Some((id, earlier_digest)) if earlier_digest == digest => Plan::Existing { id },
@@ -154,7 +154,7 @@ mod tests {
         let a_again = a.clone();
         let a_changed = report(Some("a"), "NL91ABNA0417164300", FraudType::Webshop, "2026-11-01T00:00:00Z");
         let b = report(Some("b"), "NL91ABNA0417164300", FraudType::Marketplace, "2026-11-01T00:00:00Z");
-        let stored = HashMap::from([("b".to_owned(), ("report-b".to_owned(), b.content_digest()))]);
+        let stored = HashMap::from([("b".to_owned(), ("report-b".to_owned(), b.content_digest().to_owned()))]);
         let plans = plan(
             &[
                 a,

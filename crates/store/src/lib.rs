@@ -175,7 +175,8 @@ pub enum InsertOutcome {
     /// Stored now.
     Created(StoredReport),
     /// The partner sent this `external_id` before with the same content; nothing was stored.
-    Existing(StoredReport),
+    /// `id` is the stored report's (read it with [`Store::report`] when needed).
+    Existing { id: String },
     /// The partner sent this `external_id` before with different content; nothing was stored.
     Conflict { existing_id: String },
 }
@@ -206,6 +207,8 @@ pub struct IndicatorRow {
     pub bank_code: Option<String>,
     pub mixed_script: bool,
     pub confusable: bool,
+    /// Reports per fraud type, in [`FraudType::ALL`] order.
+    pub fraud_types: [i64; vangnet_core::report::FRAUD_TYPE_COUNT],
 }
 
 /// One entry of the change feed, which lets every server node's index follow writes made
@@ -236,7 +239,7 @@ pub enum ChangeEvent {
 }
 
 /// The largest number of reports one `insert_reports` call takes.
-pub const MAX_INSERT_BATCH: usize = 5_000;
+pub const MAX_INSERT_BATCH: usize = 20_000;
 
 /// The storage contract. Every method is one transaction.
 #[async_trait]
@@ -363,14 +366,31 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 /// `postgres://…` or `postgresql://…` for PostgreSQL; `sqlite://PATH`, `sqlite:PATH` or a
 /// plain file path for SQLite.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    open_with(url, Durability::Full).await
+}
+
+/// How hard a store works to keep the last transactions through a power loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Every commit is on disk before it returns (the server).
+    Full,
+    /// Commits may be lost on a power loss or OS crash, never corrupted: for bulk imports,
+    /// which are idempotent and can simply be run again.
+    Bulk,
+}
+
+/// Opens a store with the given durability.
+pub async fn open_with(url: &str, durability: Durability) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Arc::new(postgres::PostgresStore::connect(url).await?));
+        return Ok(Arc::new(postgres::PostgresStore::connect_with_durability(url, durability).await?));
     }
     let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
     if path.is_empty() || path.contains("://") {
         return Err(StoreError::Url(describe_url(url)));
     }
-    Ok(Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path)).await?))
+    Ok(Arc::new(
+        sqlite::SqliteStore::open_with(std::path::Path::new(path), durability).await?,
+    ))
 }
 
 /// A database URL with any password removed, safe to print.
@@ -389,8 +409,10 @@ pub(crate) fn parse_key<T>(value: &str, what: &str, from_key: impl Fn(&str) -> O
     from_key(value).ok_or_else(|| StoreError::Corrupt(format!("unknown {what} `{value}`")))
 }
 
+/// A new identifier: a UUID version 7, so ids made one after another sort together and the
+/// unique indexes on them grow at the end instead of everywhere.
 pub(crate) fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// Verifies the whole audit chain up to its recorded head, streaming it in pages;

@@ -5,7 +5,7 @@ use vangnet_core::audit::AuditEntry;
 use vangnet_core::index::IndicatorStatus;
 use vangnet_core::indicator::IndicatorKind;
 use vangnet_core::partner::PartnerKind;
-use vangnet_core::report::{AgeBand, Channel, FraudType, IndicatorRole, NewReport, Tlp};
+use vangnet_core::report::{AgeBand, Channel, FRAUD_TYPE_COUNT, FraudType, IndicatorRole, NewReport, Tlp};
 use vangnet_core::{Currency, Money, Timestamp};
 
 use crate::{IndicatorRow, Partner, Retraction, StoreError, StoredIndicator, StoredReport, TokenInfo, parse_key};
@@ -179,6 +179,16 @@ pub(crate) fn stored_from_new(partner: &Partner, seq: i64, id: &str, report: &Ne
     }
 }
 
+/// The `indicators` column counting reports of one fraud type.
+pub(crate) fn fraud_type_column(t: FraudType) -> String {
+    format!("reports_{}", t.as_str())
+}
+
+/// The fraud-type columns, comma-separated, in [`FraudType::ALL`] order.
+pub(crate) fn fraud_type_columns() -> String {
+    FraudType::ALL.iter().map(|t| fraud_type_column(*t)).collect::<Vec<_>>().join(", ")
+}
+
 pub(crate) struct IndicatorRowRecord {
     pub kind: String,
     pub value: String,
@@ -192,10 +202,20 @@ pub(crate) struct IndicatorRowRecord {
     pub bank_code: Option<String>,
     pub mixed_script: i64,
     pub confusable: i64,
+    pub fraud_types: [i64; FRAUD_TYPE_COUNT],
 }
 
-pub(crate) const INDICATOR_SELECT: &str = "SELECT kind, value, status, status_reason, status_at, reports, first_seen, last_seen, \
-     country, bank_code, mixed_script, confusable FROM indicators";
+/// The columns of [`IndicatorRowRecord`], in order.
+pub(crate) fn indicator_select() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "SELECT kind, value, status, status_reason, status_at, reports, first_seen, last_seen, country, bank_code, \
+             mixed_script, confusable, {} FROM indicators",
+            fraud_type_columns()
+        )
+    })
+}
 
 impl IndicatorRowRecord {
     pub fn into_row(self) -> Result<IndicatorRow, StoreError> {
@@ -212,6 +232,7 @@ impl IndicatorRowRecord {
             bank_code: self.bank_code,
             mixed_script: self.mixed_script != 0,
             confusable: self.confusable != 0,
+            fraud_types: self.fraud_types,
         })
     }
 }

@@ -104,8 +104,8 @@ pub async fn run(config: &Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn print_result(r: &CheckResult) {
-    let kind = r.kind.as_deref().unwrap_or("?");
-    match r.status.as_str() {
+    let kind = r.kind.unwrap_or("?");
+    match r.status {
         "invalid" => {
             let why = r.error.as_ref().map_or(String::new(), |e| e.message.clone());
             println!("{}  INVALID  {why}", r.value);

@@ -111,14 +111,14 @@ impl fmt::Display for CryptoAddress {
 
 /// Guesses the chain of a bare address from its shape; `None` when nothing fits.
 pub(crate) fn detect_chain(address: &str) -> Option<Chain> {
-    let lower = address.to_ascii_lowercase();
-    if lower.len() == 42 && lower.starts_with("0x") && lower[2..].bytes().all(|b| b.is_ascii_hexdigit()) {
+    let starts = |prefix: &str| address.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix));
+    if address.len() == 42 && starts("0x") && address.bytes().skip(2).all(|b| b.is_ascii_hexdigit()) {
         return Some(Chain::Eth);
     }
-    if lower.starts_with("bc1") {
+    if starts("bc1") {
         return Some(Chain::Btc);
     }
-    if lower.starts_with("ltc1") {
+    if starts("ltc1") {
         return Some(Chain::Ltc);
     }
     let base58_shape = (26..=35).contains(&address.len()) && address.bytes().all(is_base58);

@@ -8,13 +8,22 @@ use super::IndicatorKind;
 use super::crypto::detect_chain;
 use super::handle::Platform;
 
-/// The kind a raw, trimmed value most likely is, or `None` when it fits no kind.
+/// Whether `value` starts with `prefix`, ignoring ASCII case.
+fn starts_with_ci(value: &str, prefix: &str) -> bool {
+    value
+        .as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+const CHAIN_PREFIXES: [&str; 8] = ["btc", "bitcoin", "eth", "ethereum", "ltc", "litecoin", "trx", "tron"];
+
+/// The kind a raw, trimmed value most likely is, or `None` when it fits no kind. Runs on
+/// every value checked, so it allocates nothing.
 pub(crate) fn detect_kind(value: &str) -> Option<IndicatorKind> {
-    let lower_start: String = value.chars().take(12).collect::<String>().to_ascii_lowercase();
-    if lower_start.starts_with("http://")
-        || lower_start.starts_with("https://")
-        || lower_start.starts_with("hxxp://")
-        || lower_start.starts_with("hxxps://")
+    if ["http://", "https://", "hxxp://", "hxxps://"]
+        .iter()
+        .any(|p| starts_with_ci(value, p))
     {
         return Some(if is_profile_url(value) {
             IndicatorKind::Handle
@@ -22,20 +31,17 @@ pub(crate) fn detect_kind(value: &str) -> Option<IndicatorKind> {
             IndicatorKind::Url
         });
     }
-    if lower_start.starts_with("mailto:") {
+    if starts_with_ci(value, "mailto:") {
         return Some(IndicatorKind::Email);
     }
-    if lower_start.starts_with("tel:") {
+    if starts_with_ci(value, "tel:") {
         return Some(IndicatorKind::Phone);
     }
     if let Some((prefix, rest)) = value.split_once(':') {
         if Platform::from_key(prefix).is_some() && !rest.starts_with("//") {
             return Some(IndicatorKind::Handle);
         }
-        if matches!(
-            prefix.to_ascii_lowercase().as_str(),
-            "btc" | "bitcoin" | "eth" | "ethereum" | "ltc" | "litecoin" | "trx" | "tron"
-        ) {
+        if CHAIN_PREFIXES.iter().any(|c| c.eq_ignore_ascii_case(prefix)) {
             return Some(IndicatorKind::Crypto);
         }
     }
@@ -68,21 +74,37 @@ pub(crate) fn detect_kind(value: &str) -> Option<IndicatorKind> {
     None
 }
 
+/// A profile address on a platform Vangnet knows (`https://t.me/name`).
 fn is_profile_url(value: &str) -> bool {
-    super::handle::Handle::parse(value).is_ok()
+    let rest = value.split_once("://").map_or(value, |(_, rest)| rest);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    Platform::for_host(host).is_some() && super::handle::Handle::parse(value).is_ok()
 }
 
 /// Two letters, two digits, then letters and digits, 15 to 34 in all, allowing the separators
 /// and the `IBAN` prefix people write.
 fn looks_like_iban(value: &str) -> bool {
-    let compact: String = value.chars().filter(|c| !c.is_whitespace() && !matches!(c, '-' | '.')).collect();
-    let upper = compact.to_ascii_uppercase();
-    let body = upper.strip_prefix("IBAN:").or_else(|| upper.strip_prefix("IBAN")).unwrap_or(&upper);
-    let b = body.as_bytes();
-    (15..=34).contains(&b.len())
-        && b[..2].iter().all(u8::is_ascii_uppercase)
-        && b[2..4].iter().all(u8::is_ascii_digit)
-        && b[4..].iter().all(u8::is_ascii_alphanumeric)
+    let mut body = value.trim_start();
+    if starts_with_ci(body, "iban") {
+        body = body[4..].trim_start();
+        body = body.strip_prefix(':').unwrap_or(body).trim_start();
+    }
+    let mut n = 0usize;
+    for b in body.bytes() {
+        if b.is_ascii_whitespace() || b == b'-' || b == b'.' {
+            continue;
+        }
+        let fits = match n {
+            0 | 1 => b.is_ascii_alphabetic(),
+            2 | 3 => b.is_ascii_digit(),
+            _ => b.is_ascii_alphanumeric(),
+        };
+        if !fits {
+            return false;
+        }
+        n += 1;
+    }
+    (15..=34).contains(&n)
 }
 
 /// Digits with the punctuation people put in phone numbers, and nothing else.
@@ -91,8 +113,7 @@ fn looks_like_phone(value: &str) -> bool {
     for c in value.chars() {
         match c {
             '0'..='9' => digits += 1,
-            '+' | ' ' | '-' | '(' | ')' | '/' | '\u{a0}' => {}
-            '.' => {}
+            '+' | ' ' | '-' | '(' | ')' | '/' | '.' | '\u{a0}' => {}
             _ => return false,
         }
     }

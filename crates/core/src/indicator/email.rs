@@ -42,7 +42,7 @@ impl Email {
         if domain.is_empty() || domain.starts_with('[') {
             return Err(EmailProblem::Domain);
         }
-        let ascii = idna::domain_to_ascii(domain).map_err(|_| EmailProblem::Domain)?;
+        let ascii = super::web::host_to_ascii(domain).ok_or(EmailProblem::Domain)?;
         let labels: Vec<&str> = ascii.split('.').collect();
         let valid_labels = labels.iter().all(|l| {
             !l.is_empty()

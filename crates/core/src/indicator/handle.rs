@@ -78,19 +78,35 @@ impl Platform {
         }
     }
 
-    /// The platform for a key or a common alias (`twitter`, `2dehands`, `ig`).
+    /// The platform for a key or a common alias (`twitter`, `2dehands`, `ig`), in any case.
     pub fn from_key(key: &str) -> Option<Platform> {
-        let key = key.trim().to_ascii_lowercase();
-        let alias = match key.as_str() {
-            "twitter" => Some(Platform::X),
-            "2dehands" | "2ememain" => Some(Platform::Tweedehands),
-            "ig" => Some(Platform::Instagram),
-            "fb" => Some(Platform::Facebook),
-            "tg" => Some(Platform::Telegram),
-            "wa" => Some(Platform::Whatsapp),
-            _ => None,
-        };
-        alias.or_else(|| Self::ALL.into_iter().find(|p| p.as_str() == key))
+        const ALIASES: [(&str, Platform); 7] = [
+            ("twitter", Platform::X),
+            ("2dehands", Platform::Tweedehands),
+            ("2ememain", Platform::Tweedehands),
+            ("ig", Platform::Instagram),
+            ("fb", Platform::Facebook),
+            ("tg", Platform::Telegram),
+            ("wa", Platform::Whatsapp),
+        ];
+        let key = key.trim();
+        ALIASES
+            .iter()
+            .find(|(alias, _)| alias.eq_ignore_ascii_case(key))
+            .map(|(_, p)| *p)
+            .or_else(|| Self::ALL.into_iter().find(|p| p.as_str().eq_ignore_ascii_case(key)))
+    }
+
+    /// The platform whose profile addresses live on `host` (`www.instagram.com`).
+    pub fn for_host(host: &str) -> Option<Platform> {
+        let host = host.trim_end_matches('.');
+        let bare = ["www.", "m."]
+            .iter()
+            .find_map(|p| host.get(..p.len()).filter(|h| h.eq_ignore_ascii_case(p)).map(|_| &host[p.len()..]))
+            .unwrap_or(host);
+        Self::ALL
+            .into_iter()
+            .find(|p| p.hosts().iter().any(|h| h.eq_ignore_ascii_case(bare)))
     }
 
     fn is_phone_based(self) -> bool {
@@ -235,11 +251,12 @@ impl fmt::Display for Handle {
 
 /// A handle from a profile address such as `https://www.instagram.com/name/`.
 fn from_profile_url(raw: &str) -> Option<Result<Handle, HandleProblem>> {
-    let rest = raw.strip_prefix("https://").or_else(|| raw.strip_prefix("http://"))?;
+    let (scheme, rest) = raw.split_once("://")?;
+    if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
+        return None;
+    }
     let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host = host.to_ascii_lowercase();
-    let host = host.strip_prefix("www.").or_else(|| host.strip_prefix("m.")).unwrap_or(&host);
-    let platform = Platform::ALL.into_iter().find(|p| p.hosts().contains(&host))?;
+    let platform = Platform::for_host(host)?;
     let first = path.split(['/', '?', '#']).next().unwrap_or("");
     if first.is_empty() {
         return Some(Err(HandleProblem::Length {

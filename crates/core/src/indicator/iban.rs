@@ -7,8 +7,6 @@
 
 use std::fmt;
 
-use iban::IbanLike;
-
 /// Why a value is not a valid IBAN.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IbanProblem {
@@ -36,43 +34,59 @@ pub struct Iban {
 impl Iban {
     /// Parses an IBAN as people write it.
     pub fn parse(raw: &str) -> Result<Iban, IbanProblem> {
-        let mut compact = String::with_capacity(34);
-        for c in raw.chars() {
-            if c.is_whitespace() || matches!(c, '-' | '.' | '\u{a0}') {
+        // Upper-cased letters and digits, on the stack: this runs for every IBAN checked.
+        let mut buf = [0u8; 40];
+        let mut len = 0usize;
+        let mut text = raw.trim();
+        if text.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("iban")) {
+            text = text[4..].trim_start();
+            text = text.strip_prefix(':').unwrap_or(text);
+        }
+        for c in text.chars() {
+            if c.is_whitespace() || matches!(c, '-' | '.') {
                 continue;
             }
-            if !c.is_ascii_alphanumeric() && c != ':' {
+            if !c.is_ascii_alphanumeric() {
                 return Err(IbanProblem::Characters);
             }
-            compact.push(c.to_ascii_uppercase());
+            if len == buf.len() {
+                return Err(IbanProblem::Length);
+            }
+            buf[len] = c.to_ascii_uppercase() as u8;
+            len += 1;
         }
-        let compact = match compact.strip_prefix("IBAN") {
-            Some(rest) => rest.strip_prefix(':').unwrap_or(rest).to_owned(),
-            None => compact,
-        };
-        if compact.contains(':') {
-            return Err(IbanProblem::Characters);
-        }
-        if !(15..=34).contains(&compact.len()) {
+        let bytes = &buf[..len];
+        if !(15..=34).contains(&len) {
             return Err(IbanProblem::Length);
         }
-        let bytes = compact.as_bytes();
         if !bytes[..2].iter().all(u8::is_ascii_uppercase) || !bytes[2..4].iter().all(u8::is_ascii_digit) {
             return Err(IbanProblem::Start);
         }
-        if !mod97_valid(&compact) {
-            return Err(IbanProblem::CheckDigits);
+        // Only ASCII letters and digits were copied, so this cannot fail.
+        let compact = std::str::from_utf8(bytes).map_err(|_| IbanProblem::Characters)?;
+        let country = || compact[..2].to_owned();
+        match iban::Iban::try_from(compact) {
+            Ok(parsed) => Ok(Iban {
+                value: compact.to_owned(),
+                bank_code: parsed.bank_identifier().map(str::to_owned),
+            }),
+            Err(iban::ParseIbanError::UnknownCountry(_)) => {
+                if !mod97_valid(compact) {
+                    return Err(IbanProblem::CheckDigits);
+                }
+                match RECENT_REGISTRY.iter().find(|r| r.country == &compact[..2]) {
+                    Some(format) if format.matches(compact) => Ok(Iban {
+                        bank_code: Some(compact[4..8].to_owned()),
+                        value: compact.to_owned(),
+                    }),
+                    Some(_) => Err(IbanProblem::CountryFormat(country())),
+                    None => Err(IbanProblem::UnknownCountry(country())),
+                }
+            }
+            Err(iban::ParseIbanError::InvalidBban(_)) => Err(IbanProblem::CountryFormat(country())),
+            // Characters, length and start were checked above: what is left is the checksum.
+            Err(iban::ParseIbanError::InvalidBaseIban { .. }) => Err(IbanProblem::CheckDigits),
         }
-        let country = compact[..2].to_owned();
-        let parsed: iban::Iban = compact.parse().map_err(|e| match e {
-            iban::ParseIbanError::UnknownCountry(_) => IbanProblem::UnknownCountry(country.clone()),
-            iban::ParseIbanError::InvalidBban(_) => IbanProblem::CountryFormat(country.clone()),
-            iban::ParseIbanError::InvalidBaseIban { .. } => IbanProblem::CheckDigits,
-        })?;
-        Ok(Iban {
-            value: parsed.electronic_str().to_owned(),
-            bank_code: parsed.bank_identifier().map(str::to_owned),
-        })
     }
 
     /// The electronic form.
@@ -106,6 +120,43 @@ impl Iban {
 impl fmt::Display for Iban {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.value)
+    }
+}
+
+/// Registry countries newer than the `iban_validate` release: Pakistan and Honduras. Each
+/// has a four-letter bank code followed by the account number.
+struct RegistryFormat {
+    country: &'static str,
+    length: usize,
+    /// `true` for digits only after the bank code; `false` for letters and digits.
+    digits: bool,
+}
+
+const RECENT_REGISTRY: &[RegistryFormat] = &[
+    RegistryFormat {
+        country: "PK",
+        length: 24,
+        digits: false,
+    },
+    RegistryFormat {
+        country: "HN",
+        length: 28,
+        digits: true,
+    },
+];
+
+impl RegistryFormat {
+    fn matches(&self, compact: &str) -> bool {
+        let b = compact.as_bytes();
+        b.len() == self.length
+            && b[4..8].iter().all(u8::is_ascii_uppercase)
+            && b[8..].iter().all(|c| {
+                if self.digits {
+                    c.is_ascii_digit()
+                } else {
+                    c.is_ascii_alphanumeric()
+                }
+            })
     }
 }
 
@@ -184,6 +235,17 @@ mod tests {
         assert!(Iban::parse("GB29 NWBK 6016 1331 9268 19").is_ok());
         assert!(Iban::parse("BE68 5390 0754 7034").is_ok());
         assert!(Iban::parse("FR14 2004 1010 0505 0001 3M02 606").is_ok());
+    }
+
+    #[test]
+    fn knows_registry_countries_newer_than_the_crate() {
+        let pk = Iban::parse("PK36 SCBL 0000 0011 2345 6702").expect("Pakistan is in the registry");
+        assert_eq!(pk.bank_code(), Some("SCBL"));
+        let bban = "CABF00000000000000250780";
+        let hn = format!("HN{}{bban}", check_digits("HN", bban).expect("digits"));
+        assert_eq!(Iban::parse(&hn).map(|i| i.bank_code().map(str::to_owned)), Ok(Some("CABF".into())));
+        let short = format!("HN{}CABF0000", check_digits("HN", "CABF0000").expect("digits"));
+        assert_eq!(Iban::parse(&short), Err(IbanProblem::Length), "too short for any IBAN");
     }
 
     #[test]

@@ -86,6 +86,11 @@ impl IndicatorKind {
         }
     }
 
+    /// The kind a raw value most likely is, or `None` when it fits no kind.
+    pub fn detect(value: &str) -> Option<IndicatorKind> {
+        detect::detect_kind(value.trim())
+    }
+
     /// The error code for values of this kind that cannot be normalised.
     pub fn invalid_code(self) -> &'static str {
         match self {

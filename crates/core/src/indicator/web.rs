@@ -165,29 +165,51 @@ impl WebUrl {
         if with_scheme.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(UrlProblem::Malformed);
         }
-        let mut url = url::Url::parse(&with_scheme).map_err(|_| UrlProblem::Malformed)?;
-        url.set_fragment(None);
+        if let Some((value, host)) = plain_url(&with_scheme) {
+            let domain = match registrable(&value[host]) {
+                Ok(domain) => Some(domain),
+                Err(DomainProblem::PublicSuffix) => None,
+                Err(problem) => return Err(UrlProblem::Host(problem)),
+            };
+            return Ok(WebUrl { value, domain });
+        }
+        Self::parse_with_url_crate(&with_scheme)
+    }
+
+    /// The general path: the `url` crate's WHATWG parser.
+    fn parse_with_url_crate(with_scheme: &str) -> Result<WebUrl, UrlProblem> {
+        let mut url = url::Url::parse(with_scheme).map_err(|_| UrlProblem::Malformed)?;
+        if url.fragment().is_some() {
+            url.set_fragment(None);
+        }
         // Setting the user name or password only fails for URLs that cannot have them, and an
         // http(s) URL always can.
-        let _ = url.set_username("");
-        let _ = url.set_password(None);
+        if !url.username().is_empty() {
+            let _ = url.set_username("");
+        }
+        if url.password().is_some() {
+            let _ = url.set_password(None);
+        }
         let domain = match url.host() {
             None => return Err(UrlProblem::NoHost),
             Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => None,
             Some(url::Host::Domain(host)) => {
-                let host = host.to_owned();
                 if let Some(stripped) = host.strip_suffix('.') {
-                    url.set_host(Some(stripped)).map_err(|_| UrlProblem::Malformed)?;
+                    let stripped = stripped.to_owned();
+                    url.set_host(Some(&stripped)).map_err(|_| UrlProblem::Malformed)?;
                 }
                 let host = url.host_str().ok_or(UrlProblem::NoHost)?;
                 check_host_labels(host).map_err(UrlProblem::Host)?;
-                Some(registrable(host).map_err(UrlProblem::Host)?)
+                match registrable(host) {
+                    Ok(domain) => Some(domain),
+                    // A page on a public suffix itself (`https://github.io/`) is a valid
+                    // address, but no one registered that domain.
+                    Err(DomainProblem::PublicSuffix) => None,
+                    Err(problem) => return Err(UrlProblem::Host(problem)),
+                }
             }
         };
-        Ok(WebUrl {
-            value: url.to_string(),
-            domain,
-        })
+        Ok(WebUrl { value: url.into(), domain })
     }
 
     /// The normalised URL.
@@ -212,6 +234,76 @@ impl fmt::Display for WebUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.value)
     }
+}
+
+/// The canonical form of a plain URL, without the general parser: an http(s) URL whose host
+/// is ASCII letters, digits, dots and hyphens (no punycode, no IP address, no user name),
+/// with an optional port, and whose path and query hold only characters the WHATWG URL
+/// standard leaves as they are, with no `.` or `..` segments. For those, normalising is
+/// lower-casing scheme and host, dropping a default port and the fragment, and writing an
+/// empty path as `/`; a property test holds this to the `url` crate's output. Returns the
+/// URL and the host's position in it, or `None` for anything else.
+fn plain_url(value: &str) -> Option<(String, std::ops::Range<usize>)> {
+    let (scheme, rest) = value.split_once("://")?;
+    let (scheme, default_port) = if scheme.eq_ignore_ascii_case("https") {
+        ("https", 443)
+    } else if scheme.eq_ignore_ascii_case("http") {
+        ("http", 80)
+    } else {
+        return None;
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => {
+            let valid = !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()) && !port.starts_with('0');
+            let number: u32 = port.parse().ok().filter(|_| valid)?;
+            (host, (number <= 65_535).then_some(number)?)
+        }
+        None => (authority, default_port),
+    };
+    let last_label = host.rsplit('.').next()?;
+    let plain_host = !host.is_empty()
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && host
+            .split('.')
+            .all(|label| !label.is_empty() && !label.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--")))
+        && last_label.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
+    if !plain_host {
+        return None;
+    }
+    let tail = tail.split('#').next().unwrap_or("");
+    let bytes = tail.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        let safe = b.is_ascii_alphanumeric() || b"-._~!$&()*+,;=:@/?".contains(b);
+        let escape = *b == b'%' && bytes.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
+        if !safe && !escape {
+            return None;
+        }
+    }
+    let path = tail.split('?').next().unwrap_or("");
+    let dot_segment = |s: &str| {
+        let s = s.to_ascii_lowercase();
+        matches!(s.as_str(), "." | ".." | "%2e" | ".%2e" | "%2e." | "%2e%2e")
+    };
+    if path.split('/').any(dot_segment) {
+        return None;
+    }
+    let mut out = String::with_capacity(value.len() + 1);
+    out.push_str(scheme);
+    out.push_str("://");
+    let host_start = out.len();
+    out.extend(host.chars().map(|c| c.to_ascii_lowercase()));
+    let host_range = host_start..out.len();
+    if port != default_port {
+        out.push(':');
+        out.push_str(&port.to_string());
+    }
+    if !tail.starts_with('/') {
+        out.push('/');
+    }
+    out.push_str(tail);
+    Some((out, host_range))
 }
 
 fn looks_like_host_with_port(value: &str) -> bool {
@@ -241,12 +333,26 @@ fn to_ascii_host(host: &str) -> Result<String, DomainProblem> {
     if host.is_empty() {
         return Err(DomainProblem::Length);
     }
-    if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
+    let maybe_ip = host.starts_with('[') || host.contains(':') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    if maybe_ip && (host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok()) {
         return Err(DomainProblem::IpAddress);
     }
-    let ascii = idna::domain_to_ascii(host).map_err(|_| DomainProblem::Characters)?;
+    let ascii = host_to_ascii(host).ok_or(DomainProblem::Characters)?;
     check_host_labels(&ascii)?;
     Ok(ascii)
+}
+
+/// A host name in lower-case punycode (UTS 46), or `None` when IDNA refuses it. Plain ASCII
+/// names without punycode labels, by far the most common, skip the IDNA machinery.
+pub(crate) fn host_to_ascii(host: &str) -> Option<String> {
+    let plain = host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        && !host
+            .split('.')
+            .any(|label| label.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--")));
+    if plain {
+        return Some(host.to_ascii_lowercase());
+    }
+    idna::domain_to_ascii(host).ok()
 }
 
 /// Checks the labels of a lower-case punycode host name.
@@ -348,6 +454,8 @@ mod tests {
         assert_eq!(u.domain().map(Domain::as_str), Some("secure-check.co.uk"));
         let ip = WebUrl::parse("http://192.0.2.7/").expect("valid");
         assert_eq!(ip.domain(), None);
+        let suffix = WebUrl::parse("https://github.io/x").expect("valid");
+        assert_eq!(suffix.domain(), None, "a public suffix is nobody's domain");
     }
 
     #[test]
@@ -393,6 +501,61 @@ mod tests {
     fn knows_shared_platforms() {
         assert!(Domain::parse("docs.google.com").expect("valid").is_shared_platform());
         assert!(!Domain::parse("bol-com-deals.shop").expect("valid").is_shared_platform());
+    }
+
+    /// Inputs built from the characters that decide whether the plain path applies.
+    fn url_strategy() -> impl Strategy<Value = String> {
+        let scheme = prop_oneof!["http", "https", "HTTP", "Https"];
+        let host = prop_oneof![
+            "[a-zA-Z0-9-]{1,8}(\\.[a-zA-Z0-9-]{1,8}){0,2}\\.(com|nl|COM|shop|co\\.uk)",
+            "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}",
+            "xn--[a-z0-9]{3,8}\\.com",
+            "[a-z]{1,5}\\.[0-9]{1,3}"
+        ];
+        let port = prop_oneof!["", ":80", ":443", ":8080", ":0", ":080", ":99999", ":"];
+        let path = "(/([a-zA-Z0-9._~!$&()*+,;=:@%'\"<>`{}|^\\[\\]-]|%[0-9a-fA-F]{2}|\\.\\.|\\.){0,6}){0,4}";
+        let query = "(\\?[a-zA-Z0-9=&%./?'\"<>-]{0,12})?";
+        let fragment = "(#[a-z0-9/]{0,6})?";
+        (scheme, host, port, path, query, fragment).prop_map(|(s, h, p, pa, q, f)| format!("{s}://{h}{p}{pa}{q}{f}"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn the_plain_path_agrees_with_the_url_crate(raw in url_strategy()) {
+            if let Some((fast, host)) = plain_url(&raw) {
+                prop_assert_eq!(WebUrl::parse(&raw), WebUrl::parse_with_url_crate(&raw), "{}", raw);
+                if let Ok(parsed) = url::Url::parse(&fast) {
+                    prop_assert_eq!(Some(&fast[host]), parsed.host_str());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_plain_path_takes_the_common_cases() {
+        for raw in [
+            "https://Shop.Example.com/deal?id=1",
+            "http://a.nl",
+            "https://x.co.uk:8443/p/q?r=s#frag",
+            "https://a.com?x",
+        ] {
+            assert!(plain_url(raw).is_some(), "{raw}");
+        }
+        for raw in [
+            "https://user@a.com/",
+            "https://xn--pple-43d.com/",
+            "http://192.0.2.7/",
+            "https://a.com/./x",
+            "https://a.com/a b",
+            "https://a.com:080/",
+        ] {
+            assert!(plain_url(raw).is_none(), "{raw}");
+        }
+        assert_eq!(
+            plain_url("HTTPS://A.com:443?x#y").map(|(v, _)| v).as_deref(),
+            Some("https://a.com/?x")
+        );
     }
 
     proptest! {

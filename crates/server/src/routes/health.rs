@@ -1,4 +1,6 @@
-//! `GET /healthz`: whether the server can reach its store.
+//! `GET /healthz`: whether the server can reach its store (readiness). `GET /livez`: whether
+//! the process answers at all (liveness); it touches nothing, so it is also the floor the
+//! HTTP benchmark compares the check endpoint with.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -10,7 +12,7 @@ use utoipa::ToSchema;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(health))
+    Router::new().route("/healthz", get(health)).route("/livez", get(live))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -18,6 +20,12 @@ pub struct Health {
     /// `ok` when the store answers, `unavailable` when it does not.
     #[schema(example = "ok")]
     pub status: &'static str,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/livez", tag = "operations", responses((status = 200, description = "The process answers", body = Health)))]
+pub async fn live() -> Json<Health> {
+    Json(Health { status: "ok" })
 }
 
 /// Health of the server and its store.

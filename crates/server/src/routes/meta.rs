@@ -80,6 +80,7 @@ impl Modify for ErrorCodes {
     ),
     paths(
         super::health::health,
+        super::health::live,
         super::checks::check,
         super::indicators::read,
         super::indicators::set_status,

@@ -55,7 +55,7 @@ async fn store_reports(state: &AppState, partner: &Partner, reports: &[NewReport
     for outcome in &outcomes {
         let counter = match outcome {
             InsertOutcome::Created(_) => &counters.reports_created,
-            InsertOutcome::Existing(_) => &counters.reports_existing,
+            InsertOutcome::Existing { .. } => &counters.reports_existing,
             InsertOutcome::Conflict { .. } => &counters.reports_conflict,
         };
         counter.fetch_add(1, Ordering::Relaxed);
@@ -105,7 +105,10 @@ pub async fn submit(
     let outcome = store_reports(&state, &partner, std::slice::from_ref(&report)).await?.pop();
     match outcome {
         Some(InsertOutcome::Created(stored)) => Ok((StatusCode::CREATED, Json(ReportOut::from(&stored)))),
-        Some(InsertOutcome::Existing(stored)) => Ok((StatusCode::OK, Json(ReportOut::from(&stored)))),
+        Some(InsertOutcome::Existing { id }) => {
+            let stored = state.store.report(&id).await?.ok_or_else(|| ApiError::not_found("report"))?;
+            Ok((StatusCode::OK, Json(ReportOut::from(&stored))))
+        }
         Some(InsertOutcome::Conflict { existing_id }) => Err(conflict(&existing_id)),
         None => Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -204,11 +207,14 @@ pub async fn submit_batch(
                 report: Some(ReportOut::from(&r)),
                 error: None,
             },
-            InsertOutcome::Existing(r) => BatchResult {
-                status: "existing",
-                report: Some(ReportOut::from(&r)),
-                error: None,
-            },
+            InsertOutcome::Existing { id } => {
+                let stored = state.store.report(&id).await?.ok_or_else(|| ApiError::not_found("report"))?;
+                BatchResult {
+                    status: "existing",
+                    report: Some(ReportOut::from(&stored)),
+                    error: None,
+                }
+            }
             InsertOutcome::Conflict { existing_id } => BatchResult {
                 status: "conflict",
                 report: None,

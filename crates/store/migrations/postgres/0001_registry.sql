@@ -46,7 +46,6 @@ CREATE TABLE report_indicators (
     derived    BIGINT NOT NULL,
     PRIMARY KEY (report_seq, position)
 );
-CREATE INDEX report_indicators_by_value ON report_indicators (kind, value);
 
 CREATE TABLE retractions (
     report_seq      BIGINT PRIMARY KEY REFERENCES reports (seq),
@@ -68,16 +67,20 @@ CREATE TABLE indicators (
     bank_code     TEXT,
     mixed_script  BIGINT NOT NULL DEFAULT 0,
     confusable    BIGINT NOT NULL DEFAULT 0,
+    -- Reports per fraud type (report.rs lists the types).
+    reports_bankhelpdesk BIGINT NOT NULL DEFAULT 0,
+    reports_marketplace BIGINT NOT NULL DEFAULT 0,
+    reports_webshop BIGINT NOT NULL DEFAULT 0,
+    reports_friend_in_need BIGINT NOT NULL DEFAULT 0,
+    reports_phishing BIGINT NOT NULL DEFAULT 0,
+    reports_romance BIGINT NOT NULL DEFAULT 0,
+    reports_investment BIGINT NOT NULL DEFAULT 0,
+    reports_identity BIGINT NOT NULL DEFAULT 0,
+    reports_invoice_ceo BIGINT NOT NULL DEFAULT 0,
+    reports_other BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (kind, value)
 );
 
-CREATE TABLE indicator_fraud_types (
-    kind       TEXT   NOT NULL,
-    value      TEXT   NOT NULL,
-    fraud_type TEXT   NOT NULL,
-    reports    BIGINT NOT NULL,
-    PRIMARY KEY (kind, value, fraud_type)
-);
 
 CREATE TABLE changes (
     seq        BIGSERIAL PRIMARY KEY,

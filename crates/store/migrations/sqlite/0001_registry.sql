@@ -45,8 +45,7 @@ CREATE TABLE report_indicators (
     role       TEXT    NOT NULL,
     derived    INTEGER NOT NULL,
     PRIMARY KEY (report_seq, position)
-);
-CREATE INDEX report_indicators_by_value ON report_indicators (kind, value);
+) WITHOUT ROWID;
 
 -- A retraction is an event of its own; the report row is never changed.
 CREATE TABLE retractions (
@@ -71,16 +70,20 @@ CREATE TABLE indicators (
     bank_code     TEXT,
     mixed_script  INTEGER NOT NULL DEFAULT 0,
     confusable    INTEGER NOT NULL DEFAULT 0,
+    -- Reports per fraud type (report.rs lists the types).
+    reports_bankhelpdesk INTEGER NOT NULL DEFAULT 0,
+    reports_marketplace INTEGER NOT NULL DEFAULT 0,
+    reports_webshop INTEGER NOT NULL DEFAULT 0,
+    reports_friend_in_need INTEGER NOT NULL DEFAULT 0,
+    reports_phishing INTEGER NOT NULL DEFAULT 0,
+    reports_romance INTEGER NOT NULL DEFAULT 0,
+    reports_investment INTEGER NOT NULL DEFAULT 0,
+    reports_identity INTEGER NOT NULL DEFAULT 0,
+    reports_invoice_ceo INTEGER NOT NULL DEFAULT 0,
+    reports_other INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (kind, value)
-);
+) WITHOUT ROWID;
 
-CREATE TABLE indicator_fraud_types (
-    kind       TEXT    NOT NULL,
-    value      TEXT    NOT NULL,
-    fraud_type TEXT    NOT NULL,
-    reports    INTEGER NOT NULL,
-    PRIMARY KEY (kind, value, fraud_type)
-);
 
 -- The change feed every server node follows to keep its in-memory index current.
 CREATE TABLE changes (

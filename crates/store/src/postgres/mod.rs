@@ -21,12 +21,12 @@ use vangnet_core::token::TokenDigest;
 
 use crate::batch::{Plan, indicator_deltas, plan, report_created_event, report_retracted_event};
 use crate::rows::{
-    AUDIT_SELECT, AuditRecord, CHANGE_SELECT, ChangeRecord, INDICATOR_SELECT, IndicatorRecord, IndicatorRowRecord, LINK_SELECT, LinkRecord,
-    PartnerRecord, REPORT_SELECT, ReportRecord, TokenRecord, stored_from_new,
+    AUDIT_SELECT, AuditRecord, CHANGE_SELECT, ChangeRecord, IndicatorRecord, IndicatorRowRecord, LINK_SELECT, LinkRecord, PartnerRecord,
+    REPORT_SELECT, ReportRecord, TokenRecord, fraud_type_column, fraud_type_columns, indicator_select, stored_from_new,
 };
 use crate::{
-    Backend, Change, ChangeEvent, IndicatorRow, InsertOutcome, MAX_INSERT_BATCH, Partner, RetractOutcome, Store, StoreError, StoredReport,
-    TokenInfo, new_id, parse_key,
+    Backend, Change, ChangeEvent, Durability, IndicatorRow, InsertOutcome, MAX_INSERT_BATCH, Partner, RetractOutcome, Store, StoreError,
+    StoredReport, TokenInfo, new_id, parse_key,
 };
 
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/postgres/0001_registry.sql"))];
@@ -51,7 +51,17 @@ fn sql(text: String) -> AssertSqlSafe<String> {
 impl PostgresStore {
     /// Connects and migrates.
     pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        Self::connect_with_durability(url, Durability::Full).await
+    }
+
+    /// Connects with the given durability: `Bulk` turns off `synchronous_commit` for this
+    /// store's sessions (commits may be lost on a crash, never corrupted).
+    pub async fn connect_with_durability(url: &str, durability: Durability) -> Result<PostgresStore, StoreError> {
         let options: PgConnectOptions = url.parse().map_err(|_| StoreError::Url(crate::describe_url(url)))?;
+        let options = match durability {
+            Durability::Full => options,
+            Durability::Bulk => options.options([("synchronous_commit", "off")]),
+        };
         Self::connect_with(options).await
     }
 
@@ -354,7 +364,7 @@ async fn insert_reports_tx(
         .bind(partner.seq)
         .bind(now.millis())
         .bind(created.iter().map(|(r, _)| r.external_id().map(str::to_owned)).collect::<Vec<_>>())
-        .bind(created.iter().map(|(r, _)| r.content_digest()).collect::<Vec<_>>())
+        .bind(created.iter().map(|(r, _)| r.content_digest()).collect::<Vec<&str>>())
         .bind(created.iter().map(|(r, _)| r.fraud_type().as_str()).collect::<Vec<_>>())
         .bind(created.iter().map(|(r, _)| r.channel().map(|c| c.as_str())).collect::<Vec<_>>())
         .bind(created.iter().map(|(r, _)| r.occurred_at().millis()).collect::<Vec<_>>())
@@ -427,70 +437,58 @@ async fn insert_reports_tx(
 
 async fn upsert_indicators<'a>(tx: &mut Tx<'_>, reports: impl Iterator<Item = &'a NewReport>) -> Result<(), StoreError> {
     let deltas = indicator_deltas(reports);
-    // One row per (indicator, fraud type) with reports: kind, value, fraud type, count.
-    let mut types: Vec<(&str, &str, &str, i64)> = Vec::new();
-    for d in &deltas {
-        for (i, n) in d.fraud_types.iter().enumerate() {
-            if *n > 0 {
-                types.push((
-                    d.kind.as_str(),
-                    &d.value,
-                    FraudType::from_index(i).map_or("other", FraudType::as_str),
-                    *n,
-                ));
-            }
-        }
+    let mut query = sqlx::query(upsert_indicators_sql())
+        .bind(deltas.iter().map(|d| d.kind.as_str()).collect::<Vec<_>>())
+        .bind(deltas.iter().map(|d| d.value.as_str()).collect::<Vec<_>>())
+        .bind(deltas.iter().map(|d| d.reports).collect::<Vec<_>>())
+        .bind(deltas.iter().map(|d| d.first_seen).collect::<Vec<_>>())
+        .bind(deltas.iter().map(|d| d.last_seen).collect::<Vec<_>>())
+        .bind(deltas.iter().map(|d| d.country.as_deref()).collect::<Vec<_>>())
+        .bind(deltas.iter().map(|d| d.bank_code.as_deref()).collect::<Vec<_>>())
+        .bind(deltas.iter().map(|d| i64::from(d.mixed_script)).collect::<Vec<_>>())
+        .bind(deltas.iter().map(|d| i64::from(d.confusable)).collect::<Vec<_>>());
+    for i in 0..FraudType::ALL.len() {
+        query = query.bind(deltas.iter().map(|d| d.fraud_types[i]).collect::<Vec<_>>());
     }
-    sqlx::query(
-        "INSERT INTO indicators (kind, value, reports, first_seen, last_seen, country, bank_code, mixed_script, confusable) \
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::bigint[], $9::bigint[]) \
-         ON CONFLICT (kind, value) DO UPDATE SET reports = indicators.reports + excluded.reports, \
-         first_seen = LEAST(indicators.first_seen, excluded.first_seen), last_seen = GREATEST(indicators.last_seen, excluded.last_seen)",
-    )
-    .bind(deltas.iter().map(|d| d.kind.as_str()).collect::<Vec<_>>())
-    .bind(deltas.iter().map(|d| d.value.as_str()).collect::<Vec<_>>())
-    .bind(deltas.iter().map(|d| d.reports).collect::<Vec<_>>())
-    .bind(deltas.iter().map(|d| d.first_seen).collect::<Vec<_>>())
-    .bind(deltas.iter().map(|d| d.last_seen).collect::<Vec<_>>())
-    .bind(deltas.iter().map(|d| d.country.as_deref()).collect::<Vec<_>>())
-    .bind(deltas.iter().map(|d| d.bank_code.as_deref()).collect::<Vec<_>>())
-    .bind(deltas.iter().map(|d| i64::from(d.mixed_script)).collect::<Vec<_>>())
-    .bind(deltas.iter().map(|d| i64::from(d.confusable)).collect::<Vec<_>>())
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO indicator_fraud_types (kind, value, fraud_type, reports) \
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) \
-         ON CONFLICT (kind, value, fraud_type) DO UPDATE SET reports = indicator_fraud_types.reports + excluded.reports",
-    )
-    .bind(types.iter().map(|t| t.0).collect::<Vec<_>>())
-    .bind(types.iter().map(|t| t.1).collect::<Vec<_>>())
-    .bind(types.iter().map(|t| t.2).collect::<Vec<_>>())
-    .bind(types.iter().map(|t| t.3).collect::<Vec<_>>())
-    .execute(&mut **tx)
-    .await?;
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 
-async fn recount_indicator(tx: &mut Tx<'_>, kind: &str, value: &str, fraud_type: &str) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE indicators SET reports = reports - 1, \
-         first_seen = (SELECT min(r.occurred_at) FROM report_indicators ri JOIN reports r ON r.seq = ri.report_seq \
-            WHERE ri.kind = $1 AND ri.value = $2 AND NOT EXISTS (SELECT 1 FROM retractions x WHERE x.report_seq = r.seq)), \
-         last_seen = (SELECT max(r.occurred_at) FROM report_indicators ri JOIN reports r ON r.seq = ri.report_seq \
-            WHERE ri.kind = $1 AND ri.value = $2 AND NOT EXISTS (SELECT 1 FROM retractions x WHERE x.report_seq = r.seq)) \
-         WHERE kind = $1 AND value = $2",
-    )
+/// The upsert of indicator records' aggregates from arrays, one array per column.
+fn upsert_indicators_sql() -> AssertSqlSafe<&'static str> {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let text = SQL.get_or_init(|| {
+        let columns = fraud_type_columns();
+        let arrays: Vec<String> = (10..10 + FraudType::ALL.len()).map(|i| format!("${i}::bigint[]")).collect();
+        let sums: Vec<String> = FraudType::ALL
+            .iter()
+            .map(|t| format!("{0} = indicators.{0} + excluded.{0}", fraud_type_column(*t)))
+            .collect();
+        format!(
+            "INSERT INTO indicators (kind, value, reports, first_seen, last_seen, country, bank_code, mixed_script, confusable, {columns}) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], \
+                                  $8::bigint[], $9::bigint[], {}) \
+             ON CONFLICT (kind, value) DO UPDATE SET reports = indicators.reports + excluded.reports, \
+             first_seen = LEAST(indicators.first_seen, excluded.first_seen), \
+             last_seen = GREATEST(indicators.last_seen, excluded.last_seen), {}",
+            arrays.join(", "),
+            sums.join(", ")
+        )
+    });
+    AssertSqlSafe(text.as_str())
+}
+
+/// Takes one report of `fraud_type` out of an indicator record's counts (first and last
+/// seen keep spanning every report ever filed, as in the SQLite store).
+async fn recount_indicator(tx: &mut Tx<'_>, kind: &str, value: &str, fraud_type: FraudType) -> Result<(), StoreError> {
+    let column = fraud_type_column(fraud_type);
+    sqlx::query(sql(format!(
+        "UPDATE indicators SET reports = reports - 1, {column} = {column} - 1 WHERE kind = $1 AND value = $2"
+    )))
     .bind(kind)
     .bind(value)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("UPDATE indicator_fraud_types SET reports = reports - 1 WHERE kind = $1 AND value = $2 AND fraud_type = $3")
-        .bind(kind)
-        .bind(value)
-        .bind(fraud_type)
-        .execute(&mut **tx)
-        .await?;
     Ok(())
 }
 
@@ -708,10 +706,7 @@ impl Store for PostgresStore {
         for (report, (plan, seq)) in reports.iter().zip(plans) {
             outcomes.push(match plan {
                 Plan::New { id } => InsertOutcome::Created(stored_from_new(partner, seq.unwrap_or(0), &id, report, now)),
-                Plan::Existing { id } => match report_by_id(&mut tx, &id).await? {
-                    Some(existing) => InsertOutcome::Existing(existing),
-                    None => InsertOutcome::Conflict { existing_id: id },
-                },
+                Plan::Existing { id } => InsertOutcome::Existing { id },
                 Plan::Conflict { id } => InsertOutcome::Conflict { existing_id: id },
             });
         }
@@ -754,7 +749,7 @@ impl Store for PostgresStore {
         let mut named: Vec<(&str, &str)> = report.indicators.iter().map(|i| (i.kind.as_str(), i.value.as_str())).collect();
         named.sort_unstable();
         for (kind, value) in named {
-            recount_indicator(&mut tx, kind, value, report.fraud_type.as_str()).await?;
+            recount_indicator(&mut tx, kind, value, report.fraud_type).await?;
         }
         sqlx::query("INSERT INTO changes (at, change, report_seq) VALUES ($1, 'retraction', $2)")
             .bind(now.millis())
@@ -823,7 +818,7 @@ impl Store for PostgresStore {
     }
 
     async fn indicator(&self, kind: IndicatorKind, value: &str) -> Result<Option<IndicatorRow>, StoreError> {
-        let row = sqlx::query(sql(format!("{INDICATOR_SELECT} WHERE kind = $1 AND value = $2")))
+        let row = sqlx::query(sql(format!("{} WHERE kind = $1 AND value = $2", indicator_select())))
             .bind(kind.as_str())
             .bind(value)
             .fetch_optional(&self.pool)
@@ -842,6 +837,13 @@ impl Store for PostgresStore {
             bank_code: r.try_get(9)?,
             mixed_script: r.try_get(10)?,
             confusable: r.try_get(11)?,
+            fraud_types: {
+                let mut counts = [0i64; vangnet_core::report::FRAUD_TYPE_COUNT];
+                for (i, count) in counts.iter_mut().enumerate() {
+                    *count = r.try_get(12 + i)?;
+                }
+                counts
+            },
         }
         .into_row()
         .map(Some)

@@ -24,12 +24,12 @@ use vangnet_core::token::TokenDigest;
 
 use crate::batch::{Plan, indicator_deltas, plan, report_created_event, report_retracted_event};
 use crate::rows::{
-    AUDIT_SELECT, AuditRecord, CHANGE_SELECT, ChangeRecord, INDICATOR_SELECT, IndicatorRecord, IndicatorRowRecord, LINK_SELECT, LinkRecord,
-    PartnerRecord, REPORT_SELECT, ReportRecord, TokenRecord, stored_from_new,
+    AUDIT_SELECT, AuditRecord, CHANGE_SELECT, ChangeRecord, IndicatorRecord, IndicatorRowRecord, LINK_SELECT, LinkRecord, PartnerRecord,
+    REPORT_SELECT, ReportRecord, TokenRecord, fraud_type_column, fraud_type_columns, indicator_select, stored_from_new,
 };
 use crate::{
-    Backend, Change, ChangeEvent, IndicatorRow, InsertOutcome, MAX_INSERT_BATCH, Partner, RetractOutcome, Store, StoreError, StoredReport,
-    TokenInfo, new_id, parse_key,
+    Backend, Change, ChangeEvent, Durability, IndicatorRow, InsertOutcome, MAX_INSERT_BATCH, Partner, RetractOutcome, Store, StoreError,
+    StoredReport, TokenInfo, new_id, parse_key,
 };
 
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_registry.sql"))];
@@ -56,14 +56,25 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn connect(path: &Path) -> Result<Connection, StoreError> {
+fn connect(path: &Path, durability: Durability) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // 8 KiB pages: a quarter fewer page writes per report than the default 4 KiB in the
+    // import benchmark (BENCHMARKS.md). Takes effect only when the file is created.
+    conn.execute_batch("PRAGMA page_size = 8192;")?;
     conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;")?;
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;")?;
+    match durability {
+        Durability::Full => conn.execute_batch("PRAGMA synchronous = FULL;")?,
+        // WAL with NORMAL never corrupts the file; it only may lose the newest commits on a
+        // power loss. Fewer, larger checkpoints and a bigger cache suit a long stream of writes.
+        Durability::Bulk => {
+            conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 20000; PRAGMA cache_size = -262144;")?
+        }
+    }
     Ok(conn)
 }
 
@@ -94,12 +105,17 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 impl SqliteStore {
     /// Opens (creating and migrating as needed) the database file at `path`.
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        Self::open_with(path, Durability::Full).await
+    }
+
+    /// Opens with the given durability.
+    pub async fn open_with(path: &Path, durability: Durability) -> Result<SqliteStore, StoreError> {
         let path = path.to_owned();
         tokio::task::spawn_blocking(move || {
-            let mut writer = connect(&path)?;
+            let mut writer = connect(&path, durability)?;
             migrate(&mut writer)?;
             let readers = (0..READERS)
-                .map(|_| connect(&path).map(Mutex::new))
+                .map(|_| connect(&path, durability).map(Mutex::new))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(SqliteStore {
                 inner: Arc::new(Inner {
@@ -301,13 +317,27 @@ fn insert_reports_tx(
 ) -> Result<Vec<(Plan, Option<i64>)>, StoreError> {
     let mut stored: HashMap<String, (String, String)> = HashMap::new();
     {
-        let mut find = tx.prepare_cached("SELECT id, content_digest FROM reports WHERE partner_seq = ?1 AND external_id = ?2")?;
-        for external in reports.iter().filter_map(NewReport::external_id) {
-            if let Some(found) = find
-                .query_row(params![partner.seq, external], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?
-            {
-                stored.insert(external.to_owned(), found);
+        // Earlier reports under these external ids, looked up a chunk at a time; the unused
+        // places of the last chunk are NULL, which matches nothing.
+        const CHUNK: usize = 250;
+        static FIND: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql = FIND.get_or_init(|| {
+            let places: Vec<String> = (2..CHUNK + 2).map(|i| format!("?{i}")).collect();
+            format!(
+                "SELECT external_id, id, content_digest FROM reports WHERE partner_seq = ?1 AND external_id IN ({})",
+                places.join(", ")
+            )
+        });
+        let mut find = tx.prepare_cached(sql)?;
+        let externals: Vec<&str> = reports.iter().filter_map(NewReport::external_id).collect();
+        for chunk in externals.chunks(CHUNK) {
+            let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(CHUNK + 1);
+            values.push(partner.seq.into());
+            values.extend(chunk.iter().map(|e| rusqlite::types::Value::from((*e).to_owned())));
+            values.resize(CHUNK + 1, rusqlite::types::Value::Null);
+            let mut rows = find.query(rusqlite::params_from_iter(values))?;
+            while let Some(r) = rows.next()? {
+                stored.insert(r.get(0)?, (r.get(1)?, r.get(2)?));
             }
         }
     }
@@ -361,55 +391,56 @@ fn insert_reports_tx(
         created.push(report);
         seqs.push(Some(seq));
     }
-    let mut upsert_indicator = tx.prepare_cached(
-        "INSERT INTO indicators (kind, value, reports, first_seen, last_seen, country, bank_code, mixed_script, confusable) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
-         ON CONFLICT (kind, value) DO UPDATE SET reports = reports + excluded.reports, \
-         first_seen = min(coalesce(first_seen, excluded.first_seen), excluded.first_seen), \
-         last_seen = max(coalesce(last_seen, excluded.last_seen), excluded.last_seen)",
-    )?;
-    let mut upsert_type = tx.prepare_cached(
-        "INSERT INTO indicator_fraud_types (kind, value, fraud_type, reports) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (kind, value, fraud_type) DO UPDATE SET reports = reports + excluded.reports",
-    )?;
+    let mut upsert_indicator = tx.prepare_cached(upsert_indicator_sql())?;
     for d in indicator_deltas(created.into_iter()) {
-        upsert_indicator.execute(params![
-            d.kind.as_str(),
-            d.value,
-            d.reports,
-            d.first_seen,
-            d.last_seen,
-            d.country,
-            d.bank_code,
-            i64::from(d.mixed_script),
-            i64::from(d.confusable)
-        ])?;
-        for (i, n) in d.fraud_types.iter().enumerate() {
-            if *n > 0 {
-                let fraud_type = FraudType::from_index(i).map_or("other", FraudType::as_str);
-                upsert_type.execute(params![d.kind.as_str(), d.value, fraud_type, n])?;
-            }
-        }
+        let mut values: Vec<rusqlite::types::Value> = vec![
+            d.kind.as_str().to_owned().into(),
+            d.value.into(),
+            d.reports.into(),
+            d.first_seen.into(),
+            d.last_seen.into(),
+            d.country.into(),
+            d.bank_code.into(),
+            i64::from(d.mixed_script).into(),
+            i64::from(d.confusable).into(),
+        ];
+        values.extend(d.fraud_types.iter().map(|n| rusqlite::types::Value::from(*n)));
+        upsert_indicator.execute(rusqlite::params_from_iter(values))?;
     }
     append_audit_tx(tx, &events)?;
     Ok(plans.into_iter().zip(seqs).collect())
 }
 
-fn recount_indicator(tx: &Transaction<'_>, kind: &str, value: &str, fraud_type: &str) -> Result<(), StoreError> {
+/// The upsert of one indicator record's aggregates, with one parameter per fraud type.
+fn upsert_indicator_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let columns = fraud_type_columns();
+        let placeholders: Vec<String> = (10..10 + FraudType::ALL.len()).map(|i| format!("?{i}")).collect();
+        let sums: Vec<String> = FraudType::ALL
+            .iter()
+            .map(|t| format!("{0} = {0} + excluded.{0}", fraud_type_column(*t)))
+            .collect();
+        format!(
+            "INSERT INTO indicators (kind, value, reports, first_seen, last_seen, country, bank_code, mixed_script, confusable, {columns}) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, {}) \
+             ON CONFLICT (kind, value) DO UPDATE SET reports = reports + excluded.reports, \
+             first_seen = min(coalesce(first_seen, excluded.first_seen), excluded.first_seen), \
+             last_seen = max(coalesce(last_seen, excluded.last_seen), excluded.last_seen), {}",
+            placeholders.join(", "),
+            sums.join(", ")
+        )
+    })
+}
+
+/// Takes one report of `fraud_type` out of an indicator record's counts. First and last
+/// seen keep spanning every report ever filed (see ARCHITECTURE.md): recomputing them would
+/// need an index on every link by value, which costs more on every write than it is worth.
+fn recount_indicator(tx: &Transaction<'_>, kind: &str, value: &str, fraud_type: FraudType) -> Result<(), StoreError> {
+    let column = fraud_type_column(fraud_type);
     tx.execute(
-        "UPDATE indicators SET reports = reports - 1, \
-         first_seen = (SELECT min(r.occurred_at) FROM report_indicators ri JOIN reports r ON r.seq = ri.report_seq \
-            WHERE ri.kind = indicators.kind AND ri.value = indicators.value \
-            AND NOT EXISTS (SELECT 1 FROM retractions x WHERE x.report_seq = r.seq)), \
-         last_seen = (SELECT max(r.occurred_at) FROM report_indicators ri JOIN reports r ON r.seq = ri.report_seq \
-            WHERE ri.kind = indicators.kind AND ri.value = indicators.value \
-            AND NOT EXISTS (SELECT 1 FROM retractions x WHERE x.report_seq = r.seq)) \
-         WHERE kind = ?1 AND value = ?2",
+        &format!("UPDATE indicators SET reports = reports - 1, {column} = {column} - 1 WHERE kind = ?1 AND value = ?2"),
         params![kind, value],
-    )?;
-    tx.execute(
-        "UPDATE indicator_fraud_types SET reports = reports - 1 WHERE kind = ?1 AND value = ?2 AND fraud_type = ?3",
-        params![kind, value, fraud_type],
     )?;
     Ok(())
 }
@@ -620,10 +651,7 @@ impl Store for SqliteStore {
             for (report, (plan, seq)) in reports.iter().zip(plans) {
                 outcomes.push(match plan {
                     Plan::New { id } => InsertOutcome::Created(stored_from_new(&partner, seq.unwrap_or(0), &id, report, now)),
-                    Plan::Existing { id } => match load_report(conn, None, Some(&id))? {
-                        Some(existing) => InsertOutcome::Existing(existing),
-                        None => InsertOutcome::Conflict { existing_id: id },
-                    },
+                    Plan::Existing { id } => InsertOutcome::Existing { id },
                     Plan::Conflict { id } => InsertOutcome::Conflict { existing_id: id },
                 });
             }
@@ -656,7 +684,7 @@ impl Store for SqliteStore {
                 params![report.seq, by.seq, reason, now.millis()],
             )?;
             for named in &report.indicators {
-                recount_indicator(&tx, named.kind.as_str(), &named.value, report.fraud_type.as_str())?;
+                recount_indicator(&tx, named.kind.as_str(), &named.value, report.fraud_type)?;
             }
             tx.execute(
                 "INSERT INTO changes (at, change, report_seq) VALUES (?1, 'retraction', ?2)",
@@ -734,7 +762,7 @@ impl Store for SqliteStore {
     async fn indicator(&self, kind: IndicatorKind, value: &str) -> Result<Option<IndicatorRow>, StoreError> {
         let value = value.to_owned();
         self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(&format!("{INDICATOR_SELECT} WHERE kind = ?1 AND value = ?2"))?;
+            let mut stmt = conn.prepare_cached(&format!("{} WHERE kind = ?1 AND value = ?2", indicator_select()))?;
             stmt.query_row(params![kind.as_str(), value], |r| {
                 Ok(IndicatorRowRecord {
                     kind: r.get(0)?,
@@ -749,6 +777,13 @@ impl Store for SqliteStore {
                     bank_code: r.get(9)?,
                     mixed_script: r.get(10)?,
                     confusable: r.get(11)?,
+                    fraud_types: {
+                        let mut counts = [0i64; vangnet_core::report::FRAUD_TYPE_COUNT];
+                        for (i, count) in counts.iter_mut().enumerate() {
+                            *count = r.get(12 + i)?;
+                        }
+                        counts
+                    },
                 })
             })
             .optional()?

@@ -143,6 +143,9 @@ async fn reports_round_trip_with_indicator_records(db: &TestDb) {
     assert_eq!(row.first_seen, Some(t("2026-10-01T10:00:00Z")));
     assert_eq!(row.last_seen, Some(t("2026-11-01T10:00:00Z")));
     assert_eq!((row.country.as_deref(), row.bank_code.as_deref()), (Some("NL"), Some("ABNA")));
+    assert_eq!(row.fraud_types[FraudType::Marketplace.index()], 1);
+    assert_eq!(row.fraud_types[FraudType::Webshop.index()], 1);
+    assert_eq!(row.fraud_types.iter().sum::<i64>(), 2);
     assert_eq!(row.status, IndicatorStatus::Active);
     assert!(
         store
@@ -168,12 +171,20 @@ async fn external_ids_make_resubmission_idempotent(db: &TestDb) {
     let InsertOutcome::Created(created) = &out[0] else {
         panic!("{out:?}")
     };
-    assert_eq!(out[1], InsertOutcome::Existing(created.clone()), "a repeat within one batch");
+    assert_eq!(
+        out[1],
+        InsertOutcome::Existing { id: created.id.clone() },
+        "a repeat within one batch"
+    );
     let out = store
         .insert_reports(&bank, &[first.clone()], &bank.actor(), now)
         .await
         .expect("stored");
-    assert_eq!(out[0], InsertOutcome::Existing(created.clone()), "a repeat in a later batch");
+    assert_eq!(
+        out[0],
+        InsertOutcome::Existing { id: created.id.clone() },
+        "a repeat in a later batch"
+    );
     d.fraud_type = FraudType::Webshop;
     let out = store
         .insert_reports(&bank, &[new_report(d)], &bank.actor(), now)
@@ -242,11 +253,13 @@ async fn retraction_rules_and_counts(db: &TestDb) {
         .await
         .expect("query")
         .expect("record");
+    assert_eq!(row.reports, 1, "the retracted report left the counts");
     assert_eq!(
-        (row.reports, row.last_seen),
-        (1, Some(t("2026-10-01T10:00:00Z"))),
-        "the retracted report left the counts"
+        (row.first_seen, row.last_seen),
+        (Some(t("2026-10-01T10:00:00Z")), Some(t("2026-11-01T10:00:00Z"))),
+        "first and last seen span every report ever filed"
     );
+    assert_eq!(row.fraud_types[FraudType::Marketplace.index()], 1);
     assert!(
         matches!(
             store.retract_report(&ids[0], &police, None, now).await.expect("query"),
@@ -259,7 +272,7 @@ async fn retraction_rules_and_counts(db: &TestDb) {
         .await
         .expect("query")
         .expect("record");
-    assert_eq!((row.reports, row.first_seen), (0, None));
+    assert_eq!((row.reports, row.fraud_types.iter().sum::<i64>()), (0, 0));
     let stored = store.report(&ids[0]).await.expect("query").expect("kept");
     assert_eq!(stored.fraud_type, FraudType::Marketplace, "a retracted report is kept, not edited");
 }
@@ -485,7 +498,7 @@ async fn large_batches(db: &TestDb) {
         .await
         .expect("stored");
     assert!(
-        out.iter().all(|o| matches!(o, InsertOutcome::Existing(_))),
+        out.iter().all(|o| matches!(o, InsertOutcome::Existing { .. })),
         "a re-run stores nothing"
     );
     let (index, _) = store.load_index(IndicatorIndex::new()).await.expect("loaded");
