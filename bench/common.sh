@@ -1,0 +1,37 @@
+# Shared by the benchmark scripts: the release binary and a scratch directory.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VANGNET="$ROOT/target/release/vangnet"
+WORK="${BENCH_DIR:-/tmp/vangnet-bench}"
+mkdir -p "$WORK"
+[ -x "$VANGNET" ] || (cd "$ROOT" && cargo build --release)
+
+# A registry of about INDICATORS distinct indicators in the SQLite file $1, made once.
+seed_registry() {
+  local db="$1" indicators="$2" per_report=2
+  [ -s "$db" ] && return 0
+  local reports=$(( indicators / per_report ))
+  "$VANGNET" bench generate --reports "$reports" --unique "$per_report" --out "$WORK/seed-$indicators.jsonl" >/dev/null
+  "$VANGNET" partner add --name "Seed" --kind police --db "$db" >/dev/null
+  "$VANGNET" import "$WORK/seed-$indicators.jsonl" --partner Seed --db "$db" >/dev/null
+  rm -f "$WORK/seed-$indicators.jsonl"
+}
+
+# Starts `vangnet serve` on $1 (database) and port $2; sets SERVER_PID; waits until the
+# index is loaded and /healthz answers.
+start_server() {
+  VANGNET_LIMITS_PARTNER_RATE_PER_SECOND=0 VANGNET_LOG_LEVEL=warn \
+    "$VANGNET" serve --db "$1" --listen "127.0.0.1:$2" >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 600); do
+    curl -sf "http://127.0.0.1:$2/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  echo "the server did not start; see $WORK/server.log" >&2
+  return 1
+}
+
+stop_server() {
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
