@@ -92,6 +92,8 @@ pub struct WeightsConfig {
     pub marketplace: f64,
     pub victim_support: f64,
     pub operator: f64,
+    /// Reports from the public web form.
+    pub citizen: f64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -138,6 +140,7 @@ impl Default for Config {
                     marketplace: w[5],
                     victim_support: w[6],
                     operator: w[7],
+                    citizen: w[8],
                 },
             },
             audit: AuditConfig { key: Secret::default() },
@@ -304,6 +307,7 @@ impl Config {
                 w.marketplace,
                 w.victim_support,
                 w.operator,
+                w.citizen,
             ],
         }
     }

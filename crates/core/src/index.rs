@@ -118,6 +118,9 @@ impl BuildHasher for BuildKeyHasher {
 }
 
 const NONE: u32 = u32::MAX;
+/// The owner of every citizen report in TLP decisions and partner counts: no partner.
+const CITIZENS: u32 = u32::MAX;
+const CITIZEN_SOURCE: u8 = 9;
 const FLAG_AANGIFTE: u8 = 1;
 const FLAG_RETRACTED: u8 = 2;
 
@@ -142,6 +145,46 @@ struct Contribution {
     flags: u8,
 }
 
+impl Contribution {
+    fn is_citizen(&self) -> bool {
+        self.source == CITIZEN_SOURCE
+    }
+
+    /// The partner that filed the report, for TLP and partner counts.
+    fn owner(&self) -> u32 {
+        if self.is_citizen() { CITIZENS } else { self.partner }
+    }
+}
+
+/// When the public check says an indicator is `reported` (configurable; ARCHITECTURE.md).
+///
+/// Only reports marked TLP:CLEAR or TLP:GREEN count, and only while they count for the score
+/// (not retracted, within retention). Every partner report counts 1; every distinct citizen
+/// counts `citizen_weight`; together they must reach `min_reports`, and at least one must be
+/// a partner report, so citizens alone can never make an indicator `reported`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PublicThreshold {
+    pub min_reports: f64,
+    pub citizen_weight: f64,
+}
+
+impl Default for PublicThreshold {
+    fn default() -> Self {
+        PublicThreshold {
+            min_reports: 2.0,
+            citizen_weight: 0.5,
+        }
+    }
+}
+
+/// What a citizen may learn about one indicator: a status and the kinds of fraud, nothing else.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicView {
+    pub status: CheckStatus,
+    /// The fraud types of the counted reports, most reported first (empty unless reported).
+    pub fraud_types: Vec<FraudType>,
+}
+
 /// The facts of one report about one indicator, as the index takes them.
 #[derive(Debug, Clone, Copy)]
 pub struct ReportFacts {
@@ -156,6 +199,9 @@ pub struct ReportFacts {
     pub amount: Option<Money>,
     pub aangifte: bool,
     pub retracted: bool,
+    /// For citizen reports: a tag of the submitter's pseudonym, so that one person counts once
+    /// per indicator however often they report it. Ignored for partner reports.
+    pub submitter: u32,
 }
 
 /// What one viewer may know about one indicator at one moment.
@@ -175,7 +221,7 @@ pub struct RecordView {
     /// Damage per currency, largest first.
     pub damage: Vec<Money>,
     /// Visible reports per source kind (in [`PartnerKind::ALL`] order) and their weights.
-    pub by_source: [(u32, f64); 8],
+    pub by_source: [(u32, f64); 9],
     /// The half-life used, for the reasons.
     pub half_life_days: f64,
 }
@@ -194,7 +240,7 @@ impl RecordView {
             evidence: 0.0,
             score: 0.0,
             damage: Vec::new(),
-            by_source: [(0, 0.0); 8],
+            by_source: [(0, 0.0); 9],
             half_life_days: policy.half_life_days,
         }
     }
@@ -376,7 +422,13 @@ impl IndicatorIndex {
         }
         self.contributions.push(Contribution {
             report: facts.report,
-            partner: facts.partner,
+            // A citizen report keeps its submitter's tag where a partner report keeps the
+            // partner: all citizen reports share one partner, and the tag is what tells them apart.
+            partner: if facts.source == PartnerKind::Citizen {
+                facts.submitter
+            } else {
+                facts.partner
+            },
             next: entry.head,
             occurred_minute: facts.occurred_at.minutes(),
             amount_minor: facts.amount.map_or(0, |m| u64::try_from(m.minor()).unwrap_or(0)),
@@ -424,6 +476,62 @@ impl IndicatorIndex {
         self.entries.get(&key).map_or(IndicatorStatus::Active, |e| e.status)
     }
 
+    /// The coarse public answer about one indicator (see [`PublicThreshold`]).
+    pub fn public_view(&self, key: IndexKey, now: Timestamp, policy: &ScoringPolicy, threshold: &PublicThreshold) -> PublicView {
+        let not_reported = PublicView {
+            status: CheckStatus::NotReported,
+            fraud_types: Vec::new(),
+        };
+        let Some(entry) = self.entries.get(&key) else {
+            return not_reported;
+        };
+        if entry.status == IndicatorStatus::Cleared {
+            return not_reported;
+        }
+        let now_minute = now.minutes();
+        let mut partner_reports = 0u32;
+        let mut citizens: Vec<u32> = Vec::new();
+        let mut types = [0u32; FRAUD_TYPE_COUNT];
+        let mut at = entry.head;
+        while at != NONE {
+            let c = &self.contributions[at as usize];
+            at = c.next;
+            let public = matches!(Tlp::from_index(usize::from(c.tlp)), Some(Tlp::Clear | Tlp::Green));
+            let age_days = f64::from(now_minute.saturating_sub(c.occurred_minute)) / 1440.0;
+            if c.flags & FLAG_RETRACTED != 0 || !public || !policy.retained(age_days) {
+                continue;
+            }
+            if c.is_citizen() {
+                if citizens.contains(&c.partner) {
+                    continue;
+                }
+                citizens.push(c.partner);
+            } else {
+                partner_reports += 1;
+            }
+            if let Some(slot) = types.get_mut(usize::from(c.fraud_type)) {
+                *slot += 1;
+            }
+        }
+        let weight = f64::from(partner_reports) + threshold.citizen_weight * citizens.len() as f64;
+        if partner_reports == 0 || weight < threshold.min_reports {
+            return not_reported;
+        }
+        let mut fraud_types: Vec<(FraudType, u32)> = FraudType::ALL
+            .iter()
+            .filter_map(|t| (types[t.index()] > 0).then_some((*t, types[t.index()])))
+            .collect();
+        fraud_types.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        PublicView {
+            status: if entry.status == IndicatorStatus::Disputed {
+                CheckStatus::Disputed
+            } else {
+                CheckStatus::Reported
+            },
+            fraud_types: fraud_types.into_iter().map(|(t, _)| t).collect(),
+        }
+    }
+
     /// Walks the reports of an indicator that `viewer` may see and that still count at `now`.
     fn visible<'a>(
         &'a self,
@@ -440,7 +548,7 @@ impl IndicatorIndex {
                 at = c.next;
                 let tlp = Tlp::from_index(usize::from(c.tlp)).unwrap_or(Tlp::Red);
                 let age_days = f64::from(now_minute.saturating_sub(c.occurred_minute)) / 1440.0;
-                if c.flags & FLAG_RETRACTED == 0 && viewer.may_see(tlp, c.partner) && policy.retained(age_days) {
+                if c.flags & FLAG_RETRACTED == 0 && viewer.may_see(tlp, c.owner()) && policy.retained(age_days) {
                     return Some(c);
                 }
             }
@@ -459,15 +567,23 @@ impl IndicatorIndex {
         }
         let now_minute = now.minutes();
         let mut partners: Vec<u32> = Vec::new();
+        let mut submitters: Vec<u32> = Vec::new();
         let mut damage: Vec<(u8, u64)> = Vec::new();
         let (mut first, mut last) = (u32::MAX, 0u32);
         for c in self.visible(key, viewer, now, policy) {
+            if c.is_citizen() {
+                // One person counts once per indicator, however often they report it.
+                if submitters.contains(&c.partner) {
+                    continue;
+                }
+                submitters.push(c.partner);
+            }
             view.reports += 1;
             if let Some(slot) = view.fraud_types.get_mut(usize::from(c.fraud_type)) {
                 *slot += 1;
             }
-            if !partners.contains(&c.partner) {
-                partners.push(c.partner);
+            if !partners.contains(&c.owner()) {
+                partners.push(c.owner());
             }
             first = first.min(c.occurred_minute);
             last = last.max(c.occurred_minute);
@@ -572,7 +688,87 @@ mod tests {
             amount: Some(Money::from_minor(25_000, Currency::EUR)),
             aangifte: false,
             retracted: false,
+            submitter: 0,
         }
+    }
+
+    fn citizen(report: u32, submitter: u32, when: &str) -> ReportFacts {
+        ReportFacts {
+            submitter,
+            ..facts(report, 99, PartnerKind::Citizen, Tlp::Green, when)
+        }
+    }
+
+    #[test]
+    fn a_citizen_counts_once_per_indicator() {
+        let mut index = IndicatorIndex::new();
+        let key = index.key(IndicatorKind::Iban, "NL91ABNA0417164300");
+        index.add(key, &citizen(1, 7, "2026-11-01T00:00:00Z"));
+        index.add(key, &citizen(2, 7, "2026-11-01T01:00:00Z"));
+        index.add(key, &citizen(3, 8, "2026-11-01T02:00:00Z"));
+        let view = index.view(key, &BANK, t("2026-11-02T00:00:00Z"), &ScoringPolicy::default());
+        assert_eq!(view.reports, 2, "the second report of submitter 7 does not count");
+        assert_eq!(view.reporting_partners, 1, "all citizens are one source");
+        assert_eq!(view.by_source[8].0, 2);
+    }
+
+    #[test]
+    fn public_view_needs_enough_public_partner_reports() {
+        let policy = ScoringPolicy::default();
+        let threshold = PublicThreshold::default();
+        let now = t("2026-11-02T00:00:00Z");
+        let mut index = IndicatorIndex::new();
+        let key = index.key(IndicatorKind::Iban, "NL91ABNA0417164300");
+        let status = |index: &IndicatorIndex| index.public_view(key, now, &policy, &threshold).status;
+
+        for (report, submitter) in [(1, 1), (2, 2), (3, 3), (4, 3), (5, 4)] {
+            index.add(key, &citizen(report, submitter, "2026-11-01T00:00:00Z"));
+        }
+        assert_eq!(status(&index), CheckStatus::NotReported, "citizens alone are never enough");
+
+        index.add(key, &facts(10, 1, PartnerKind::Bank, Tlp::Amber, "2026-11-01T00:00:00Z"));
+        index.add(key, &facts(11, 2, PartnerKind::Police, Tlp::Red, "2026-11-01T00:00:00Z"));
+        assert_eq!(
+            index
+                .public_view(
+                    key,
+                    now,
+                    &policy,
+                    &PublicThreshold {
+                        min_reports: 1.0,
+                        citizen_weight: 0.0
+                    }
+                )
+                .status,
+            CheckStatus::NotReported,
+            "AMBER and RED reports are not public"
+        );
+
+        index.add(key, &facts(12, 1, PartnerKind::Bank, Tlp::Green, "2026-11-01T00:00:00Z"));
+        let strict = PublicThreshold {
+            min_reports: 2.0,
+            citizen_weight: 0.0,
+        };
+        assert_eq!(index.public_view(key, now, &policy, &strict).status, CheckStatus::NotReported);
+        let view = index.public_view(key, now, &policy, &threshold);
+        assert_eq!(view.status, CheckStatus::Reported, "one partner report and four distinct citizens");
+        assert_eq!(view.fraud_types, vec![FraudType::Marketplace]);
+
+        index.retract(key, 12);
+        assert_eq!(status(&index), CheckStatus::NotReported, "retracted reports do not count");
+        index.add(key, &facts(13, 3, PartnerKind::Helpdesk, Tlp::Clear, "2026-11-01T00:00:00Z"));
+        index.add(key, &facts(14, 3, PartnerKind::Helpdesk, Tlp::Clear, "2026-11-01T00:00:00Z"));
+        assert_eq!(status(&index), CheckStatus::Reported);
+        index.set_status(key, IndicatorStatus::Disputed);
+        assert_eq!(status(&index), CheckStatus::Disputed);
+        index.set_status(key, IndicatorStatus::Cleared);
+        assert_eq!(status(&index), CheckStatus::NotReported, "cleared is shown as not reported");
+        index.set_status(key, IndicatorStatus::Active);
+        assert_eq!(status(&index), CheckStatus::Reported);
+        assert_eq!(
+            index.public_view(key, t("2029-01-01T00:00:00Z"), &policy, &threshold).status,
+            CheckStatus::NotReported
+        );
     }
 
     const BANK: Viewer = Viewer {

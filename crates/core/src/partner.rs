@@ -18,11 +18,27 @@ pub enum PartnerKind {
     Marketplace,
     VictimSupport,
     Operator,
+    /// Citizens reporting through the public web form. Not a partner organisation: no tokens,
+    /// never a reader; its reports are filed under one platform-internal partner.
+    Citizen,
 }
 
 impl PartnerKind {
-    /// Every kind, in a fixed order.
-    pub const ALL: [PartnerKind; 8] = [
+    /// Every source kind, in a fixed order: the partner kinds, then citizens.
+    pub const ALL: [PartnerKind; 9] = [
+        PartnerKind::Police,
+        PartnerKind::Helpdesk,
+        PartnerKind::Bank,
+        PartnerKind::Psp,
+        PartnerKind::Telecom,
+        PartnerKind::Marketplace,
+        PartnerKind::VictimSupport,
+        PartnerKind::Operator,
+        PartnerKind::Citizen,
+    ];
+
+    /// The kinds a partner organisation can have (API.md).
+    pub const PARTNER_KINDS: [PartnerKind; 8] = [
         PartnerKind::Police,
         PartnerKind::Helpdesk,
         PartnerKind::Bank,
@@ -44,12 +60,18 @@ impl PartnerKind {
             PartnerKind::Marketplace => "marketplace",
             PartnerKind::VictimSupport => "victim_support",
             PartnerKind::Operator => "operator",
+            PartnerKind::Citizen => "citizen",
         }
     }
 
-    /// The kind for a stable key.
+    /// The kind for a stable key (any source kind, as stored).
     pub fn from_key(key: &str) -> Option<PartnerKind> {
         Self::ALL.into_iter().find(|k| k.as_str() == key)
+    }
+
+    /// The partner kind for a key a person gave (`citizen` is not one).
+    pub fn partner_kind_from_key(key: &str) -> Option<PartnerKind> {
+        Self::PARTNER_KINDS.into_iter().find(|k| k.as_str() == key)
     }
 
     /// A small stable number for compact storage in the index.
@@ -63,6 +85,7 @@ impl PartnerKind {
             PartnerKind::Marketplace => 6,
             PartnerKind::VictimSupport => 7,
             PartnerKind::Operator => 8,
+            PartnerKind::Citizen => 9,
         }
     }
 
@@ -73,7 +96,7 @@ impl PartnerKind {
 
     /// Whether this kind may file reports. Operators run the platform; they do not report.
     pub fn may_submit_reports(self) -> bool {
-        self != PartnerKind::Operator
+        !matches!(self, PartnerKind::Operator | PartnerKind::Citizen)
     }
 
     /// Whether this kind may retract any report, not only its own (police review).
@@ -89,7 +112,7 @@ impl PartnerKind {
     /// Whether TLP:AMBER reports are shared with this kind (need to know: every kind but the
     /// platform operator).
     fn needs_to_know(self) -> bool {
-        self != PartnerKind::Operator
+        !matches!(self, PartnerKind::Operator | PartnerKind::Citizen)
     }
 }
 
@@ -156,5 +179,11 @@ mod tests {
             assert_eq!(PartnerKind::from_code(kind.code()), Some(kind));
         }
         assert!(!PartnerKind::Operator.may_submit_reports());
+        assert_eq!(
+            PartnerKind::partner_kind_from_key("citizen"),
+            None,
+            "citizens are not a partner kind"
+        );
+        assert_eq!(PartnerKind::partner_kind_from_key("bank"), Some(PartnerKind::Bank));
     }
 }

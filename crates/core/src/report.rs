@@ -255,6 +255,8 @@ pub struct NewReport {
     tlp: Tlp,
     description: Option<String>,
     indicators: Vec<ReportIndicator>,
+    /// For citizen reports: the submitter's pseudonym (a keyed hash, never a name or address).
+    submitter: Option<String>,
     /// SHA-256 of the content, computed once when the report is checked.
     digest: String,
 }
@@ -324,10 +326,21 @@ impl NewReport {
             tlp: draft.tlp,
             description,
             indicators,
+            submitter: None,
             digest: String::new(),
         };
         report.digest = report.compute_digest();
         Ok(report)
+    }
+
+    /// Marks the report as a citizen's, under the submitter's pseudonym.
+    pub fn from_submitter(mut self, pseudonym: String) -> NewReport {
+        self.submitter = Some(pseudonym);
+        self
+    }
+
+    pub fn submitter(&self) -> Option<&str> {
+        self.submitter.as_deref()
     }
 
     pub fn external_id(&self) -> Option<&str> {

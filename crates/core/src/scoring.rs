@@ -24,7 +24,7 @@ pub struct ScoringPolicy {
     /// Factor for reports backed by an aangifte (police report by the victim).
     pub aangifte_factor: f64,
     /// Base weight per partner kind, in [`PartnerKind::ALL`] order.
-    pub base_weights: [f64; 8],
+    pub base_weights: [f64; 9],
 }
 
 impl Default for ScoringPolicy {
@@ -33,8 +33,8 @@ impl Default for ScoringPolicy {
             half_life_days: 180.0,
             retention_days: 730,
             aangifte_factor: 1.25,
-            // police, helpdesk, bank, psp, telecom, marketplace, victim_support, operator
-            base_weights: [0.8, 0.5, 0.7, 0.7, 0.6, 0.6, 0.5, 0.3],
+            // police, helpdesk, bank, psp, telecom, marketplace, victim_support, operator, citizen
+            base_weights: [0.8, 0.5, 0.7, 0.7, 0.6, 0.6, 0.5, 0.3, 0.2],
         }
     }
 }

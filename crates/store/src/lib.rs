@@ -147,6 +147,8 @@ pub struct StoredReport {
     pub victim_age_band: AgeBand,
     pub tlp: Tlp,
     pub description: Option<String>,
+    /// For citizen reports: the submitter's pseudonym (a keyed hash).
+    pub submitter: Option<String>,
     pub indicators: Vec<StoredIndicator>,
     pub retraction: Option<Retraction>,
 }
@@ -164,9 +166,23 @@ impl StoredReport {
             amount: self.amount,
             aangifte: self.aangifte,
             retracted: self.retraction.is_some(),
+            submitter: self.submitter.as_deref().map_or(0, submitter_tag),
         };
         self.indicators.iter().map(|i| (i.kind, i.value.as_str(), facts)).collect()
     }
+}
+
+/// The id of the platform-internal source under which citizens' reports are filed (made by
+/// migration 2; not a partner organisation, never has tokens, not listed among partners).
+pub const CITIZEN_SOURCE_ID: &str = "00000000-0000-7000-8000-000000000001";
+
+/// The index's 32-bit tag of a submitter pseudonym (its first eight hex digits).
+pub fn submitter_tag(pseudonym: &str) -> u32 {
+    pseudonym.get(..8).and_then(|h| u32::from_str_radix(h, 16).ok()).unwrap_or_else(|| {
+        pseudonym
+            .bytes()
+            .fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+    })
 }
 
 /// What happened to one report of a batch.

@@ -8,7 +8,7 @@ use vangnet_core::partner::PartnerKind;
 use vangnet_core::report::{AgeBand, Channel, FRAUD_TYPE_COUNT, FraudType, IndicatorRole, NewReport, Tlp};
 use vangnet_core::{Currency, Money, Timestamp};
 
-use crate::{IndicatorRow, Partner, Retraction, StoreError, StoredIndicator, StoredReport, TokenInfo, parse_key};
+use crate::{IndicatorRow, Partner, Retraction, StoreError, StoredIndicator, StoredReport, TokenInfo, parse_key, submitter_tag};
 
 pub(crate) struct PartnerRecord {
     pub seq: i64,
@@ -72,12 +72,13 @@ pub(crate) struct ReportRecord {
     pub retracted_at: Option<i64>,
     pub retracted_by: Option<String>,
     pub retraction_reason: Option<String>,
+    pub submitter: Option<String>,
 }
 
 /// The report columns both stores select, joined with the partner and any retraction.
 pub(crate) const REPORT_SELECT: &str = "SELECT r.seq, r.id, r.partner_seq, p.id, p.name, p.kind, r.external_id, r.fraud_type, \
      r.channel, r.occurred_at, r.received_at, r.amount_minor, r.currency, r.aangifte, r.victim_age_band, r.tlp, \
-     r.description, x.at, xp.id, x.reason \
+     r.description, x.at, xp.id, x.reason, r.submitter \
      FROM reports r JOIN partners p ON p.seq = r.partner_seq \
      LEFT JOIN retractions x ON x.report_seq = r.seq LEFT JOIN partners xp ON xp.seq = x.by_partner_seq";
 
@@ -140,6 +141,7 @@ impl ReportRecord {
             victim_age_band: parse_key(&self.victim_age_band, "age band", AgeBand::from_key)?,
             tlp: parse_key(&self.tlp, "TLP", Tlp::from_key)?,
             description: self.description,
+            submitter: self.submitter,
             indicators: indicators.into_iter().map(IndicatorRecord::into_stored).collect::<Result<_, _>>()?,
             retraction,
         })
@@ -165,6 +167,7 @@ pub(crate) fn stored_from_new(partner: &Partner, seq: i64, id: &str, report: &Ne
         victim_age_band: report.victim_age_band(),
         tlp: report.tlp(),
         description: report.description().map(str::to_owned),
+        submitter: report.submitter().map(str::to_owned),
         indicators: report
             .indicators()
             .iter()
@@ -278,11 +281,12 @@ pub(crate) struct LinkRecord {
     pub amount_minor: Option<i64>,
     pub currency: Option<String>,
     pub aangifte: i64,
+    pub submitter: Option<String>,
 }
 
 /// Every link of a report that is not retracted, with what the index needs.
 pub(crate) const LINK_SELECT: &str = "SELECT ri.kind, ri.value, r.seq, r.partner_seq, p.kind, r.fraud_type, r.tlp, r.occurred_at, \
-     r.amount_minor, r.currency, r.aangifte \
+     r.amount_minor, r.currency, r.aangifte, r.submitter \
      FROM report_indicators ri JOIN reports r ON r.seq = ri.report_seq JOIN partners p ON p.seq = r.partner_seq \
      WHERE NOT EXISTS (SELECT 1 FROM retractions x WHERE x.report_seq = r.seq)";
 
@@ -299,6 +303,7 @@ impl LinkRecord {
             amount: money(self.amount_minor, self.currency.as_deref())?,
             aangifte: self.aangifte != 0,
             retracted: false,
+            submitter: self.submitter.as_deref().map_or(0, submitter_tag),
         };
         let key = index.key(kind, &self.value);
         index.add(key, &facts);

@@ -192,6 +192,7 @@ fn bench_check(indicators: u64, values: usize, hit_ratio: f64, runs: usize) -> a
             amount: Some(Money::from_minor(25_000, Currency::EUR)),
             aangifte: n % 2 == 0,
             retracted: false,
+            submitter: 0,
         };
         let key = index.key(kind, &canonical);
         index.add(key, &facts);

@@ -13,10 +13,10 @@ use crate::DbArgs;
 use crate::config::Config;
 
 fn parse_kind(s: &str) -> Result<PartnerKind, String> {
-    PartnerKind::from_key(s).ok_or_else(|| {
+    PartnerKind::partner_kind_from_key(s).ok_or_else(|| {
         format!(
             "unknown kind `{s}`; one of: {}",
-            PartnerKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            PartnerKind::PARTNER_KINDS.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
         )
     })
 }

@@ -29,7 +29,10 @@ use crate::{
     StoredReport, TokenInfo, new_id, parse_key,
 };
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/postgres/0001_registry.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_registry.sql")),
+    (2, include_str!("../../migrations/postgres/0002_citizen_reports.sql")),
+];
 /// Key of the advisory lock that keeps two nodes from migrating at once.
 const MIGRATION_LOCK: i64 = 0x0076_616e_676e_6574;
 const POOL_SIZE: u32 = 16;
@@ -174,6 +177,7 @@ fn report_record(r: &PgRow) -> Result<ReportRecord, sqlx::Error> {
         retracted_at: r.try_get(17)?,
         retracted_by: r.try_get(18)?,
         retraction_reason: r.try_get(19)?,
+        submitter: r.try_get(20)?,
     })
 }
 
@@ -352,12 +356,13 @@ async fn insert_reports_tx(
         let ids: Vec<String> = created.iter().map(|(_, id)| (*id).to_owned()).collect();
         let rows = sqlx::query(
             "INSERT INTO reports (id, partner_seq, external_id, content_digest, fraud_type, channel, occurred_at, received_at, \
-             amount_minor, currency, aangifte, victim_age_band, tlp, description) \
+             amount_minor, currency, aangifte, victim_age_band, tlp, description, submitter) \
              SELECT u.id, $2, u.external_id, u.digest, u.fraud_type, u.channel, u.occurred_at, $3, u.amount_minor, u.currency, \
-                    u.aangifte, u.age_band, u.tlp, u.description \
+                    u.aangifte, u.age_band, u.tlp, u.description, u.submitter \
              FROM UNNEST($1::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::text[], \
-                         $11::bigint[], $12::text[], $13::text[], $14::text[]) WITH ORDINALITY \
-                  AS u(id, external_id, digest, fraud_type, channel, occurred_at, amount_minor, currency, aangifte, age_band, tlp, description, n) \
+                         $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[]) WITH ORDINALITY \
+                  AS u(id, external_id, digest, fraud_type, channel, occurred_at, amount_minor, currency, aangifte, age_band, tlp, description, \
+                       submitter, n) \
              ORDER BY u.n RETURNING id, seq",
         )
         .bind(&ids)
@@ -374,6 +379,7 @@ async fn insert_reports_tx(
         .bind(created.iter().map(|(r, _)| r.victim_age_band().as_str()).collect::<Vec<_>>())
         .bind(created.iter().map(|(r, _)| r.tlp().as_str()).collect::<Vec<_>>())
         .bind(created.iter().map(|(r, _)| r.description().map(str::to_owned)).collect::<Vec<_>>())
+        .bind(created.iter().map(|(r, _)| r.submitter().map(str::to_owned)).collect::<Vec<_>>())
         .fetch_all(&mut **tx)
         .await?;
         for r in rows {
@@ -599,7 +605,7 @@ impl Store for PostgresStore {
     }
 
     async fn partners(&self) -> Result<Vec<Partner>, StoreError> {
-        let rows = sqlx::query(sql(format!("{PARTNER_SELECT} ORDER BY seq")))
+        let rows = sqlx::query(sql(format!("{PARTNER_SELECT} WHERE kind <> 'citizen' ORDER BY seq")))
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
@@ -622,6 +628,7 @@ impl Store for PostgresStore {
         let mut tx = self.pool.begin().await?;
         let partner = partner_by(&mut *tx, partner_id)
             .await?
+            .filter(|p| p.kind != PartnerKind::Citizen)
             .ok_or_else(|| StoreError::UnknownPartner(partner_id.to_owned()))?;
         let info = insert_token(&mut tx, &partner, token, label, now).await?;
         append_audit_tx(&mut tx, &[token_event(AuditAction::TokenCreate, actor, &info.id, &partner.id, now)]).await?;
@@ -874,6 +881,7 @@ impl Store for PostgresStore {
                     amount_minor: r.try_get(8)?,
                     currency: r.try_get(9)?,
                     aangifte: r.try_get(10)?,
+                    submitter: r.try_get(11)?,
                 }
                 .add_to(&mut index)?;
             }

@@ -32,7 +32,10 @@ use crate::{
     StoredReport, TokenInfo, new_id, parse_key,
 };
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_registry.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_registry.sql")),
+    (2, include_str!("../../migrations/sqlite/0002_citizen_reports.sql")),
+];
 const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -207,6 +210,7 @@ fn report_record(r: &Row<'_>) -> rusqlite::Result<ReportRecord> {
         retracted_at: r.get(17)?,
         retracted_by: r.get(18)?,
         retraction_reason: r.get(19)?,
+        submitter: r.get(20)?,
     })
 }
 
@@ -344,8 +348,8 @@ fn insert_reports_tx(
     let plans = plan(reports, &stored);
     let mut insert_report = tx.prepare_cached(
         "INSERT INTO reports (id, partner_seq, external_id, content_digest, fraud_type, channel, occurred_at, received_at, \
-         amount_minor, currency, aangifte, victim_age_band, tlp, description) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+         amount_minor, currency, aangifte, victim_age_band, tlp, description, submitter) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?;
     let mut insert_link = tx.prepare_cached(
         "INSERT INTO report_indicators (report_seq, position, kind, value, role, derived) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -374,6 +378,7 @@ fn insert_reports_tx(
             report.victim_age_band().as_str(),
             report.tlp().as_str(),
             report.description(),
+            report.submitter(),
         ])?;
         let seq = tx.last_insert_rowid();
         for (position, named) in report.indicators().iter().enumerate() {
@@ -540,7 +545,7 @@ impl Store for SqliteStore {
 
     async fn partners(&self) -> Result<Vec<Partner>, StoreError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(&format!("{PARTNER_SELECT} ORDER BY seq"))?;
+            let mut stmt = conn.prepare_cached(&format!("{PARTNER_SELECT} WHERE kind <> 'citizen' ORDER BY seq"))?;
             let records = stmt.query_map([], partner_record)?.collect::<Result<Vec<_>, _>>()?;
             records.into_iter().map(PartnerRecord::into_partner).collect()
         })
@@ -563,7 +568,9 @@ impl Store for SqliteStore {
         let (partner_id, token, label, actor) = (partner_id.to_owned(), *token, label.to_owned(), actor.to_owned());
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let partner = partner_by(&tx, &partner_id)?.ok_or_else(|| StoreError::UnknownPartner(partner_id.clone()))?;
+            let partner = partner_by(&tx, &partner_id)?
+                .filter(|p| p.kind != PartnerKind::Citizen)
+                .ok_or_else(|| StoreError::UnknownPartner(partner_id.clone()))?;
             let info = insert_token(&tx, &partner, &token, &label, now)?;
             append_audit_tx(&tx, &[token_event(AuditAction::TokenCreate, &actor, &info.id, &partner.id, now)])?;
             tx.commit()?;
@@ -815,6 +822,7 @@ impl Store for SqliteStore {
                         amount_minor: r.get(8)?,
                         currency: r.get(9)?,
                         aangifte: r.get(10)?,
+                        submitter: r.get(11)?,
                     }
                     .add_to(&mut index)?;
                 }

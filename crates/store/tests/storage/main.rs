@@ -16,7 +16,7 @@ use vangnet_core::partner::{PartnerKind, Viewer};
 use vangnet_core::report::{FraudType, Tlp};
 use vangnet_core::scoring::ScoringPolicy;
 use vangnet_core::token::ApiToken;
-use vangnet_store::{ChangeEvent, InsertOutcome, RetractOutcome, StoreError, verify_audit};
+use vangnet_store::{CITIZEN_SOURCE_ID, ChangeEvent, InsertOutcome, RetractOutcome, StoreError, verify_audit};
 
 storage_tests! {
     partners_and_tokens,
@@ -28,6 +28,7 @@ storage_tests! {
     audit_chain_verifies_and_detects_tampering,
     settings_first_writer_wins,
     large_batches,
+    citizen_reports_keep_their_submitter,
 }
 
 async fn partners_and_tokens(db: &TestDb) {
@@ -507,4 +508,57 @@ async fn large_batches(db: &TestDb) {
         verify_audit(store.as_ref(), None, |_| {}).await.expect("read").map(|(n, _)| n),
         Ok(2 + 1500)
     );
+}
+
+async fn citizen_reports_keep_their_submitter(db: &TestDb) {
+    let store = &db.store;
+    let citizens = store
+        .partner(CITIZEN_SOURCE_ID)
+        .await
+        .expect("query")
+        .expect("made by the migrations");
+    assert_eq!(citizens.kind, PartnerKind::Citizen);
+    assert!(
+        store.partners().await.expect("query").is_empty(),
+        "the citizen source is not a partner"
+    );
+    let token = ApiToken::generate().expect("randomness");
+    assert!(
+        matches!(
+            store
+                .add_token(CITIZEN_SOURCE_ID, &token.digest(), "x", "cli", t("2026-11-01T00:00:00Z"))
+                .await,
+            Err(StoreError::UnknownPartner(_))
+        ),
+        "citizens never get a token"
+    );
+    let now = t("2026-11-02T00:00:00Z");
+    let mine = |external: &str| {
+        let mut d = draft(FraudType::Marketplace, "2026-11-01T10:00:00Z", &["NL91ABNA0417164300"]);
+        d.tlp = Tlp::Green;
+        d.external_id = Some(external.to_owned());
+        new_report(d)
+    };
+    let first = mine("form-1").from_submitter("0a1b2c3d4e5f".to_owned());
+    let second = mine("form-2").from_submitter("0a1b2c3d4e5f".to_owned());
+    let other = mine("form-3").from_submitter("ffeeddcc0011".to_owned());
+    let outcomes = store
+        .insert_reports(&citizens, &[first, second, other], "public", now)
+        .await
+        .expect("stored");
+    let InsertOutcome::Created(stored) = &outcomes[0] else {
+        panic!("created: {outcomes:?}")
+    };
+    assert_eq!(stored.submitter.as_deref(), Some("0a1b2c3d4e5f"));
+    let read = store.report(&stored.id).await.expect("query").expect("found");
+    assert_eq!(&read, stored);
+
+    let (index, _) = store.load_index(IndicatorIndex::new()).await.expect("loaded");
+    let key = index.key(IndicatorKind::Iban, "NL91ABNA0417164300");
+    let bank = Viewer {
+        partner: 1_000,
+        kind: PartnerKind::Bank,
+    };
+    let view = index.view(key, &bank, now, &ScoringPolicy::default());
+    assert_eq!(view.reports, 2, "three reports from two people count twice");
 }
