@@ -187,6 +187,11 @@ pub fn test_settings() -> Settings {
         token_cache_ttl: Duration::ZERO,
         feed_interval: Duration::from_millis(50),
         partner_rate: Rate::UNLIMITED,
+        public: vangnet_server::state::PublicSettings {
+            check_rate: Rate::UNLIMITED,
+            report_rate: Rate::UNLIMITED,
+            ..Default::default()
+        },
         ..Settings::default()
     }
 }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod helpers;
+mod web;
 
 use std::time::Duration;
 

@@ -47,6 +47,31 @@ pub struct Config {
     pub index: IndexConfig,
     pub scoring: ScoringConfig,
     pub audit: AuditConfig,
+    pub public: PublicConfig,
+    pub console: ConsoleConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PublicConfig {
+    /// Independent reports needed before the public check says `reported`.
+    pub min_reports: f64,
+    /// What one citizen counts towards `min_reports` (a partner report counts 1).
+    pub citizen_weight: f64,
+    pub check_rate_per_second: f64,
+    pub check_rate_burst: u32,
+    pub report_rate_per_minute: f64,
+    pub report_rate_burst: u32,
+    pub trust_forwarded_for: bool,
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleConfig {
+    pub session_ttl_secs: u64,
+    pub idle_timeout_secs: u64,
+    pub max_sessions: usize,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -144,6 +169,21 @@ impl Default for Config {
                 },
             },
             audit: AuditConfig { key: Secret::default() },
+            public: PublicConfig {
+                min_reports: s.public.threshold.min_reports,
+                citizen_weight: s.public.threshold.citizen_weight,
+                check_rate_per_second: s.public.check_rate.per_second,
+                check_rate_burst: s.public.check_rate.burst,
+                report_rate_per_minute: s.public.report_rate.per_second * 60.0,
+                report_rate_burst: s.public.report_rate.burst,
+                trust_forwarded_for: s.public.trust_forwarded_for,
+                secure_cookies: s.public.secure_cookies,
+            },
+            console: ConsoleConfig {
+                session_ttl_secs: s.console.session_ttl.as_secs(),
+                idle_timeout_secs: s.console.idle_timeout.as_secs(),
+                max_sessions: s.console.max_sessions,
+            },
         }
     }
 }
@@ -261,6 +301,16 @@ impl Config {
         if self.scoring.half_life_days.is_nan() || self.scoring.half_life_days <= 0.0 || self.scoring.retention_days == 0 {
             bail!("scoring.half_life_days and scoring.retention_days must be positive");
         }
+        let p = &self.public;
+        if !(p.min_reports.is_finite() && p.min_reports >= 1.0 && p.citizen_weight.is_finite() && p.citizen_weight >= 0.0) {
+            bail!("public.min_reports must be at least 1 and public.citizen_weight at least 0");
+        }
+        if p.check_rate_per_second.is_nan() || p.report_rate_per_minute.is_nan() {
+            bail!("public rates must be numbers (0 turns a limit off)");
+        }
+        if self.console.session_ttl_secs == 0 || self.console.idle_timeout_secs == 0 || self.console.max_sessions == 0 {
+            bail!("console.session_ttl_secs, console.idle_timeout_secs and console.max_sessions must be positive");
+        }
         let key = self.audit.key.expose();
         if !key.is_empty() && key.len() < 32 {
             bail!("audit.key must be at least 32 characters");
@@ -289,6 +339,27 @@ impl Config {
             feed_interval: Duration::from_millis(self.index.feed_interval_ms.max(10)),
             scoring: self.scoring_policy(),
             audit_key: (!self.audit.key.expose().is_empty()).then(|| self.audit.key.expose().as_bytes().to_vec()),
+            public: vangnet_server::state::PublicSettings {
+                threshold: vangnet_core::index::PublicThreshold {
+                    min_reports: self.public.min_reports,
+                    citizen_weight: self.public.citizen_weight,
+                },
+                check_rate: Rate {
+                    per_second: self.public.check_rate_per_second,
+                    burst: self.public.check_rate_burst,
+                },
+                report_rate: Rate {
+                    per_second: self.public.report_rate_per_minute / 60.0,
+                    burst: self.public.report_rate_burst,
+                },
+                trust_forwarded_for: self.public.trust_forwarded_for,
+                secure_cookies: self.public.secure_cookies,
+            },
+            console: vangnet_server::state::ConsoleSettings {
+                session_ttl: Duration::from_secs(self.console.session_ttl_secs),
+                idle_timeout: Duration::from_secs(self.console.idle_timeout_secs),
+                max_sessions: self.console.max_sessions,
+            },
         })
     }
 

@@ -37,7 +37,12 @@ impl TokenCache {
         let Some(token) = ApiToken::parse(presented) else {
             return Ok(None);
         };
-        let digest = token.digest();
+        self.authenticate_digest(&token.digest()).await
+    }
+
+    /// The partner a token digest belongs to (console sessions keep only the digest).
+    pub async fn authenticate_digest(&self, digest: &TokenDigest) -> Result<Option<Partner>, ApiError> {
+        let digest = *digest;
         let now = Instant::now();
         if let Some((partner, at)) = self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&digest) {
             let ttl = if partner.is_some() { self.ttl } else { NEGATIVE_TTL };

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod metrics;
 pub mod routes;
 pub mod state;
+pub mod web;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -61,17 +62,15 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::reports::router())
         .merge(routes::indicators::router())
         .merge(routes::meta::router())
-        .fallback(not_found)
+        .merge(web::router())
+        .fallback(web::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), time_limit))
         .layer(tower::limit::ConcurrencyLimitLayer::new(limits.max_concurrency))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn(web::security_headers))
         .with_state(state)
-}
-
-async fn not_found() -> ApiError {
-    ApiError::not_found("resource")
 }
 
 async fn method_not_allowed() -> ApiError {
@@ -155,7 +154,7 @@ impl Application {
         let follower = tokio::spawn(feed::follow(state.clone(), cursor, follower_stop.clone()));
         let app = router(state.clone());
         let stop = shutdown.clone();
-        let served = axum::serve(listener, app)
+        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move { stop.cancelled().await })
             .await;
         tracing::info!("no longer accepting requests; finishing background work");

@@ -45,6 +45,14 @@ pub struct Counters {
     pub feed_changes: AtomicU64,
     pub audit_written: AtomicU64,
     pub audit_failures: AtomicU64,
+    pub public_checks_reported: AtomicU64,
+    pub public_checks_not_reported: AtomicU64,
+    pub public_checks_disputed: AtomicU64,
+    pub public_checks_invalid: AtomicU64,
+    pub public_rate_limited: AtomicU64,
+    pub citizen_reports: AtomicU64,
+    pub citizen_reports_rejected: AtomicU64,
+    pub honeypot_hits: AtomicU64,
 }
 
 /// Gauges set by the index follower.
@@ -170,6 +178,28 @@ impl Metrics {
                 ("outcome=\"existing\"", load(&c.reports_existing)),
                 ("outcome=\"conflict\"", load(&c.reports_conflict)),
                 ("outcome=\"invalid\"", load(&c.reports_invalid)),
+            ],
+        );
+        family(
+            "vangnet_public_checks_total",
+            "Public (citizen) checks, by answer; rate_limited counts refused requests.",
+            "counter",
+            &[
+                ("status=\"reported\"", load(&c.public_checks_reported)),
+                ("status=\"not_reported\"", load(&c.public_checks_not_reported)),
+                ("status=\"disputed\"", load(&c.public_checks_disputed)),
+                ("status=\"invalid\"", load(&c.public_checks_invalid)),
+                ("status=\"rate_limited\"", load(&c.public_rate_limited)),
+            ],
+        );
+        family(
+            "vangnet_citizen_reports_total",
+            "Reports through the citizen web form, by outcome (honeypot: caught as automated, not stored).",
+            "counter",
+            &[
+                ("outcome=\"stored\"", load(&c.citizen_reports)),
+                ("outcome=\"rejected\"", load(&c.citizen_reports_rejected)),
+                ("outcome=\"honeypot\"", load(&c.honeypot_hits)),
             ],
         );
         family(

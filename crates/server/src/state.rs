@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use vangnet_core::Timestamp;
 use vangnet_core::audit::subject_pseudonym;
-use vangnet_core::index::IndicatorIndex;
+use vangnet_core::index::{IndicatorIndex, PublicThreshold};
 use vangnet_core::indicator::IndicatorKind;
 use vangnet_core::scoring::ScoringPolicy;
 use vangnet_store::Store;
@@ -37,6 +37,66 @@ pub struct Settings {
     pub scoring: ScoringPolicy,
     /// Key for the pseudonyms of indicators in the audit log; from the store when `None`.
     pub audit_key: Option<Vec<u8>>,
+    /// The citizen pages and the public check.
+    pub public: PublicSettings,
+    /// The partner console in the browser.
+    pub console: ConsoleSettings,
+}
+
+/// Bounds and thresholds of the public (citizen) side.
+#[derive(Debug, Clone)]
+pub struct PublicSettings {
+    /// When the public check answers `reported`.
+    pub threshold: PublicThreshold,
+    /// Public checks (page and API together) per client address.
+    pub check_rate: Rate,
+    /// Report-form submissions per client address.
+    pub report_rate: Rate,
+    /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy
+    /// that sets it); otherwise the connection's address is used.
+    pub trust_forwarded_for: bool,
+    /// Send cookies with `Secure` (off only for plain-http development on another host than
+    /// localhost, where browsers drop secure cookies).
+    pub secure_cookies: bool,
+}
+
+impl Default for PublicSettings {
+    fn default() -> Self {
+        PublicSettings {
+            threshold: PublicThreshold::default(),
+            check_rate: Rate {
+                per_second: 0.5,
+                burst: 20,
+            },
+            report_rate: Rate {
+                per_second: 1.0 / 60.0,
+                burst: 5,
+            },
+            trust_forwarded_for: false,
+            secure_cookies: true,
+        }
+    }
+}
+
+/// Sessions of the partner console.
+#[derive(Debug, Clone)]
+pub struct ConsoleSettings {
+    /// A session ends this long after sign-in.
+    pub session_ttl: Duration,
+    /// A session ends after this long without a request.
+    pub idle_timeout: Duration,
+    /// The most sessions held at once (oldest dropped first).
+    pub max_sessions: usize,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        ConsoleSettings {
+            session_ttl: Duration::from_secs(8 * 3600),
+            idle_timeout: Duration::from_secs(30 * 60),
+            max_sessions: 10_000,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -54,6 +114,8 @@ impl Default for Settings {
             feed_interval: Duration::from_millis(500),
             scoring: ScoringPolicy::default(),
             audit_key: None,
+            public: PublicSettings::default(),
+            console: ConsoleSettings::default(),
         }
     }
 }
@@ -68,7 +130,18 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub audit: AuditSink,
     pub settings: Arc<Settings>,
+    /// Rate limits of the citizen side, per client address.
+    pub public_limits: Arc<PublicLimits>,
+    /// Signed-in partner console sessions.
+    pub sessions: Arc<crate::web::session::Sessions>,
     audit_key: Arc<Vec<u8>>,
+}
+
+/// The token buckets of the public side, keyed by client address.
+#[derive(Debug)]
+pub struct PublicLimits {
+    pub checks: crate::limits::RateLimiter<String>,
+    pub reports: crate::limits::RateLimiter<String>,
 }
 
 impl AppState {
@@ -80,6 +153,11 @@ impl AppState {
             store,
             metrics,
             audit,
+            public_limits: Arc::new(PublicLimits {
+                checks: crate::limits::RateLimiter::new(settings.public.check_rate, 100_000),
+                reports: crate::limits::RateLimiter::new(settings.public.report_rate, 100_000),
+            }),
+            sessions: Arc::new(crate::web::session::Sessions::new(settings.console.clone())),
             settings: Arc::new(settings),
             audit_key: Arc::new(audit_key),
         }
@@ -96,6 +174,18 @@ impl AppState {
     /// The audit-log name of an indicator: a keyed hash, never the value.
     pub fn pseudonym(&self, kind: IndicatorKind, value: &str) -> String {
         format!("indicator:{}", subject_pseudonym(&self.audit_key, kind, value))
+    }
+
+    /// A keyed hash (HMAC-SHA-256, hex) for the web side: CSRF tokens and submitter
+    /// pseudonyms. `purpose` separates the uses so that one can never stand in for another.
+    pub fn web_mac(&self, purpose: &str, data: &str) -> String {
+        use hmac::{KeyInit, Mac};
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.audit_key).expect("HMAC takes any key length");
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(data.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
     }
 
     pub fn now(&self) -> Timestamp {

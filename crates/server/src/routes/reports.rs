@@ -40,7 +40,7 @@ fn may_submit(partner: &Partner) -> Result<(), ApiError> {
 }
 
 /// Stores checked reports and applies the new ones to the index.
-async fn store_reports(state: &AppState, partner: &Partner, reports: &[NewReport]) -> Result<Vec<InsertOutcome>, ApiError> {
+pub(crate) async fn store_reports(state: &AppState, partner: &Partner, reports: &[NewReport]) -> Result<Vec<InsertOutcome>, ApiError> {
     let outcomes = state.store.insert_reports(partner, reports, &partner.actor(), state.now()).await?;
     {
         let mut index = state.index_mut();

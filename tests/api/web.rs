@@ -1,0 +1,471 @@
+//! The citizen side and the partner console through HTTP: the public check API and page, the
+//! report form (CSRF, honeypot, validation, one person counted once), the console's session.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use crate::api_tests;
+use crate::helpers::{self, Db, TestApp, report_body, test_settings};
+use vangnet_server::Rate;
+
+api_tests! {
+    public_check_is_coarse_and_needs_enough_reports,
+    public_check_cannot_be_used_to_enumerate,
+    citizen_report_form_validates_and_counts_a_person_once,
+    citizen_form_refuses_forgeries_and_robots,
+    partner_console_signs_in_searches_and_signs_out,
+    pages_render_without_scripts_and_with_security_headers,
+}
+
+/// A browser without a cookie jar of its own: cookies are kept here, redirects not followed.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    set_cookies: Vec<String>,
+    body: String,
+    headers: reqwest::header::HeaderMap,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: app.url(""),
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn take(&mut self, response: reqwest::Response) -> Page {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let set_cookies: Vec<String> = headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        for c in &set_cookies {
+            if let Some((name, rest)) = c.split_once('=') {
+                let value = rest.split(';').next().unwrap_or("").to_owned();
+                if value.is_empty() || c.contains("Max-Age=0") {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_owned(), value);
+                }
+            }
+        }
+        Page {
+            status,
+            location: headers.get("location").and_then(|v| v.to_str().ok()).map(str::to_owned),
+            set_cookies,
+            body: response.text().await.expect("body"),
+            headers,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("request");
+        self.take(response).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(form).expect("form");
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        self.take(response).await
+    }
+}
+
+/// The value of a hidden input in a page.
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body.find(&marker).unwrap_or_else(|| panic!("no hidden field {name}")) + marker.len();
+    body[start..].split('"').next().unwrap_or("").to_owned()
+}
+
+async fn public(app: &TestApp, value: &str) -> (u16, Value) {
+    let url = format!("{}?value={}", app.url("/api/public/check"), urlencode(value));
+    helpers::decode(app.http.get(url).send().await.expect("request")).await
+}
+
+fn urlencode(value: &str) -> String {
+    serde_urlencoded::to_string([("v", value)]).expect("encodes")[2..].to_owned()
+}
+
+async fn public_check_is_coarse_and_needs_enough_reports(app: &TestApp) {
+    let iban = "NL91ABNA0417164300";
+    app.report(&app.bank, report_body("marketplace", "green", &[iban])).await;
+    let (status, body) = public(app, "nl91 abna 0417 1643 00").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "not_reported", "one report is not enough: {body}");
+    assert!(
+        body["advice"].as_str().is_some_and(|a| a.contains("niet dat het veilig is")),
+        "says honestly: {body}"
+    );
+
+    app.report(&app.police, report_body("marketplace", "clear", &[iban])).await;
+    let (_, body) = public(app, "nl91 abna 0417 1643 00").await;
+    assert_eq!(body["status"], "reported", "{body}");
+    assert_eq!(body["value"], iban);
+    assert_eq!(body["kind"], "iban");
+    assert_eq!(body["fraud_types"], json!(["marketplace"]));
+    let keys: Vec<&str> = body.as_object().expect("object").keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        vec!["advice", "fraud_types", "kind", "status", "value"],
+        "nothing but the coarse answer"
+    );
+
+    let phone = "+31612345678";
+    for _ in 0..3 {
+        app.report(&app.bank, report_body("bankhelpdesk", "amber", &[phone])).await;
+    }
+    app.report(&app.police, report_body("bankhelpdesk", "red", &[phone])).await;
+    let (_, body) = public(app, "06-12345678").await;
+    assert_eq!(body["status"], "not_reported", "AMBER and RED reports stay among partners: {body}");
+
+    let path = format!("/api/v1/indicators/iban/{iban}/status");
+    let (status, _) = app
+        .police
+        .put(&path, &json!({"status": "disputed", "reason": "holder objects"}))
+        .await;
+    assert_eq!(status, 200);
+    let (_, body) = public(app, iban).await;
+    assert_eq!(body["status"], "disputed", "{body}");
+    app.police
+        .put(&path, &json!({"status": "cleared", "reason": "wrongly listed"}))
+        .await;
+    let (_, body) = public(app, iban).await;
+    assert_eq!(body["status"], "not_reported", "cleared shows as not reported: {body}");
+    assert_eq!(body["fraud_types"], json!([]));
+}
+
+async fn public_check_cannot_be_used_to_enumerate(app: &TestApp) {
+    let iban = "NL91ABNA0417164300";
+    app.report(&app.bank, report_body("marketplace", "green", &[iban])).await;
+    app.report(&app.police, report_body("marketplace", "green", &[iban])).await;
+    assert_eq!(public(app, iban).await.1["status"], "reported");
+    for partial in [
+        "NL91ABNA",
+        "NL91ABNA041716430",
+        "NL91ABNA041716430*",
+        "NL91ABNA%",
+        "NL91ABNA04171643__",
+        "*",
+        ".*",
+    ] {
+        let (status, body) = public(app, partial).await;
+        assert_eq!(status, 200);
+        assert_ne!(body["status"], "reported", "`{partial}` must not match: {body}");
+    }
+    let (status, body) = helpers::decode(app.http.get(app.url("/api/public/check")).send().await.expect("request")).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_parameter");
+    let (status, body) = helpers::decode(
+        app.http
+            .get(app.url("/api/public/check?value=x&kind=planet"))
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!((status, body["error"]["field"].as_str()), (422, Some("kind")));
+    let (_, body) = public(app, "NL91ABNA0417164301").await;
+    assert_eq!(body["status"], "invalid");
+    assert_eq!(body["kind"], "iban");
+    assert_eq!(body["error"]["code"], "invalid_iban");
+}
+
+/// Fills in and sends the report form as `browser`; returns the response.
+async fn send_report(browser: &mut Browser, identifiers: &[&str], extra: &[(&str, &str)]) -> Page {
+    let form = browser.get("/melden").await;
+    assert_eq!(form.status, 200);
+    let csrf = hidden(&form.body, "csrf");
+    let reference = hidden(&form.body, "reference");
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("csrf", &csrf),
+        ("reference", &reference),
+        ("fraud_type", "marketplace"),
+        ("occurred", "2026-11-01"),
+        ("amount", "249,95"),
+        ("description", "Telefoon betaald, nooit gekregen."),
+        ("aangifte", "ja"),
+        ("age_band", "75+"),
+        ("website", ""),
+        ("action", "send"),
+    ];
+    fields.retain(|(name, _)| !extra.iter().any(|(n, _)| n == name));
+    for id in identifiers {
+        fields.push(("identifier", id));
+    }
+    fields.extend_from_slice(extra);
+    browser.post("/melden", &fields).await
+}
+
+async fn citizen_report_form_validates_and_counts_a_person_once(app: &TestApp) {
+    let iban = "NL20INGB0001234567";
+    let mut citizen = Browser::new(app);
+    let page = send_report(&mut citizen, &["NL20 INGB 0001 2345 68", "06-23456789"], &[]).await;
+    assert_eq!(page.status, 422, "{}", &page.body[page.body.find("<main").unwrap_or(0)..]);
+    assert!(page.body.contains("id=\"identifier-1-error\""), "the error is next to the field");
+    assert!(page.body.contains("Dit is geen geldig rekeningnummer"), "in plain Dutch");
+    assert!(page.body.contains("value=\"06-23456789\""), "what was typed is kept");
+
+    let page = send_report(&mut citizen, &["NL20 INGB 0001 2345 67", "06-23456789"], &[]).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let location = page.location.expect("redirect");
+    assert!(location.starts_with("/melden/ontvangen?kenmerk=VN-"), "{location}");
+    let thanks = citizen.get(&location).await;
+    assert_eq!(thanks.status, 200);
+    let reference = location
+        .split("kenmerk=")
+        .nth(1)
+        .and_then(|r| r.split('&').next())
+        .expect("reference");
+    assert!(thanks.body.contains(reference));
+    assert!(
+        thanks.body.contains("Vraag uw bank naar de PNBF-procedure"),
+        "next steps for marketplace fraud"
+    );
+
+    let counted = |v: Value| v["reports"].as_u64();
+    assert_eq!(counted(app.bank.check(iban).await), Some(1));
+    let again = send_report(&mut citizen, &[iban], &[]).await;
+    assert_eq!(again.status, 303);
+    assert_eq!(counted(app.bank.check(iban).await), Some(1), "the same person counts once");
+    let mut neighbour = Browser::new(app);
+    assert_eq!(send_report(&mut neighbour, &[iban], &[]).await.status, 303);
+    let result = app.bank.check(iban).await;
+    assert_eq!(counted(result.clone()), Some(2), "{result}");
+    assert_eq!(result["reporting_partners"], 1, "citizens are one source");
+
+    let mut third = Browser::new(app);
+    assert_eq!(send_report(&mut third, &[iban], &[]).await.status, 303);
+    assert_eq!(
+        public(app, iban).await.1["status"],
+        "not_reported",
+        "citizens alone never make it reported"
+    );
+    app.report(&app.bank, report_body("marketplace", "green", &[iban])).await;
+    assert_eq!(
+        public(app, iban).await.1["status"],
+        "reported",
+        "one partner report and three citizens reach the threshold"
+    );
+}
+
+async fn citizen_form_refuses_forgeries_and_robots(app: &TestApp) {
+    let iban = "NL20INGB0001234567";
+    let mut citizen = Browser::new(app);
+    citizen.get("/melden").await;
+    let forged = citizen
+        .post(
+            "/melden",
+            &[
+                ("csrf", "0000"),
+                ("fraud_type", "marketplace"),
+                ("occurred", "2026-11-01"),
+                ("identifier", iban),
+                ("aangifte", "nee"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let mut stranger = Browser::new(app);
+    let no_cookie = stranger
+        .post(
+            "/melden",
+            &[("fraud_type", "marketplace"), ("identifier", iban), ("aangifte", "nee")],
+        )
+        .await;
+    assert_eq!(no_cookie.status, 403, "a post without the form's cookie is refused");
+
+    let robot = send_report(&mut citizen, &[iban], &[("website", "http://spam.example")]).await;
+    assert_eq!(robot.status, 303, "robots are told it worked");
+    assert_eq!(app.bank.check(iban).await["status"], "not_reported", "but nothing was stored");
+
+    let add = citizen.get("/melden").await;
+    let csrf = hidden(&add.body, "csrf");
+    let more = citizen
+        .post(
+            "/melden",
+            &[("csrf", csrf.as_str()), ("identifier", "a"), ("identifier", "b"), ("action", "add")],
+        )
+        .await;
+    assert_eq!(more.status, 200);
+    assert!(more.body.contains("id=\"identifier-3\""), "a third box was added");
+    assert!(!more.body.contains("class=\"error\""), "adding a box shows no errors yet");
+
+    let huge = "x".repeat(70 * 1024);
+    let too_big = citizen
+        .post("/melden", &[("csrf", csrf.as_str()), ("description", huge.as_str())])
+        .await;
+    assert_eq!(too_big.status, 413);
+}
+
+async fn partner_console_signs_in_searches_and_signs_out(app: &TestApp) {
+    let iban = "NL91ABNA0417164300";
+    app.report(&app.police, report_body("marketplace", "amber", &[iban])).await;
+    let mut browser = Browser::new(app);
+    let login = browser.get("/partner").await;
+    assert_eq!(login.status, 200);
+    assert!(login.body.contains("name=\"token\""));
+    let csrf = hidden(&login.body, "csrf");
+
+    let wrong = browser
+        .post("/partner/inloggen", &[("csrf", csrf.as_str()), ("token", "vn_not_a_real_token")])
+        .await;
+    assert_eq!(wrong.status, 401);
+    let no_csrf = browser.post("/partner/inloggen", &[("token", app.bank.token.as_str())]).await;
+    assert_eq!(no_csrf.status, 403);
+
+    let signed_in = browser
+        .post("/partner/inloggen", &[("csrf", csrf.as_str()), ("token", app.bank.token.as_str())])
+        .await;
+    assert_eq!(signed_in.status, 303);
+    let cookie = signed_in
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("vangnet_session="))
+        .expect("a session cookie");
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/partner"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    let session = browser.cookies.get("vangnet_session").cloned().expect("kept");
+
+    let home = browser.get("/partner").await;
+    assert!(home.body.contains("Bank A"), "signed in as the bank");
+    let found = browser
+        .get(&format!("/partner/zoeken?waarde={}", urlencode("NL91 ABNA 0417 1643 00")))
+        .await;
+    assert_eq!(found.status, 200);
+    assert!(found.body.contains(iban));
+    assert!(
+        found.body.contains("Politie (police)"),
+        "the bank may see the police's AMBER report"
+    );
+    let log = browser.get("/partner/logboek").await;
+    assert!(log.body.contains("indicator.read"), "the read is in the organisation's audit log");
+
+    let csrf = hidden(&home.body, "csrf");
+    let forged_out = browser.post("/partner/uitloggen", &[("csrf", "nope")]).await;
+    assert_eq!(forged_out.status, 303);
+    browser.cookies.insert("vangnet_session".into(), session.clone());
+    assert_eq!(
+        browser.get("/partner/logboek").await.status,
+        200,
+        "a forged sign-out does not end the session"
+    );
+    let out = browser.post("/partner/uitloggen", &[("csrf", csrf.as_str())]).await;
+    assert_eq!(out.status, 303);
+    assert!(!browser.cookies.contains_key("vangnet_session"), "the cookie is cleared");
+    browser.cookies.insert("vangnet_session".into(), session);
+    let after = browser.get("/partner/zoeken?waarde=x").await;
+    assert_eq!(
+        (after.status, after.location.as_deref()),
+        (303, Some("/partner")),
+        "the old cookie no longer works"
+    );
+}
+
+async fn pages_render_without_scripts_and_with_security_headers(app: &TestApp) {
+    let mut browser = Browser::new(app);
+    for path in [
+        "/",
+        "/controleren",
+        "/controleren?waarde=06-12345678",
+        "/melden",
+        "/hulp",
+        "/hulp/vraag/1",
+        "/hulp/bankhelpdesk",
+        "/hulp/bankhelpdesk/afdrukken",
+        "/partner",
+        "/?lang=en",
+    ] {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(!page.body.contains("<script"), "{path} has no script");
+        let csp = page
+            .headers
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert!(
+            csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert_eq!(page.headers.get("x-frame-options").and_then(|v| v.to_str().ok()), Some("DENY"));
+        assert!(page.body.contains("<html lang=\""), "{path} sets lang");
+    }
+    let english = browser.get("/hulp/bankhelpdesk").await;
+    assert!(english.body.contains("<html lang=\"en\""), "the language choice is remembered");
+    assert!(english.body.contains("Hang up"));
+    let answer = browser.get("/hulp/antwoord?stap=1&antwoord=ja").await;
+    assert_eq!(answer.location.as_deref(), Some("/hulp/bankhelpdesk"));
+    let missing = browser.get("/hulp/nonsense").await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.contains("<html"), "browsers get a page, not JSON");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_checks_are_rate_limited_per_client() {
+    let db = Db::sqlite().await;
+    let mut settings = test_settings();
+    settings.public.check_rate = Rate {
+        per_second: 0.01,
+        burst: 3,
+    };
+    let app = TestApp::spawn_with(&db, settings).await;
+    for _ in 0..3 {
+        assert_eq!(public(&app, "06-12345678").await.0, 200);
+    }
+    let response = app
+        .http
+        .get(app.url("/api/public/check?value=06-12345678"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 429);
+    let retry_after: u64 = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!(retry_after >= 1);
+    let (_, body) = helpers::decode(response).await;
+    assert_eq!(body["error"]["code"], "rate_limited");
+    let mut browser = Browser::new(&app);
+    let page = browser.get("/controleren?waarde=06-12345678").await;
+    assert_eq!(page.status, 429, "the page shares the API's bucket");
+    assert!(page.headers.contains_key("retry-after"));
+    assert_eq!(browser.get("/controleren").await.status, 200, "the empty form costs nothing");
+    app.stop().await;
+}
