@@ -1,6 +1,7 @@
 //! Integration tests: the real server on a random port, over a fresh SQLite file and a fresh
 //! PostgreSQL schema, driven through HTTP as partners would; and the command line.
 
+mod browser;
 mod cli;
 mod helpers;
 mod web;
@@ -37,6 +38,7 @@ async fn health_and_documents(app: &TestApp) {
         "/api/v1/reports",
         "/api/v1/reports/{id}/retract",
         "/api/v1/indicators/{kind}/{value}",
+        "/api/public/check",
         "/healthz",
         "/metrics",
     ] {

@@ -426,7 +426,7 @@ async fn pages_render_without_scripts_and_with_security_headers(app: &TestApp) {
     }
     let english = browser.get("/hulp/bankhelpdesk").await;
     assert!(english.body.contains("<html lang=\"en\""), "the language choice is remembered");
-    assert!(english.body.contains("Hang up"));
+    assert!(english.body.contains("Hang up and call your bank yourself"));
     let answer = browser.get("/hulp/antwoord?stap=1&antwoord=ja").await;
     assert_eq!(answer.location.as_deref(), Some("/hulp/bankhelpdesk"));
     let missing = browser.get("/hulp/nonsense").await;

@@ -134,10 +134,13 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_default();
     let base = format!("http://{listen}");
     println!();
-    println!("Open:");
-    println!("  {base}/healthz");
-    println!("  {base}/api/openapi.json");
-    println!("  {base}/metrics");
+    println!("Open in a browser:");
+    println!("  {base}/                    for citizens: check, report, help after fraud (English: {base}/?lang=en)");
+    println!("  {base}/controleren?waarde={mule}");
+    println!("  {base}/partner             the partner console: sign in with a token above");
+    println!("For programs:");
+    println!("  {base}/api/public/check?value={mule}");
+    println!("  {base}/api/openapi.json    {base}/healthz    {base}/metrics");
     println!();
     println!("Check a mule account that many victims reported, and a phone number shared by one network:");
     println!(

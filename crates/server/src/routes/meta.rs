@@ -88,6 +88,7 @@ impl Modify for ErrorCodes {
         super::reports::submit_batch,
         super::reports::read,
         super::reports::retract,
+        crate::web::check::api,
         metrics,
         openapi,
     ),
@@ -96,6 +97,7 @@ impl Modify for ErrorCodes {
     tags(
         (name = "checks", description = "Checking indicators against the registry"),
         (name = "reports", description = "Filing and retracting reports"),
+        (name = "public", description = "For citizens, without a token: coarse answers, rate-limited per client address"),
         (name = "operations", description = "Health, metrics and this document"),
     )
 )]

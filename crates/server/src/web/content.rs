@@ -438,9 +438,9 @@ mod tests {
     #[test]
     fn bank_helpdesk_starts_with_hanging_up() {
         let nl = Lang::Nl.content().guidance(FraudType::Bankhelpdesk).expect("present");
-        assert_eq!(nl.steps[0].title, "Hang op");
-        assert!(nl.steps[1].text.contains("bankpas"));
+        assert_eq!(nl.steps[0].title, "Hang op en bel zelf uw bank");
+        assert!(nl.steps[0].text.contains("bankpas"));
         let en = Lang::En.content().guidance(FraudType::Bankhelpdesk).expect("present");
-        assert_eq!(en.steps[0].title, "Hang up");
+        assert_eq!(en.steps[0].title, "Hang up and call your bank yourself");
     }
 }

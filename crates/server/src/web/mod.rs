@@ -42,6 +42,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/static/vangnet.css", get(stylesheet))
+        .route("/favicon.svg", get(icon))
+        .route("/favicon.ico", get(icon))
         .merge(check::router())
         .merge(report::router())
         .merge(help::router())
@@ -288,6 +290,20 @@ async fn home(parts: Parts) -> Response {
             page: Chrome::new(&parts, &t.home_title, "home"),
         },
     )
+}
+
+/// The site icon: a white V on the header's blue.
+const ICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\"><rect width=\"32\" height=\"32\" rx=\"6\" fill=\"#0b3d6b\"/><path d=\"M8 8l8 17 8-17\" fill=\"none\" stroke=\"#fff\" stroke-width=\"4\" stroke-linejoin=\"round\"/></svg>";
+
+async fn icon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        ICON,
+    )
+        .into_response()
 }
 
 async fn stylesheet() -> Response {
