@@ -143,6 +143,21 @@ async fn public_check_is_coarse_and_needs_enough_reports(app: &TestApp) {
         "nothing but the coarse answer"
     );
 
+    let mut audited = Vec::new();
+    for _ in 0..50 {
+        audited = app.store.audit_entries_of("public", 10).await.expect("audit");
+        if !audited.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        audited
+            .iter()
+            .any(|e| e.action == "check.hits" && e.subject.starts_with("indicator:") && !e.subject.contains(iban)),
+        "a public hit is audited under a pseudonym: {audited:?}"
+    );
+
     let phone = "+31612345678";
     for _ in 0..3 {
         app.report(&app.bank, report_body("bankhelpdesk", "amber", &[phone])).await;
@@ -371,6 +386,42 @@ async fn partner_console_signs_in_searches_and_signs_out(app: &TestApp) {
         found.body.contains("Politie (police)"),
         "the bank may see the police's AMBER report"
     );
+    let csrf = hidden(&found.body, "csrf");
+    let bad = browser
+        .post(
+            "/partner/melden",
+            &[
+                ("csrf", csrf.as_str()),
+                ("fraud_type", "bankhelpdesk"),
+                ("occurred", "2026-11-20"),
+                ("identifiers", "06-23456789\nNL00 BANK 0000"),
+                ("tlp", "green"),
+                ("aangifte", "ja"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains("id=\"report-error\"") && bad.body.contains("Gegeven 2"),
+        "names the bad line"
+    );
+    let filed = browser
+        .post(
+            "/partner/melden",
+            &[
+                ("csrf", csrf.as_str()),
+                ("fraud_type", "bankhelpdesk"),
+                ("occurred", "2026-11-20"),
+                ("identifiers", "06-23456789"),
+                ("tlp", "green"),
+                ("aangifte", "ja"),
+            ],
+        )
+        .await;
+    assert_eq!(filed.status, 303, "{}", filed.body);
+    assert!(filed.location.as_deref().is_some_and(|l| l.starts_with("/partner?gemeld=")));
+    let checked = app.police.check("+31623456789").await;
+    assert_eq!(checked["reports"], 1, "the console's report is in the registry: {checked}");
     let log = browser.get("/partner/logboek").await;
     assert!(log.body.contains("indicator.read"), "the read is in the organisation's audit log");
 

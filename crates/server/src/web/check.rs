@@ -77,7 +77,9 @@ fn take_token(state: &AppState, parts: &Parts) -> Result<(), u64> {
     })
 }
 
-fn run_check(state: &AppState, kind: Option<vangnet_core::IndicatorKind>, value: &str) -> Outcome {
+/// Looks a value up for the public. A hit is written to the audit log (actor `public`, no
+/// address), like a partner's check hit: it discloses something about the indicator.
+async fn run_check(state: &AppState, kind: Option<vangnet_core::IndicatorKind>, value: &str) -> Outcome {
     let counters = &state.metrics.counters;
     match Indicator::parse(kind, value) {
         Err(e) => {
@@ -104,6 +106,18 @@ fn run_check(state: &AppState, kind: Option<vangnet_core::IndicatorKind>, value:
                 CheckStatus::NotReported => &counters.public_checks_not_reported,
             };
             counter.fetch_add(1, Ordering::Relaxed);
+            if view.status != CheckStatus::NotReported {
+                state
+                    .audit
+                    .record(vangnet_core::audit::AuditEvent {
+                        at: state.now(),
+                        actor: "public".to_owned(),
+                        action: vangnet_core::audit::AuditAction::CheckHits,
+                        subject: state.pseudonym(indicator.kind(), indicator.canonical()),
+                        details: r#"{"via":"public"}"#.to_owned(),
+                    })
+                    .await;
+            }
             Outcome {
                 indicator: Some(indicator),
                 status: Ok(view.status),
@@ -180,7 +194,7 @@ pub async fn api(State(state): State<AppState>, parts: Parts, ApiQuery(query): A
     };
     let lang = query.lang.as_deref().and_then(Lang::from_code).unwrap_or(Lang::Nl);
     let t = &lang.content().ui;
-    let outcome = run_check(&state, kind, &query.value);
+    let outcome = run_check(&state, kind, &query.value).await;
     let (status, advice, error) = match &outcome.status {
         Ok(CheckStatus::Reported) => ("reported", format!("{} {}", t.check_reported_text, t.check_advice_reported), None),
         Ok(CheckStatus::Disputed) => ("disputed", t.check_disputed_text.clone(), None),
@@ -246,7 +260,7 @@ async fn page(State(state): State<AppState>, parts: Parts) -> Response {
         if let Err(retry_after) = take_token(&state, &parts) {
             return too_many(&parts, retry_after);
         }
-        let outcome = run_check(&state, None, &value);
+        let outcome = run_check(&state, None, &value).await;
         let kind_name = outcome
             .indicator
             .as_ref()

@@ -133,6 +133,8 @@ struct HomePage {
     error: Option<String>,
     record: Option<RecordView>,
     notice: Option<String>,
+    /// What is wrong with a report the partner tried to file.
+    report_error: Option<String>,
     fraud_types: Vec<(&'static str, String)>,
     tlps: Vec<&'static str>,
     may_report: bool,
@@ -149,6 +151,7 @@ fn home_page(parts: &Parts, who: &SignedIn) -> HomePage {
         error: None,
         record: None,
         notice: None,
+        report_error: None,
         fraud_types: FraudType::ALL
             .iter()
             .map(|f| (f.as_str(), content.fraud_type(*f).to_owned()))
@@ -337,15 +340,15 @@ async fn file_report(State(state): State<AppState>, request: Request) -> Respons
     let mut page = home_page(&parts, &who);
     let t = page.page.t;
     let Some(fields) = read_form(body).await else {
-        page.error = Some(t.error_description.clone());
+        page.report_error = Some(t.error_description.clone());
         return render(StatusCode::PAYLOAD_TOO_LARGE, &page);
     };
     if !same_token(field(&fields, "csrf").unwrap_or(""), &who.session.csrf) {
-        page.error = Some(t.error_form_expired.clone());
+        page.report_error = Some(t.error_form_expired.clone());
         return render(StatusCode::FORBIDDEN, &page);
     }
     if !who.partner.kind.may_submit_reports() {
-        page.error = Some("operators run the platform and do not file reports".to_owned());
+        page.report_error = Some("operators run the platform and do not file reports".to_owned());
         return render(StatusCode::FORBIDDEN, &page);
     }
     let now = state.now();
@@ -386,7 +389,7 @@ async fn file_report(State(state): State<AppState>, request: Request) -> Respons
         }
     }
     let (Some(fraud_type), Some(occurred_at), true) = (fraud_type, occurred, problems.is_empty()) else {
-        page.error = Some(problems.join(" "));
+        page.report_error = Some(problems.join(" "));
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     let draft = ReportDraft {
@@ -404,7 +407,7 @@ async fn file_report(State(state): State<AppState>, request: Request) -> Respons
     let report = match NewReport::new(draft, now) {
         Ok(r) => r,
         Err(e) => {
-            page.error = Some(match e {
+            page.report_error = Some(match e {
                 vangnet_core::report::ReportError::NoIndicators => t.error_no_identifiers.clone(),
                 other => other.to_string(),
             });
