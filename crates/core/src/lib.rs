@@ -17,6 +17,7 @@ pub mod nl_banks;
 pub mod partner;
 pub mod report;
 pub mod scoring;
+pub mod screening;
 pub mod timestamp;
 pub mod token;
 

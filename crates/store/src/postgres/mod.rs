@@ -28,10 +28,12 @@ use crate::{
     Backend, Change, ChangeEvent, Durability, IndicatorRow, InsertOutcome, MAX_INSERT_BATCH, Partner, RetractOutcome, Store, StoreError,
     StoredReport, TokenInfo, new_id, parse_key,
 };
+use crate::{DecisionOutcome, DecisionWrite, PaymentDecisionRow, StateBlob};
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_registry.sql")),
     (2, include_str!("../../migrations/postgres/0002_citizen_reports.sql")),
+    (3, include_str!("../../migrations/postgres/0003_payment_screening.sql")),
 ];
 /// Key of the advisory lock that keeps two nodes from migrating at once.
 const MIGRATION_LOCK: i64 = 0x0076_616e_676e_6574;
@@ -141,6 +143,21 @@ impl PostgresStore {
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
+}
+
+const DECISION_SELECT: &str =
+    "SELECT payment_id, request_digest, decided_at, decision, score, reasons, rules_version FROM payment_decisions";
+
+fn decision_row(r: &PgRow) -> Result<PaymentDecisionRow, StoreError> {
+    Ok(PaymentDecisionRow {
+        payment_id: r.try_get(0)?,
+        request_digest: r.try_get(1)?,
+        decided_at: Timestamp::from_millis(r.try_get(2)?),
+        decision: r.try_get(3)?,
+        score: r.try_get(4)?,
+        reasons: r.try_get(5)?,
+        rules_version: r.try_get(6)?,
+    })
 }
 
 const PARTNER_SELECT: &str = "SELECT seq, id, name, kind, created_at FROM partners";
@@ -977,6 +994,96 @@ impl Store for PostgresStore {
             .bind(key)
             .fetch_optional(&self.pool)
             .await?)
+    }
+
+    async fn store_decisions(&self, writes: &[DecisionWrite]) -> Result<Vec<DecisionOutcome>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut out = Vec::with_capacity(writes.len());
+        for w in writes {
+            let d = &w.decision;
+            let inserted = sqlx::query(
+                "INSERT INTO payment_decisions (partner_seq, payment_id, request_digest, decided_at, decision, score, reasons, rules_version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (partner_seq, payment_id) DO NOTHING",
+            )
+            .bind(w.partner_seq)
+            .bind(&d.payment_id)
+            .bind(&d.request_digest)
+            .bind(d.decided_at.millis())
+            .bind(&d.decision)
+            .bind(d.score)
+            .bind(&d.reasons)
+            .bind(&d.rules_version)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                let existing = sqlx::query(sql(format!("{DECISION_SELECT} WHERE partner_seq = $1 AND payment_id = $2")))
+                    .bind(w.partner_seq)
+                    .bind(&d.payment_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                out.push(DecisionOutcome::Existing(decision_row(&existing)?));
+                continue;
+            }
+            let at = d.decided_at.millis();
+            if let Some(p) = &w.payer {
+                sqlx::query(
+                    "INSERT INTO payer_profiles (payer, state, updated_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (payer) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                )
+                .bind(&p.key)
+                .bind(&p.state)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for a in &w.accounts {
+                sqlx::query(
+                    "INSERT INTO account_activity (account, state, updated_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (account) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                )
+                .bind(&a.key)
+                .bind(&a.state)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            out.push(DecisionOutcome::Stored);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn payment_decision(&self, partner_seq: i64, payment_id: &str) -> Result<Option<PaymentDecisionRow>, StoreError> {
+        let row = sqlx::query(sql(format!("{DECISION_SELECT} WHERE partner_seq = $1 AND payment_id = $2")))
+            .bind(partner_seq)
+            .bind(payment_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(decision_row).transpose()
+    }
+
+    async fn screening_state(&self, limit: u32) -> Result<(Vec<StateBlob>, Vec<StateBlob>), StoreError> {
+        let mut out = Vec::with_capacity(2);
+        for q in [
+            "SELECT payer, state FROM payer_profiles ORDER BY updated_at DESC LIMIT $1",
+            "SELECT account, state FROM account_activity ORDER BY updated_at DESC LIMIT $1",
+        ] {
+            let rows = sqlx::query(q).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+            out.push(
+                rows.iter()
+                    .map(|r| {
+                        Ok(StateBlob {
+                            key: r.try_get(0)?,
+                            state: r.try_get(1)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?,
+            );
+        }
+        let accounts = out.pop().unwrap_or_default();
+        let payers = out.pop().unwrap_or_default();
+        Ok((payers, accounts))
     }
 
     async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError> {

@@ -16,7 +16,10 @@ use vangnet_core::partner::{PartnerKind, Viewer};
 use vangnet_core::report::{FraudType, Tlp};
 use vangnet_core::scoring::ScoringPolicy;
 use vangnet_core::token::ApiToken;
-use vangnet_store::{CITIZEN_SOURCE_ID, ChangeEvent, InsertOutcome, RetractOutcome, StoreError, verify_audit};
+use vangnet_store::{
+    CITIZEN_SOURCE_ID, ChangeEvent, DecisionOutcome, DecisionWrite, InsertOutcome, PaymentDecisionRow, RetractOutcome, StateBlob,
+    StoreError, verify_audit,
+};
 
 storage_tests! {
     partners_and_tokens,
@@ -29,6 +32,7 @@ storage_tests! {
     settings_first_writer_wins,
     large_batches,
     citizen_reports_keep_their_submitter,
+    payment_decisions_are_idempotent_and_keep_state,
 }
 
 async fn partners_and_tokens(db: &TestDb) {
@@ -561,4 +565,59 @@ async fn citizen_reports_keep_their_submitter(db: &TestDb) {
     };
     let view = index.view(key, &bank, now, &ScoringPolicy::default());
     assert_eq!(view.reports, 2, "three reports from two people count twice");
+}
+
+async fn payment_decisions_are_idempotent_and_keep_state(db: &TestDb) {
+    let store = &db.store;
+    let bank = partner(store, "Bank A", PartnerKind::Bank).await;
+    let other = partner(store, "Bank B", PartnerKind::Bank).await;
+    let row = |id: &str, decision: &str, at: &str| PaymentDecisionRow {
+        payment_id: id.to_owned(),
+        request_digest: format!("digest-{id}"),
+        decided_at: t(at),
+        decision: decision.to_owned(),
+        score: 0.42,
+        reasons: r#"[{"code":"first_payment_to_payee"}]"#.to_owned(),
+        rules_version: "builtin-1+abc".to_owned(),
+    };
+    let blob = |key: &str, byte: u8| StateBlob {
+        key: key.to_owned(),
+        state: vec![byte; 10],
+    };
+    let write = |partner_seq: i64, id: &str, decision: &str, state: u8, at: &str| DecisionWrite {
+        partner_seq,
+        decision: row(id, decision, at),
+        payer: Some(blob("payer-1", state)),
+        accounts: vec![blob("acct-1", state), blob("acct-2", state)],
+    };
+    let outcomes = store
+        .store_decisions(&[
+            write(bank.seq, "e2e-1", "warn", 1, "2026-11-20T10:00:00Z"),
+            write(bank.seq, "e2e-2", "allow", 2, "2026-11-20T10:01:00Z"),
+            write(bank.seq, "e2e-1", "block", 9, "2026-11-20T10:02:00Z"),
+            write(other.seq, "e2e-1", "allow", 3, "2026-11-20T10:03:00Z"),
+        ])
+        .await
+        .expect("stored");
+    assert_eq!(outcomes[0], DecisionOutcome::Stored);
+    assert_eq!(outcomes[1], DecisionOutcome::Stored);
+    assert_eq!(
+        outcomes[2],
+        DecisionOutcome::Existing(row("e2e-1", "warn", "2026-11-20T10:00:00Z")),
+        "a repeated id returns the first decision"
+    );
+    assert_eq!(outcomes[3], DecisionOutcome::Stored, "payment ids are per partner");
+    assert_eq!(
+        store.payment_decision(bank.seq, "e2e-1").await.expect("query"),
+        Some(row("e2e-1", "warn", "2026-11-20T10:00:00Z"))
+    );
+    assert_eq!(store.payment_decision(bank.seq, "nope").await.expect("query"), None);
+    let (payers, accounts) = store.screening_state(10).await.expect("query");
+    assert_eq!(
+        payers,
+        vec![blob("payer-1", 3)],
+        "the last stored write's state, not the refused one's"
+    );
+    assert_eq!(accounts.len(), 2);
+    assert!(accounts.iter().all(|a| a.state == vec![3; 10]));
 }
