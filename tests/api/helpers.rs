@@ -245,6 +245,42 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
+    /// Stops this server and starts a new one on the same database, with the same partners.
+    pub async fn restart(self, settings: Settings) -> TestApp {
+        let TestApp {
+            store,
+            http,
+            police,
+            bank,
+            other_bank,
+            operator,
+            cancel,
+            handle,
+            ..
+        } = self;
+        cancel.cancel();
+        handle.await.expect("the server task").expect("the server stops cleanly");
+        let app = Application::build(settings, Arc::clone(&store))
+            .await
+            .expect("the server starts again");
+        let addr = app.local_addr();
+        let cancel = CancellationToken::new();
+        let handle = tokio::spawn(app.run_until_stopped(cancel.clone()));
+        let base = format!("http://{addr}");
+        let rebase = |c: Client| Client { base: base.clone(), ..c };
+        TestApp {
+            addr,
+            store,
+            http,
+            police: rebase(police),
+            bank: rebase(bank),
+            other_bank: rebase(other_bank),
+            operator: rebase(operator),
+            cancel,
+            handle,
+        }
+    }
+
     /// Stops the server and waits for it to drain.
     pub async fn stop(self) {
         self.cancel.cancel();

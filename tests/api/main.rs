@@ -4,6 +4,7 @@
 mod browser;
 mod cli;
 mod helpers;
+mod payments;
 mod web;
 
 use std::time::Duration;

@@ -49,6 +49,16 @@ pub struct Config {
     pub audit: AuditConfig,
     pub public: PublicConfig,
     pub console: ConsoleConfig,
+    pub screening: ScreeningConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningConfig {
+    /// A payment rules file; empty for the built-in rules (`rules/payments.toml`).
+    pub rules_file: String,
+    pub rules_reload_secs: u64,
+    pub max_state_entries: usize,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -183,6 +193,11 @@ impl Default for Config {
                 session_ttl_secs: s.console.session_ttl.as_secs(),
                 idle_timeout_secs: s.console.idle_timeout.as_secs(),
                 max_sessions: s.console.max_sessions,
+            },
+            screening: ScreeningConfig {
+                rules_file: String::new(),
+                rules_reload_secs: s.screening.rules_reload.as_secs(),
+                max_state_entries: s.screening.max_state_entries,
             },
         }
     }
@@ -359,6 +374,12 @@ impl Config {
                 session_ttl: Duration::from_secs(self.console.session_ttl_secs),
                 idle_timeout: Duration::from_secs(self.console.idle_timeout_secs),
                 max_sessions: self.console.max_sessions,
+            },
+            screening: vangnet_server::state::ScreeningSettings {
+                rules_file: (!self.screening.rules_file.trim().is_empty())
+                    .then(|| std::path::PathBuf::from(self.screening.rules_file.trim())),
+                rules_reload: Duration::from_secs(self.screening.rules_reload_secs.max(1)),
+                max_state_entries: self.screening.max_state_entries.max(1),
             },
         })
     }

@@ -64,6 +64,12 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ),
     ("invalid_status", "Unknown indicator status (422)."),
     ("invalid_parameter", "A query parameter is out of range (422)."),
+    ("invalid_payment_id", "A payment id is empty, too long or contains `/` (422)."),
+    ("unsupported_currency", "Payments are screened in EUR only (422)."),
+    (
+        "payment_id_conflict",
+        "The payment id was used before by this partner for a different payment (409).",
+    ),
     (
         "external_id_conflict",
         "This partner used the `external_id` before for a different report (409).",

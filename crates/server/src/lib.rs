@@ -16,6 +16,7 @@ pub mod feed;
 pub mod limits;
 pub mod metrics;
 pub mod routes;
+pub mod screening;
 pub mod state;
 pub mod web;
 pub mod wire;
@@ -51,6 +52,8 @@ pub enum StartError {
     Store(#[from] vangnet_store::StoreError),
     #[error("{0}")]
     Randomness(String),
+    #[error("payment rules: {0}")]
+    Rules(String),
 }
 
 /// The routes, with every middleware, over `state`.
@@ -62,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::reports::router())
         .merge(routes::indicators::router())
         .merge(routes::meta::router())
+        .merge(routes::payments::router())
         .merge(web::router())
         .fallback(web::fallback)
         .method_not_allowed_fallback(method_not_allowed)
@@ -110,6 +114,7 @@ pub struct Application {
     state: AppState,
     cursor: FeedCursor,
     audit_task: tokio::task::JoinHandle<()>,
+    decision_task: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -121,14 +126,18 @@ impl Application {
         })?;
         let key = audit_key(store.as_ref(), &settings).await?;
         let metrics = Arc::new(Metrics::default());
+        let rules = screening::RulesHandle::load(settings.screening.rules_file.as_deref()).map_err(StartError::Rules)?;
+        let (screening, decision_task) =
+            screening::Screening::start(Arc::clone(&store), rules, settings.screening.max_state_entries).await?;
         let (audit, audit_task) = AuditSink::start(Arc::clone(&store), Arc::clone(&metrics));
-        let state = AppState::new(store, settings, key, audit, metrics);
+        let state = AppState::new(store, settings, key, audit, metrics, Arc::new(screening));
         let cursor = feed::load(&state).await?;
         Ok(Application {
             listener,
             state,
             cursor,
             audit_task,
+            decision_task,
         })
     }
 
@@ -149,9 +158,17 @@ impl Application {
             state,
             cursor,
             audit_task,
+            decision_task,
         } = self;
         let follower_stop = CancellationToken::new();
         let follower = tokio::spawn(feed::follow(state.clone(), cursor, follower_stop.clone()));
+        let rules_watch = tokio::spawn(
+            state
+                .screening
+                .rules
+                .clone()
+                .watch(state.settings.screening.rules_reload, follower_stop.clone()),
+        );
         let app = router(state.clone());
         let stop = shutdown.clone();
         let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -160,9 +177,12 @@ impl Application {
         tracing::info!("no longer accepting requests; finishing background work");
         follower_stop.cancel();
         let _ = follower.await;
+        let _ = rules_watch.await;
         drop(state);
-        // The audit writer ends once every handle to it is gone and its queue is written.
+        // The audit and decision writers end once every handle to them is gone and their
+        // queues are written.
         let _ = audit_task.await;
+        let _ = decision_task.await;
         tracing::info!("stopped");
         served
     }

@@ -41,6 +41,30 @@ pub struct Settings {
     pub public: PublicSettings,
     /// The partner console in the browser.
     pub console: ConsoleSettings,
+    /// Payment screening.
+    pub screening: ScreeningSettings,
+}
+
+/// Payment screening: where the rules come from and how much state is kept in memory.
+#[derive(Debug, Clone)]
+pub struct ScreeningSettings {
+    /// A rules file (`rules/payments.toml` documents the format); the built-in rules when `None`.
+    pub rules_file: Option<std::path::PathBuf>,
+    /// How often the rules file is checked for changes.
+    pub rules_reload: Duration,
+    /// Payer profiles and account histories held in memory (each kind); the least recently
+    /// loaded are dropped first and read again from the store at the next start.
+    pub max_state_entries: usize,
+}
+
+impl Default for ScreeningSettings {
+    fn default() -> Self {
+        ScreeningSettings {
+            rules_file: None,
+            rules_reload: Duration::from_secs(2),
+            max_state_entries: 2_000_000,
+        }
+    }
 }
 
 /// Bounds and thresholds of the public (citizen) side.
@@ -116,6 +140,7 @@ impl Default for Settings {
             audit_key: None,
             public: PublicSettings::default(),
             console: ConsoleSettings::default(),
+            screening: ScreeningSettings::default(),
         }
     }
 }
@@ -134,6 +159,8 @@ pub struct AppState {
     pub public_limits: Arc<PublicLimits>,
     /// Signed-in partner console sessions.
     pub sessions: Arc<crate::web::session::Sessions>,
+    /// Payment screening.
+    pub screening: Arc<crate::screening::Screening>,
     audit_key: Arc<Vec<u8>>,
 }
 
@@ -145,7 +172,14 @@ pub struct PublicLimits {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, settings: Settings, audit_key: Vec<u8>, audit: AuditSink, metrics: Arc<Metrics>) -> AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        settings: Settings,
+        audit_key: Vec<u8>,
+        audit: AuditSink,
+        metrics: Arc<Metrics>,
+        screening: Arc<crate::screening::Screening>,
+    ) -> AppState {
         AppState {
             auth: Arc::new(TokenCache::new(Arc::clone(&store), settings.token_cache_ttl)),
             limits: Arc::new(Limits::new(settings.partner_rate)),
@@ -158,6 +192,7 @@ impl AppState {
                 reports: crate::limits::RateLimiter::new(settings.public.report_rate, 100_000),
             }),
             sessions: Arc::new(crate::web::session::Sessions::new(settings.console.clone())),
+            screening,
             settings: Arc::new(settings),
             audit_key: Arc::new(audit_key),
         }

@@ -148,7 +148,7 @@ impl PaymentRules {
                 p.push(format!("{name}: between 0 and 1"));
             }
         }
-        if !(self.unusual_z.is_finite() && self.unusual_z > 0.0) || !(self.unusual_min_ratio.is_finite() && self.unusual_min_ratio >= 1.0) {
+        if !(self.unusual_z.is_finite() && self.unusual_z > 0.0 && self.unusual_min_ratio.is_finite() && self.unusual_min_ratio >= 1.0) {
             p.push("unusual_amount: robust_z > 0 and min_ratio >= 1".to_owned());
         }
         if !(2..=HISTORY).contains(&self.unusual_min_history) {

@@ -89,6 +89,8 @@ impl Modify for ErrorCodes {
         super::reports::read,
         super::reports::retract,
         crate::web::check::api,
+        super::payments::score,
+        super::payments::read,
         metrics,
         openapi,
     ),
@@ -97,6 +99,7 @@ impl Modify for ErrorCodes {
     tags(
         (name = "checks", description = "Checking indicators against the registry"),
         (name = "reports", description = "Filing and retracting reports"),
+        (name = "interventions", description = "Payment screening for banks and payment service providers"),
         (name = "public", description = "For citizens, without a token: coarse answers, rate-limited per client address"),
         (name = "operations", description = "Health, metrics and this document"),
     )

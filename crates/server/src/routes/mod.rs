@@ -4,4 +4,5 @@ pub mod checks;
 pub mod health;
 pub mod indicators;
 pub mod meta;
+pub mod payments;
 pub mod reports;

@@ -1,0 +1,259 @@
+//! `POST /api/v1/payments/score` and `GET /api/v1/payments/{id}`: payment screening for banks
+//! and payment service providers (API.md "Interventions").
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use vangnet_core::indicator::Iban;
+use vangnet_core::screening::payments::NameCheck;
+use vangnet_core::{Currency, PartnerKind, Timestamp};
+use vangnet_store::Partner;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, Caller};
+use crate::screening::{DecisionOut, PaymentInput, ScreeningError};
+use crate::state::AppState;
+use crate::wire::MoneyJson;
+
+/// The longest payment id (an ISO 20022 end-to-end id is at most 35 characters).
+pub const MAX_PAYMENT_ID: usize = 64;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/payments/score", post(score))
+        .route("/api/v1/payments/{id}", get(read))
+}
+
+/// The paying side.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayerIn {
+    #[schema(example = "NL02ABNA0123456789")]
+    pub iban: String,
+    /// The payer's keyed phone-number reference (HMAC shared with the telecom provider), to
+    /// ask whether the payer is on a call with an unverified caller right now.
+    pub subscriber_ref: Option<String>,
+}
+
+/// The receiving side.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayeeIn {
+    #[schema(example = "NL91ABNA0417164300")]
+    pub iban: String,
+    /// The name the payer entered (not stored).
+    pub name: Option<String>,
+    /// The bank's verification-of-payee result: `match`, `close_match`, `no_match` or
+    /// `not_checked` (the default).
+    pub verification: Option<String>,
+}
+
+/// One payment to score.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentIn {
+    /// The payment's id (end-to-end id), unique per partner: sending it again returns the
+    /// stored decision.
+    #[schema(example = "e2e-123")]
+    pub id: String,
+    pub payer: PayerIn,
+    pub payee: PayeeIn,
+    /// In euros.
+    pub amount: MoneyJson,
+    /// An instant (SCT Inst) payment.
+    #[serde(default)]
+    pub instant: bool,
+    /// When the payer initiated it (RFC 3339); the time of receipt when left out.
+    pub initiated_at: Option<String>,
+}
+
+/// Why the decision is what it is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReasonOut {
+    /// Stable rule code: `payee_reported`, `payee_reported_disputed`, `first_payment_to_payee`,
+    /// `unusual_amount`, `instant_large_new_payee`, `payer_on_call_unverified`,
+    /// `payee_mule_fan_in`, `payee_mule_pass_through`, `payee_name_mismatch`,
+    /// `payee_name_close_match`.
+    pub code: String,
+    pub message: String,
+}
+
+/// The decision for one payment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecisionJson {
+    pub id: String,
+    /// `allow`, `warn`, `hold` or `block`.
+    pub decision: String,
+    /// 0 to 1.
+    pub score: f64,
+    pub reasons: Vec<ReasonOut>,
+    /// The rules file version that decided.
+    pub rules_version: String,
+    pub decided_at: String,
+}
+
+impl From<DecisionOut> for DecisionJson {
+    fn from(d: DecisionOut) -> Self {
+        DecisionJson {
+            id: d.id,
+            decision: d.decision,
+            score: d.score,
+            reasons: d.reasons.into_iter().map(|(code, message)| ReasonOut { code, message }).collect(),
+            rules_version: d.rules_version,
+            decided_at: d.decided_at.to_rfc3339(),
+        }
+    }
+}
+
+fn may_screen(partner: &Partner) -> Result<(), ApiError> {
+    if matches!(partner.kind, PartnerKind::Bank | PartnerKind::Psp) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("only banks and payment service providers screen payments"))
+    }
+}
+
+fn is_payment_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_PAYMENT_ID && id.bytes().all(|b| b.is_ascii_graphic() && b != b'/')
+}
+
+/// Checks a JSON payment; `prefix` names its place in a larger message (empty for one payment).
+pub fn validate(input: &PaymentIn, prefix: &str, now: Timestamp) -> Result<PaymentInput, ApiError> {
+    let field = |name: &str| format!("{prefix}{name}");
+    if !is_payment_id(&input.id) {
+        return Err(ApiError::invalid(
+            "invalid_payment_id",
+            field("id"),
+            format!("id must be 1 to {MAX_PAYMENT_ID} printable characters without `/`"),
+        ));
+    }
+    let iban = |value: &str, name: &str| {
+        Iban::parse(value).map_err(|e| ApiError::invalid("invalid_iban", field(name), format!("not a valid IBAN: {e}")))
+    };
+    let payer = iban(&input.payer.iban, "payer.iban")?;
+    let payee = iban(&input.payee.iban, "payee.iban")?;
+    let amount = input.amount.parse(&field("amount"))?;
+    if amount.currency() != Currency::EUR {
+        return Err(ApiError::invalid(
+            "unsupported_currency",
+            field("amount.currency"),
+            "payments are screened in EUR",
+        ));
+    }
+    let name_check = match input.payee.verification.as_deref() {
+        None => NameCheck::NotChecked,
+        Some(v) => NameCheck::from_key(v).ok_or_else(|| {
+            ApiError::invalid(
+                "invalid_parameter",
+                field("payee.verification"),
+                "one of match, close_match, no_match, not_checked",
+            )
+        })?,
+    };
+    if input.payee.name.as_deref().is_some_and(|n| n.chars().count() > 140) {
+        return Err(ApiError::invalid(
+            "invalid_parameter",
+            field("payee.name"),
+            "at most 140 characters",
+        ));
+    }
+    if let Some(r) = &input.payer.subscriber_ref
+        && (r.is_empty() || r.len() > 128 || !r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    {
+        return Err(ApiError::invalid(
+            "invalid_parameter",
+            field("payer.subscriber_ref"),
+            "1 to 128 letters, digits, - or _",
+        ));
+    }
+    let initiated_at = match &input.initiated_at {
+        None => now,
+        Some(t) => Timestamp::parse_rfc3339(t).map_err(|e| ApiError::invalid("invalid_timestamp", field("initiated_at"), e.to_string()))?,
+    };
+    Ok(PaymentInput {
+        id: input.id.clone(),
+        payer,
+        payee,
+        amount,
+        instant: input.instant,
+        initiated_at,
+        name_check,
+        subscriber_ref: input.payer.subscriber_ref.clone(),
+    })
+}
+
+pub fn screening_error(e: ScreeningError) -> ApiError {
+    match e {
+        ScreeningError::Conflict => ApiError::new(
+            StatusCode::CONFLICT,
+            "payment_id_conflict",
+            "this payment id was used before for a different payment",
+        )
+        .with_field("id"),
+        ScreeningError::Store(e) => e.into(),
+        ScreeningError::Stopped => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the server is shutting down"),
+    }
+}
+
+/// Score a payment.
+///
+/// One payment as JSON. The answer is a decision (`allow`, `warn`, `hold`, `block`), a score
+/// and the reasons, under the rules file whose version is given. The decision is stored before
+/// it is answered; the same id again returns it unchanged (a different payment under the same
+/// id is `409`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/payments/score",
+    tag = "interventions",
+    request_body = PaymentIn,
+    responses(
+        (status = 200, description = "The decision", body = DecisionJson),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "Only banks and payment service providers", body = ErrorBody),
+        (status = 409, description = "The id was used for a different payment", body = ErrorBody),
+        (status = 422, description = "Invalid payment; `field` names what is wrong", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn score(
+    State(state): State<AppState>,
+    Caller(partner): Caller,
+    ApiJson(input): ApiJson<PaymentIn>,
+) -> Result<Json<DecisionJson>, ApiError> {
+    may_screen(&partner)?;
+    let payment = validate(&input, "", state.now())?;
+    let decided = state.screening.decide(&state, &partner, &payment).await.map_err(screening_error)?;
+    Ok(Json(decided.into()))
+}
+
+/// A stored payment decision.
+#[utoipa::path(
+    get,
+    path = "/api/v1/payments/{id}",
+    tag = "interventions",
+    params(("id" = String, Path, description = "The payment id as sent")),
+    responses(
+        (status = 200, description = "The stored decision", body = DecisionJson),
+        (status = 404, description = "No decision for this id from your organisation", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn read(
+    State(state): State<AppState>,
+    Caller(partner): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<DecisionJson>, ApiError> {
+    may_screen(&partner)?;
+    if !is_payment_id(&id) {
+        return Err(ApiError::not_found("payment decision"));
+    }
+    let row = state
+        .store
+        .payment_decision(partner.seq, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("payment decision"))?;
+    Ok(Json(crate::screening::decision_out(&row).into()))
+}
