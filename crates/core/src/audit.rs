@@ -33,6 +33,9 @@ pub enum AuditAction {
     PartnerCreate,
     TokenCreate,
     TokenRevoke,
+    CallListChange,
+    SignalRead,
+    SignalOptOut,
 }
 
 impl AuditAction {
@@ -47,6 +50,9 @@ impl AuditAction {
             AuditAction::CheckHits => "check.hits",
             AuditAction::PartnerCreate => "partner.create",
             AuditAction::TokenCreate => "token.create",
+            AuditAction::CallListChange => "call_list.change",
+            AuditAction::SignalRead => "signal.on_call",
+            AuditAction::SignalOptOut => "signal.opt_out",
             AuditAction::TokenRevoke => "token.revoke",
         }
     }

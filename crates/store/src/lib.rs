@@ -419,6 +419,29 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// (payer profiles, account activity).
     async fn screening_state(&self, limit: u32) -> Result<(Vec<StateBlob>, Vec<StateBlob>), StoreError>;
 
+    /// Adds numbers to a call list (`protected` or `exception`) and audits it; returns how
+    /// many were new.
+    async fn add_call_numbers(
+        &self,
+        list: &str,
+        numbers: &[String],
+        partner_seq: i64,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<usize, StoreError>;
+
+    /// Removes a number from a call list and audits it; false if it was not there.
+    async fn remove_call_number(&self, list: &str, e164: &str, actor: &str, now: Timestamp) -> Result<bool, StoreError>;
+
+    /// Every number on a call list.
+    async fn call_numbers(&self, list: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Records or withdraws a subscriber's opt-out of the on-call signal.
+    async fn set_opt_out(&self, subscriber_ref: &str, opted_out: bool, now: Timestamp) -> Result<(), StoreError>;
+
+    /// Every opted-out subscriber reference.
+    async fn opt_outs(&self) -> Result<Vec<String>, StoreError>;
+
     /// A platform setting.
     async fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
 

@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_registry.sql")),
     (2, include_str!("../../migrations/postgres/0002_citizen_reports.sql")),
     (3, include_str!("../../migrations/postgres/0003_payment_screening.sql")),
+    (4, include_str!("../../migrations/postgres/0004_call_screening.sql")),
 ];
 /// Key of the advisory lock that keeps two nodes from migrating at once.
 const MIGRATION_LOCK: i64 = 0x0076_616e_676e_6574;
@@ -302,6 +303,16 @@ where
         .await?;
     row.map(|r| partner_record(&r).map_err(StoreError::from).and_then(PartnerRecord::into_partner))
         .transpose()
+}
+
+fn call_list_event(actor: &str, list: &str, change: &str, count: usize, now: Timestamp) -> AuditEvent {
+    AuditEvent {
+        at: now,
+        actor: actor.to_owned(),
+        action: AuditAction::CallListChange,
+        subject: format!("call_list:{list}"),
+        details: format!("{{\"change\":\"{change}\",\"count\":{count}}}"),
+    }
 }
 
 fn token_event(action: AuditAction, actor: &str, token_id: &str, partner_id: &str, now: Timestamp) -> AuditEvent {
@@ -993,6 +1004,76 @@ impl Store for PostgresStore {
         Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
             .bind(key)
             .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn add_call_numbers(
+        &self,
+        list: &str,
+        numbers: &[String],
+        partner_seq: i64,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let added = sqlx::query(
+            "INSERT INTO call_numbers (list, e164, partner_seq, added_at) SELECT $1, n, $3, $4 FROM UNNEST($2::text[]) AS n \
+             ON CONFLICT (list, e164) DO NOTHING",
+        )
+        .bind(list)
+        .bind(numbers)
+        .bind(partner_seq)
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let added = usize::try_from(added).unwrap_or(usize::MAX);
+        append_audit_tx(&mut tx, &[call_list_event(actor, list, "add", added, now)]).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    async fn remove_call_number(&self, list: &str, e164: &str, actor: &str, now: Timestamp) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let removed = sqlx::query("DELETE FROM call_numbers WHERE list = $1 AND e164 = $2")
+            .bind(list)
+            .bind(e164)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if removed > 0 {
+            append_audit_tx(&mut tx, &[call_list_event(actor, list, "remove", 1, now)]).await?;
+        }
+        tx.commit().await?;
+        Ok(removed > 0)
+    }
+
+    async fn call_numbers(&self, list: &str) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT e164 FROM call_numbers WHERE list = $1 ORDER BY e164")
+            .bind(list)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn set_opt_out(&self, subscriber_ref: &str, opted_out: bool, now: Timestamp) -> Result<(), StoreError> {
+        if opted_out {
+            sqlx::query("INSERT INTO signal_opt_outs (subscriber_ref, at) VALUES ($1, $2) ON CONFLICT (subscriber_ref) DO NOTHING")
+                .bind(subscriber_ref)
+                .bind(now.millis())
+                .execute(&self.pool)
+                .await?;
+        } else {
+            sqlx::query("DELETE FROM signal_opt_outs WHERE subscriber_ref = $1")
+                .bind(subscriber_ref)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn opt_outs(&self) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT subscriber_ref FROM signal_opt_outs")
+            .fetch_all(&self.pool)
             .await?)
     }
 

@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_registry.sql")),
     (2, include_str!("../../migrations/sqlite/0002_citizen_reports.sql")),
     (3, include_str!("../../migrations/sqlite/0003_payment_screening.sql")),
+    (4, include_str!("../../migrations/sqlite/0004_call_screening.sql")),
 ];
 const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -280,6 +281,16 @@ fn partner_by(conn: &Connection, id_or_name: &str) -> Result<Option<Partner>, St
         .optional()?
         .map(PartnerRecord::into_partner)
         .transpose()
+}
+
+fn call_list_event(actor: &str, list: &str, change: &str, count: usize, now: Timestamp) -> AuditEvent {
+    AuditEvent {
+        at: now,
+        actor: actor.to_owned(),
+        action: AuditAction::CallListChange,
+        subject: format!("call_list:{list}"),
+        details: format!("{{\"change\":\"{change}\",\"count\":{count}}}"),
+    }
 }
 
 fn token_event(action: AuditAction, actor: &str, token_id: &str, partner_id: &str, now: Timestamp) -> AuditEvent {
@@ -938,6 +949,82 @@ impl Store for SqliteStore {
             Ok(conn
                 .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
                 .optional()?)
+        })
+        .await
+    }
+
+    async fn add_call_numbers(
+        &self,
+        list: &str,
+        numbers: &[String],
+        partner_seq: i64,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<usize, StoreError> {
+        let (list, numbers, actor) = (list.to_owned(), numbers.to_vec(), actor.to_owned());
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut added = 0;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO call_numbers (list, e164, partner_seq, added_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (list, e164) DO NOTHING",
+                )?;
+                for n in &numbers {
+                    added += insert.execute(params![list, n, partner_seq, now.millis()])?;
+                }
+            }
+            append_audit_tx(&tx, &[call_list_event(&actor, &list, "add", added, now)])?;
+            tx.commit()?;
+            Ok(added)
+        })
+        .await
+    }
+
+    async fn remove_call_number(&self, list: &str, e164: &str, actor: &str, now: Timestamp) -> Result<bool, StoreError> {
+        let (list, e164, actor) = (list.to_owned(), e164.to_owned(), actor.to_owned());
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let removed = tx.execute("DELETE FROM call_numbers WHERE list = ?1 AND e164 = ?2", params![list, e164])?;
+            if removed > 0 {
+                append_audit_tx(&tx, &[call_list_event(&actor, &list, "remove", removed, now)])?;
+            }
+            tx.commit()?;
+            Ok(removed > 0)
+        })
+        .await
+    }
+
+    async fn call_numbers(&self, list: &str) -> Result<Vec<String>, StoreError> {
+        let list = list.to_owned();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached("SELECT e164 FROM call_numbers WHERE list = ?1 ORDER BY e164")?;
+            let rows = stmt.query_map([list], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<String>, _>>()?)
+        })
+        .await
+    }
+
+    async fn set_opt_out(&self, subscriber_ref: &str, opted_out: bool, now: Timestamp) -> Result<(), StoreError> {
+        let subscriber_ref = subscriber_ref.to_owned();
+        self.write(move |conn| {
+            if opted_out {
+                conn.execute(
+                    "INSERT INTO signal_opt_outs (subscriber_ref, at) VALUES (?1, ?2) ON CONFLICT (subscriber_ref) DO NOTHING",
+                    params![subscriber_ref, now.millis()],
+                )?;
+            } else {
+                conn.execute("DELETE FROM signal_opt_outs WHERE subscriber_ref = ?1", [subscriber_ref])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn opt_outs(&self) -> Result<Vec<String>, StoreError> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached("SELECT subscriber_ref FROM signal_opt_outs")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<String>, _>>()?)
         })
         .await
     }

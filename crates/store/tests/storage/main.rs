@@ -33,6 +33,7 @@ storage_tests! {
     large_batches,
     citizen_reports_keep_their_submitter,
     payment_decisions_are_idempotent_and_keep_state,
+    call_lists_and_opt_outs,
 }
 
 async fn partners_and_tokens(db: &TestDb) {
@@ -620,4 +621,55 @@ async fn payment_decisions_are_idempotent_and_keep_state(db: &TestDb) {
     );
     assert_eq!(accounts.len(), 2);
     assert!(accounts.iter().all(|a| a.state == vec![3; 10]));
+}
+
+async fn call_lists_and_opt_outs(db: &TestDb) {
+    let store = &db.store;
+    let bank = partner(store, "Bank A", PartnerKind::Bank).await;
+    let now = t("2026-11-20T10:00:00Z");
+    let numbers = vec!["+31201234567".to_owned(), "+31881234567".to_owned(), "+31201234567".to_owned()];
+    assert_eq!(
+        store
+            .add_call_numbers("protected", &numbers, bank.seq, &bank.actor(), now)
+            .await
+            .expect("added"),
+        2
+    );
+    assert_eq!(
+        store
+            .add_call_numbers("protected", &numbers[..1], bank.seq, &bank.actor(), now)
+            .await
+            .expect("added"),
+        0
+    );
+    store
+        .add_call_numbers("exception", &["+31612345678".to_owned()], bank.seq, &bank.actor(), now)
+        .await
+        .expect("added");
+    assert_eq!(
+        store.call_numbers("protected").await.expect("query"),
+        vec!["+31201234567", "+31881234567"]
+    );
+    assert!(
+        store
+            .remove_call_number("protected", "+31881234567", &bank.actor(), now)
+            .await
+            .expect("removed")
+    );
+    assert!(
+        !store
+            .remove_call_number("protected", "+31881234567", &bank.actor(), now)
+            .await
+            .expect("query")
+    );
+    assert_eq!(store.call_numbers("protected").await.expect("query"), vec!["+31201234567"]);
+    assert_eq!(store.call_numbers("exception").await.expect("query"), vec!["+31612345678"]);
+    let audited = store.audit_entries_of(&bank.actor(), 10).await.expect("audit");
+    assert_eq!(audited.iter().filter(|e| e.action == "call_list.change").count(), 4);
+
+    store.set_opt_out("ref-1", true, now).await.expect("opt out");
+    store.set_opt_out("ref-1", true, now).await.expect("twice is fine");
+    store.set_opt_out("ref-2", true, now).await.expect("opt out");
+    store.set_opt_out("ref-2", false, now).await.expect("opt in again");
+    assert_eq!(store.opt_outs().await.expect("query"), vec!["ref-1"]);
 }
