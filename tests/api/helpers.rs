@@ -139,7 +139,22 @@ impl Client {
             .send()
             .await
             .expect("request");
-        decode(response).await
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .delete(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
@@ -176,6 +191,7 @@ pub struct TestApp {
     pub bank: Client,
     pub other_bank: Client,
     pub operator: Client,
+    telecom: Client,
     cancel: CancellationToken,
     handle: JoinHandle<std::io::Result<()>>,
 }
@@ -216,6 +232,7 @@ impl TestApp {
         let bank = partner(&store, "Bank A", PartnerKind::Bank).await;
         let other_bank = partner(&store, "Bank B", PartnerKind::Bank).await;
         let operator = partner(&store, "Beheer", PartnerKind::Operator).await;
+        let telecom = partner(&store, "Belnet", PartnerKind::Telecom).await;
         let app = Application::build(settings, Arc::clone(&store)).await.expect("the server starts");
         let addr = app.local_addr();
         let cancel = CancellationToken::new();
@@ -235,6 +252,7 @@ impl TestApp {
             bank: client(bank),
             other_bank: client(other_bank),
             operator: client(operator),
+            telecom: client(telecom),
             http,
             cancel,
             handle,
@@ -243,6 +261,11 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// A telecom provider's client.
+    pub fn telecom(&self) -> &Client {
+        &self.telecom
     }
 
     /// Stops this server and starts a new one on the same database, with the same partners.
@@ -254,6 +277,7 @@ impl TestApp {
             bank,
             other_bank,
             operator,
+            telecom,
             cancel,
             handle,
             ..
@@ -276,6 +300,7 @@ impl TestApp {
             bank: rebase(bank),
             other_bank: rebase(other_bank),
             operator: rebase(operator),
+            telecom: rebase(telecom),
             cancel,
             handle,
         }

@@ -2,6 +2,7 @@
 //! PostgreSQL schema, driven through HTTP as partners would; and the command line.
 
 mod browser;
+mod calls;
 mod cli;
 mod helpers;
 mod payments;

@@ -50,6 +50,17 @@ pub struct Config {
     pub public: PublicConfig,
     pub console: ConsoleConfig,
     pub screening: ScreeningConfig,
+    pub calls: CallsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CallsConfig {
+    /// The key banks and telecom providers share for subscriber references.
+    pub subscriber_key: Secret,
+    pub active_timeout_secs: u64,
+    pub known_caller_days: u32,
+    pub max_subscribers: usize,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -194,6 +205,12 @@ impl Default for Config {
                 idle_timeout_secs: s.console.idle_timeout.as_secs(),
                 max_sessions: s.console.max_sessions,
             },
+            calls: CallsConfig {
+                subscriber_key: Secret::default(),
+                active_timeout_secs: s.calls.active_timeout.as_secs(),
+                known_caller_days: s.calls.known_caller_days,
+                max_subscribers: s.calls.max_subscribers,
+            },
             screening: ScreeningConfig {
                 rules_file: String::new(),
                 rules_reload_secs: s.screening.rules_reload.as_secs(),
@@ -326,6 +343,10 @@ impl Config {
         if self.console.session_ttl_secs == 0 || self.console.idle_timeout_secs == 0 || self.console.max_sessions == 0 {
             bail!("console.session_ttl_secs, console.idle_timeout_secs and console.max_sessions must be positive");
         }
+        let shared = self.calls.subscriber_key.expose();
+        if !shared.is_empty() && shared.len() < 32 {
+            bail!("calls.subscriber_key must be at least 32 characters");
+        }
         let key = self.audit.key.expose();
         if !key.is_empty() && key.len() < 32 {
             bail!("audit.key must be at least 32 characters");
@@ -380,6 +401,13 @@ impl Config {
                     .then(|| std::path::PathBuf::from(self.screening.rules_file.trim())),
                 rules_reload: Duration::from_secs(self.screening.rules_reload_secs.max(1)),
                 max_state_entries: self.screening.max_state_entries.max(1),
+            },
+            calls: vangnet_server::screening::calls::CallSettings {
+                subscriber_key: (!self.calls.subscriber_key.expose().is_empty())
+                    .then(|| self.calls.subscriber_key.expose().as_bytes().to_vec()),
+                active_timeout: Duration::from_secs(self.calls.active_timeout_secs.max(1)),
+                known_caller_days: self.calls.known_caller_days,
+                max_subscribers: self.calls.max_subscribers.max(1),
             },
         })
     }

@@ -66,6 +66,11 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("invalid_parameter", "A query parameter is out of range (422)."),
     ("invalid_payment_id", "A payment id is empty, too long or contains `/` (422)."),
     ("unsupported_currency", "Payments are screened in EUR only (422)."),
+    ("invalid_call_id", "A call id is empty, too long or not printable (422)."),
+    (
+        "invalid_subscriber_ref",
+        "Not a subscriber reference: 64 lower-case hex digits (422).",
+    ),
     (
         "payment_id_conflict",
         "The payment id was used before by this partner for a different payment (409).",

@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::indicators::router())
         .merge(routes::meta::router())
         .merge(routes::payments::router())
+        .merge(routes::calls::router())
         .merge(web::router())
         .fallback(web::fallback)
         .method_not_allowed_fallback(method_not_allowed)
@@ -129,8 +130,9 @@ impl Application {
         let rules = screening::RulesHandle::load(settings.screening.rules_file.as_deref()).map_err(StartError::Rules)?;
         let (screening, decision_task) =
             screening::Screening::start(Arc::clone(&store), rules, settings.screening.max_state_entries).await?;
+        let calls = screening::calls::CallScreening::start(store.as_ref(), &settings.calls).await?;
         let (audit, audit_task) = AuditSink::start(Arc::clone(&store), Arc::clone(&metrics));
-        let state = AppState::new(store, settings, key, audit, metrics, Arc::new(screening));
+        let state = AppState::new(store, settings, key, audit, metrics, Arc::new(screening), Arc::new(calls));
         let cursor = feed::load(&state).await?;
         Ok(Application {
             listener,
@@ -162,6 +164,16 @@ impl Application {
         } = self;
         let follower_stop = CancellationToken::new();
         let follower = tokio::spawn(feed::follow(state.clone(), cursor, follower_stop.clone()));
+        let calls_state = state.calls.clone();
+        let calls_stop = follower_stop.clone();
+        let calls_expiry = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = calls_stop.cancelled() => return,
+                    () = tokio::time::sleep(std::time::Duration::from_secs(60)) => calls_state.expire(vangnet_core::Timestamp::now()),
+                }
+            }
+        });
         let rules_watch = tokio::spawn(
             state
                 .screening
@@ -178,6 +190,7 @@ impl Application {
         follower_stop.cancel();
         let _ = follower.await;
         let _ = rules_watch.await;
+        let _ = calls_expiry.await;
         drop(state);
         // The audit and decision writers end once every handle to them is gone and their
         // queues are written.

@@ -43,6 +43,8 @@ pub struct Settings {
     pub console: ConsoleSettings,
     /// Payment screening.
     pub screening: ScreeningSettings,
+    /// Call screening and the on-call signal.
+    pub calls: crate::screening::calls::CallSettings,
 }
 
 /// Payment screening: where the rules come from and how much state is kept in memory.
@@ -141,6 +143,7 @@ impl Default for Settings {
             public: PublicSettings::default(),
             console: ConsoleSettings::default(),
             screening: ScreeningSettings::default(),
+            calls: crate::screening::calls::CallSettings::default(),
         }
     }
 }
@@ -161,6 +164,8 @@ pub struct AppState {
     pub sessions: Arc<crate::web::session::Sessions>,
     /// Payment screening.
     pub screening: Arc<crate::screening::Screening>,
+    /// Call screening.
+    pub calls: Arc<crate::screening::calls::CallScreening>,
     audit_key: Arc<Vec<u8>>,
 }
 
@@ -179,6 +184,7 @@ impl AppState {
         audit: AuditSink,
         metrics: Arc<Metrics>,
         screening: Arc<crate::screening::Screening>,
+        calls: Arc<crate::screening::calls::CallScreening>,
     ) -> AppState {
         AppState {
             auth: Arc::new(TokenCache::new(Arc::clone(&store), settings.token_cache_ttl)),
@@ -193,6 +199,7 @@ impl AppState {
             }),
             sessions: Arc::new(crate::web::session::Sessions::new(settings.console.clone())),
             screening,
+            calls,
             settings: Arc::new(settings),
             audit_key: Arc::new(audit_key),
         }

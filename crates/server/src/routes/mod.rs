@@ -1,5 +1,6 @@
 //! One module per resource, each with its own `router()`.
 
+pub mod calls;
 pub mod checks;
 pub mod health;
 pub mod indicators;

@@ -3,6 +3,7 @@
 //! decision together with the state it changed before answering (group commit: concurrent
 //! requests share one transaction), so a restart loses nothing that was acknowledged.
 
+pub mod calls;
 pub mod rules_file;
 
 use std::sync::{Arc, Mutex};
@@ -195,7 +196,7 @@ impl Screening {
                 score: view.score,
                 reports: view.reports,
             },
-            on_call: None,
+            on_call: input.subscriber_ref.as_deref().map(|r| app.calls.on_call(r, now)),
         };
         let rules = self.rules.current();
         let write = {
