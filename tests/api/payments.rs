@@ -10,6 +10,7 @@ api_tests! {
     a_payment_to_a_reported_account_is_blocked_and_stored,
     payment_validation_and_rights,
     behaviour_rules_use_the_payers_history,
+    iso20022_messages_get_one_decision_per_transaction,
 }
 
 fn payment(id: &str, payer: &str, payee: &str, euros: &str) -> Value {
@@ -247,4 +248,92 @@ async fn screening_state_survives_a_restart_and_rules_reload() {
         "a broken file changes nothing: {d}"
     );
     app.stop().await;
+}
+
+fn pacs_tx(e2e: Option<&str>, creditor: &str, amount: &str) -> String {
+    let id = e2e.map(|e| format!("<EndToEndId>{e}</EndToEndId>")).unwrap_or_default();
+    format!(
+        "<CdtTrfTxInf><PmtId>{id}</PmtId><PmtTpInf><LclInstrm><Cd>INST</Cd></LclInstrm></PmtTpInf>\
+         <IntrBkSttlmAmt Ccy=\"EUR\">{amount}</IntrBkSttlmAmt><Dbtr><Nm>Oma</Nm></Dbtr>\
+         <DbtrAcct><Id><IBAN>{PAYER}</IBAN></Id></DbtrAcct><Cdtr><Nm>X</Nm></Cdtr>\
+         <CdtrAcct><Id><IBAN>{creditor}</IBAN></Id></CdtrAcct></CdtTrfTxInf>"
+    )
+}
+
+async fn post_xml(app: &TestApp, content_type: &str, body: String) -> (u16, Value) {
+    let response = app
+        .http
+        .post(app.url("/api/v1/payments/score"))
+        .bearer_auth(&app.bank.token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    crate::helpers::decode(response).await
+}
+
+async fn iso20022_messages_get_one_decision_per_transaction(app: &TestApp) {
+    for _ in 0..3 {
+        app.report(&app.police, report_body("marketplace", "green", &[MULE])).await;
+    }
+    let document = |ns: &str, txs: &[String]| {
+        format!(
+            "<?xml version=\"1.0\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:{ns}\"><FIToFICstmrCdtTrf>\
+             <GrpHdr><MsgId>M-1</MsgId><CreDtTm>2026-11-20T10:00:00</CreDtTm><NbOfTxs>{}</NbOfTxs></GrpHdr>{}</FIToFICstmrCdtTrf></Document>",
+            txs.len(),
+            txs.concat()
+        )
+    };
+    let txs = [
+        pacs_tx(Some("X-1"), MULE, "250.00"),
+        pacs_tx(None, "NL20INGB0001234567", "10.00"),
+        pacs_tx(Some("X-3"), "NL20INGB0001234568", "10.00"),
+        pacs_tx(Some("X-4"), "NL20INGB0001234567", "12.50"),
+    ];
+    let (status, answer) = post_xml(app, "application/xml", document("pacs.008.001.08", &txs)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["message_type"], "pacs.008.001.08");
+    assert_eq!(answer["message_id"], "M-1");
+    let d = answer["decisions"].as_array().expect("decisions");
+    assert_eq!(d.len(), 4, "one entry per transaction: {answer}");
+    assert_eq!((d[0]["id"].as_str(), d[0]["decision"].as_str()), (Some("X-1"), Some("block")));
+    assert_eq!(
+        (d[1]["index"].as_u64(), d[1]["error"]["code"].as_str()),
+        (Some(1), Some("missing_element"))
+    );
+    assert_eq!(d[1]["error"]["field"], "CdtTrfTxInf[1]/PmtId/EndToEndId");
+    assert_eq!(
+        (d[2]["id"].as_str(), d[2]["error"]["code"].as_str()),
+        (Some("X-3"), Some("invalid_iban"))
+    );
+    assert_eq!(d[2]["error"]["field"], "CdtTrfTxInf[2].payee.iban");
+    assert_eq!(d[3]["decision"], "allow", "{}", d[3]);
+    let (status, stored) = app.bank.get("/api/v1/payments/X-1").await;
+    assert_eq!((status, &stored), (200, &d[0]), "decisions from messages are stored like any other");
+
+    let pain = format!(
+        "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pain.001.001.09\"><CstmrCdtTrfInitn><GrpHdr><MsgId>P</MsgId>\
+         <CreDtTm>2026-11-20T10:00:00+01:00</CreDtTm></GrpHdr><PmtInf><PmtInfId>B</PmtInfId><DbtrAcct><Id><IBAN>{PAYER}</IBAN></Id></DbtrAcct>\
+         <CdtTrfTxInf><PmtId><EndToEndId>P-1</EndToEndId></PmtId><Amt><InstdAmt Ccy=\"EUR\">99.00</InstdAmt></Amt>\
+         <CdtrAcct><Id><IBAN>{MULE}</IBAN></Id></CdtrAcct></CdtTrfTxInf></PmtInf></CstmrCdtTrfInitn></Document>"
+    );
+    let (status, answer) = post_xml(app, "application/xml; charset=utf-8", pain).await;
+    assert_eq!(
+        (status, answer["decisions"][0]["decision"].as_str()),
+        (200, Some("block")),
+        "{answer}"
+    );
+
+    let (status, error) = post_xml(app, "application/xml", document("pacs.008.001.02", &txs)).await;
+    assert_eq!((status, error["error"]["code"].as_str()), (422, Some("unsupported_message")));
+    let (status, error) = post_xml(
+        app,
+        "application/xml",
+        "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08\"><FIToFICstmrCdtTrf><GrpHdr></FIToFICstmrCdtTrf>".to_owned(),
+    )
+    .await;
+    assert_eq!((status, error["error"]["code"].as_str()), (422, Some("invalid_xml")));
+    let (status, error) = post_xml(app, "text/plain", "hello".to_owned()).await;
+    assert_eq!((status, error["error"]["code"].as_str()), (415, Some("unsupported_media_type")));
 }

@@ -66,6 +66,15 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("invalid_parameter", "A query parameter is out of range (422)."),
     ("invalid_payment_id", "A payment id is empty, too long or contains `/` (422)."),
     ("unsupported_currency", "Payments are screened in EUR only (422)."),
+    ("invalid_xml", "The ISO 20022 message is not well-formed XML, or not UTF-8 (422)."),
+    (
+        "unsupported_message",
+        "Not a pacs.008 (.001.08 or later) or pain.001 (.001.03, .001.09) message (422).",
+    ),
+    (
+        "missing_element",
+        "A transaction of an ISO 20022 message lacks a required element; `field` names it (422, per transaction).",
+    ),
     ("invalid_call_id", "A call id is empty, too long or not printable (422)."),
     (
         "invalid_subscriber_ref",

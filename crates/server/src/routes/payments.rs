@@ -12,8 +12,13 @@ use vangnet_core::screening::payments::NameCheck;
 use vangnet_core::{Currency, PartnerKind, Timestamp};
 use vangnet_store::Partner;
 
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, Caller};
+use axum::body::Bytes;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::{ApiError, ErrorBody, ErrorDetail};
+use crate::extract::{ApiPath, Caller, parse_json};
+use crate::screening::iso20022::{self, MessageError, RawTransaction};
 use crate::screening::{DecisionOut, PaymentInput, ScreeningError};
 use crate::state::AppState;
 use crate::wire::MoneyJson;
@@ -198,35 +203,158 @@ pub fn screening_error(e: ScreeningError) -> ApiError {
     }
 }
 
-/// Score a payment.
+/// One entry of a message's answer: a decision, or the error of that transaction.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum MessageEntry {
+    Decided(DecisionJson),
+    Failed(TransactionError),
+}
+
+/// A transaction of a message that could not be decided.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransactionError {
+    /// 0-based position in the message.
+    pub index: usize,
+    /// Its end-to-end id, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub error: ErrorDetail,
+}
+
+/// The answer to an ISO 20022 message: one entry per transaction, in message order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageDecisions {
+    /// `pacs.008.001.08`, `pain.001.001.03`, …
+    pub message_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    pub decisions: Vec<MessageEntry>,
+}
+
+fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// An ISO 20022 date-time without an offset is taken as UTC.
+fn iso_time(text: &str) -> String {
+    let has_offset = text.ends_with('Z') || text.get(19..).is_some_and(|rest| rest.contains(['+', '-']));
+    if has_offset { text.to_owned() } else { format!("{text}Z") }
+}
+
+/// Turns one transaction of a message into a payment, or names what is missing or wrong.
+pub fn transaction_input(tx: &RawTransaction, now: Timestamp) -> Result<PaymentInput, ApiError> {
+    let missing = |element: &str| ApiError::invalid("missing_element", tx.path(element), format!("the transaction has no {element}"));
+    let input = PaymentIn {
+        id: tx.end_to_end_id.clone().ok_or_else(|| missing("PmtId/EndToEndId"))?,
+        payer: PayerIn {
+            iban: tx.debtor_iban.clone().ok_or_else(|| missing("DbtrAcct/Id/IBAN"))?,
+            subscriber_ref: None,
+        },
+        payee: PayeeIn {
+            iban: tx.creditor_iban.clone().ok_or_else(|| missing("CdtrAcct/Id/IBAN"))?,
+            name: tx.creditor_name.clone(),
+            verification: None,
+        },
+        amount: MoneyJson {
+            value: tx.amount.clone().ok_or_else(|| missing("IntrBkSttlmAmt"))?,
+            currency: tx.currency.clone().ok_or_else(|| missing("IntrBkSttlmAmt/@Ccy"))?,
+        },
+        instant: tx.instant,
+        initiated_at: tx.at.as_deref().map(iso_time),
+    };
+    validate(&input, &format!("CdtTrfTxInf[{}].", tx.index), now)
+}
+
+/// Score a payment, or every transaction of an ISO 20022 message.
 ///
-/// One payment as JSON. The answer is a decision (`allow`, `warn`, `hold`, `block`), a score
-/// and the reasons, under the rules file whose version is given. The decision is stored before
-/// it is answered; the same id again returns it unchanged (a different payment under the same
-/// id is `409`).
+/// With `Content-Type: application/json`: one payment, answered with its decision (`allow`,
+/// `warn`, `hold`, `block`), a score and the reasons, under the rules file whose version is
+/// given. With `Content-Type: application/xml`: a pacs.008 (`.001.08` and later) or pain.001
+/// (`.001.03`, `.001.09`) message of up to 1,000 transactions, answered with one entry per
+/// transaction in message order (`MessageDecisions`): a decision, or that transaction's error
+/// (a missing element, an invalid IBAN). A message that is not well-formed, or not one of these
+/// messages, is refused as a whole (422 `invalid_xml` / `unsupported_message`).
+///
+/// Every decision is stored before it is answered; the same id again returns it unchanged (a
+/// different payment under the same id is `409`, or that transaction's error in a message).
 #[utoipa::path(
     post,
     path = "/api/v1/payments/score",
     tag = "interventions",
-    request_body = PaymentIn,
+    request_body(content(
+        (PaymentIn = "application/json"),
+        (String = "application/xml"),
+    )),
     responses(
-        (status = 200, description = "The decision", body = DecisionJson),
+        (status = 200, description = "The decision (JSON), or one entry per transaction (XML: MessageDecisions)", body = DecisionJson),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "Only banks and payment service providers", body = ErrorBody),
         (status = 409, description = "The id was used for a different payment", body = ErrorBody),
-        (status = 422, description = "Invalid payment; `field` names what is wrong", body = ErrorBody),
+        (status = 415, description = "Neither JSON nor XML", body = ErrorBody),
+        (status = 422, description = "Invalid payment or message; `field` names what is wrong", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
-pub async fn score(
-    State(state): State<AppState>,
-    Caller(partner): Caller,
-    ApiJson(input): ApiJson<PaymentIn>,
-) -> Result<Json<DecisionJson>, ApiError> {
+pub async fn score(State(state): State<AppState>, Caller(partner): Caller, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     may_screen(&partner)?;
-    let payment = validate(&input, "", state.now())?;
-    let decided = state.screening.decide(&state, &partner, &payment).await.map_err(screening_error)?;
-    Ok(Json(decided.into()))
+    let media = media_type(&headers);
+    if media == "application/json" {
+        let input: PaymentIn = parse_json(&body)?;
+        let payment = validate(&input, "", state.now())?;
+        let decided = state.screening.decide(&state, &partner, &payment).await.map_err(screening_error)?;
+        return Ok(Json(DecisionJson::from(decided)).into_response());
+    }
+    if media != "application/xml" && media != "text/xml" {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send one payment as application/json, or a pacs.008 or pain.001 message as application/xml",
+        ));
+    }
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::invalid("invalid_xml", "body", "the message is not UTF-8"))?;
+    let message = iso20022::parse(text).map_err(|e| match e {
+        MessageError::Malformed(m) => ApiError::invalid("invalid_xml", "body", m),
+        MessageError::Unsupported(m) => ApiError::invalid("unsupported_message", "body", m),
+        MessageError::TooMany => ApiError::invalid("batch_too_large", "body", e.to_string()),
+    })?;
+    let now = state.now();
+    let inputs: Vec<Result<PaymentInput, ApiError>> = message.transactions.iter().map(|tx| transaction_input(tx, now)).collect();
+    let decisions = futures_util::future::join_all(inputs.iter().map(|input| {
+        let state = &state;
+        let partner = &partner;
+        async move {
+            match input {
+                Ok(payment) => state.screening.decide(state, partner, payment).await.map_err(screening_error),
+                Err(e) => Err(e.clone()),
+            }
+        }
+    }))
+    .await;
+    let entries = decisions
+        .into_iter()
+        .zip(&message.transactions)
+        .map(|(outcome, tx)| match outcome {
+            Ok(decided) => Ok(MessageEntry::Decided(decided.into())),
+            Err(e) if e.status.is_server_error() => Err(e),
+            Err(e) => Ok(MessageEntry::Failed(TransactionError {
+                index: tx.index,
+                id: tx.end_to_end_id.clone(),
+                error: e.body().error,
+            })),
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(Json(MessageDecisions {
+        message_type: message.kind.name().to_owned(),
+        message_id: message.message_id,
+        decisions: entries,
+    })
+    .into_response())
 }
 
 /// A stored payment decision.

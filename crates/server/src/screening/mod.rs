@@ -4,6 +4,7 @@
 //! requests share one transaction), so a restart loses nothing that was acknowledged.
 
 pub mod calls;
+pub mod iso20022;
 pub mod rules_file;
 
 use std::sync::{Arc, Mutex};
