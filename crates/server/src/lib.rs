@@ -129,7 +129,7 @@ impl Application {
         let metrics = Arc::new(Metrics::default());
         let rules = screening::RulesHandle::load(settings.screening.rules_file.as_deref()).map_err(StartError::Rules)?;
         let (screening, decision_task) =
-            screening::Screening::start(Arc::clone(&store), rules, settings.screening.max_state_entries).await?;
+            screening::Screening::start(Arc::clone(&store), rules, &key, settings.screening.max_state_entries).await?;
         let calls = screening::calls::CallScreening::start(store.as_ref(), &settings.calls).await?;
         let (audit, audit_task) = AuditSink::start(Arc::clone(&store), Arc::clone(&metrics));
         let state = AppState::new(store, settings, key, audit, metrics, Arc::new(screening), Arc::new(calls));

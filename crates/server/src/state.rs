@@ -169,6 +169,17 @@ pub struct AppState {
     audit_key: Arc<Vec<u8>>,
 }
 
+/// HMAC-SHA-256 (hex) of `data` under `key`, separated by `purpose` (see [`AppState::web_mac`]).
+pub fn web_mac_with(key: &[u8], purpose: &str, data: &str) -> String {
+    use hmac::{KeyInit, Mac};
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(purpose.as_bytes());
+    mac.update(&[0]);
+    mac.update(data.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
 /// The token buckets of the public side, keyed by client address.
 #[derive(Debug)]
 pub struct PublicLimits {
@@ -221,13 +232,7 @@ impl AppState {
     /// A keyed hash (HMAC-SHA-256, hex) for the web side: CSRF tokens and submitter
     /// pseudonyms. `purpose` separates the uses so that one can never stand in for another.
     pub fn web_mac(&self, purpose: &str, data: &str) -> String {
-        use hmac::{KeyInit, Mac};
-        // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.audit_key).expect("HMAC takes any key length");
-        mac.update(purpose.as_bytes());
-        mac.update(&[0]);
-        mac.update(data.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        web_mac_with(&self.audit_key, purpose, data)
     }
 
     pub fn now(&self) -> Timestamp {

@@ -58,6 +58,18 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Payment decisions (JSON), pacs.008 parsing and call events, in-process on one core.
+    Screening {
+        /// IBANs in the registry, and payer profiles.
+        #[arg(long, default_value_t = 1_000_000)]
+        indicators: u64,
+        /// Payment events (and about as many call events) per round.
+        #[arg(long, default_value_t = 100_000)]
+        events: usize,
+        /// Timed repetitions; the median is reported.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
 }
 
 pub async fn run(_config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode> {
@@ -77,6 +89,9 @@ pub async fn run(_config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode> 
             runs,
         } => {
             tokio::task::spawn_blocking(move || bench_check(indicators, values, hit_ratio, runs)).await??;
+        }
+        BenchCommand::Screening { indicators, events, runs } => {
+            tokio::task::spawn_blocking(move || super::bench_screening::run(indicators, events, runs)).await??;
         }
     }
     Ok(ExitCode::SUCCESS)

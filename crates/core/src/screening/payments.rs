@@ -269,13 +269,21 @@ impl PayerProfile {
 
     /// Median and scaled median absolute deviation of the recent amounts.
     fn median_mad(&self) -> Option<(f64, f64)> {
-        if self.amounts.is_empty() {
+        let n = self.amounts.len();
+        if n == 0 {
             return None;
         }
-        let mut a: Vec<f64> = self.amounts.iter().map(|x| *x as f64).collect();
-        let med = median(&mut a);
-        let mut dev: Vec<f64> = a.iter().map(|x| (x - med).abs()).collect();
-        Some((med, 1.4826 * median(&mut dev)))
+        // On the stack: at most HISTORY amounts.
+        let mut a = [0f64; HISTORY];
+        for (slot, x) in a.iter_mut().zip(&self.amounts) {
+            *slot = *x as f64;
+        }
+        let med = median(&mut a[..n]);
+        let mut dev = [0f64; HISTORY];
+        for (slot, x) in dev.iter_mut().zip(&a[..n]) {
+            *slot = (x - med).abs();
+        }
+        Some((med, 1.4826 * median(&mut dev[..n])))
     }
 
     /// A compact byte form for storage: counts, then little-endian numbers.
