@@ -192,6 +192,8 @@ pub struct TestApp {
     pub other_bank: Client,
     pub operator: Client,
     telecom: Client,
+    /// The server's state, for stream workers started beside it.
+    pub state: Option<vangnet_server::AppState>,
     cancel: CancellationToken,
     handle: JoinHandle<std::io::Result<()>>,
 }
@@ -235,6 +237,7 @@ impl TestApp {
         let telecom = partner(&store, "Belnet", PartnerKind::Telecom).await;
         let app = Application::build(settings, Arc::clone(&store)).await.expect("the server starts");
         let addr = app.local_addr();
+        let state = Some(app.state().clone());
         let cancel = CancellationToken::new();
         let handle = tokio::spawn(app.run_until_stopped(cancel.clone()));
         let http = reqwest::Client::new();
@@ -253,6 +256,7 @@ impl TestApp {
             other_bank: client(other_bank),
             operator: client(operator),
             telecom: client(telecom),
+            state,
             http,
             cancel,
             handle,
@@ -280,14 +284,17 @@ impl TestApp {
             telecom,
             cancel,
             handle,
+            state,
             ..
         } = self;
+        drop(state);
         cancel.cancel();
         handle.await.expect("the server task").expect("the server stops cleanly");
         let app = Application::build(settings, Arc::clone(&store))
             .await
             .expect("the server starts again");
         let addr = app.local_addr();
+        let state = Some(app.state().clone());
         let cancel = CancellationToken::new();
         let handle = tokio::spawn(app.run_until_stopped(cancel.clone()));
         let base = format!("http://{addr}");
@@ -301,13 +308,15 @@ impl TestApp {
             other_bank: rebase(other_bank),
             operator: rebase(operator),
             telecom: rebase(telecom),
+            state,
             cancel,
             handle,
         }
     }
 
     /// Stops the server and waits for it to drain.
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
+        self.state = None;
         self.cancel.cancel();
         self.handle.await.expect("the server task").expect("the server stops cleanly");
     }

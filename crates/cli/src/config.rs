@@ -51,6 +51,17 @@ pub struct Config {
     pub console: ConsoleConfig,
     pub screening: ScreeningConfig,
     pub calls: CallsConfig,
+    pub streams: StreamsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StreamsConfig {
+    pub url: String,
+    pub prefix: String,
+    pub concurrency: usize,
+    pub ack_wait_secs: u64,
+    pub max_deliver: i64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -205,6 +216,16 @@ impl Default for Config {
                 idle_timeout_secs: s.console.idle_timeout.as_secs(),
                 max_sessions: s.console.max_sessions,
             },
+            streams: {
+                let d = vangnet_streams::StreamSettings::default();
+                StreamsConfig {
+                    url: d.url,
+                    prefix: d.prefix,
+                    concurrency: d.concurrency,
+                    ack_wait_secs: d.ack_wait.as_secs(),
+                    max_deliver: d.max_deliver,
+                }
+            },
             calls: CallsConfig {
                 subscriber_key: Secret::default(),
                 active_timeout_secs: s.calls.active_timeout.as_secs(),
@@ -343,6 +364,10 @@ impl Config {
         if self.console.session_ttl_secs == 0 || self.console.idle_timeout_secs == 0 || self.console.max_sessions == 0 {
             bail!("console.session_ttl_secs, console.idle_timeout_secs and console.max_sessions must be positive");
         }
+        let prefix = &self.streams.prefix;
+        if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            bail!("streams.prefix must be letters, digits, _ or - (it starts every subject)");
+        }
         let shared = self.calls.subscriber_key.expose();
         if !shared.is_empty() && shared.len() < 32 {
             bail!("calls.subscriber_key must be at least 32 characters");
@@ -410,6 +435,18 @@ impl Config {
                 max_subscribers: self.calls.max_subscribers.max(1),
             },
         })
+    }
+
+    /// The stream workers' settings.
+    pub fn stream_settings(&self) -> vangnet_streams::StreamSettings {
+        let s = &self.streams;
+        vangnet_streams::StreamSettings {
+            url: s.url.clone(),
+            prefix: s.prefix.clone(),
+            concurrency: s.concurrency.max(1),
+            ack_wait: Duration::from_secs(s.ack_wait_secs.max(1)),
+            max_deliver: s.max_deliver.max(1),
+        }
     }
 
     pub fn scoring_policy(&self) -> ScoringPolicy {

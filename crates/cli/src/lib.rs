@@ -64,8 +64,19 @@ pub struct ListenArgs {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the server (HTTP API, metrics, OpenAPI document).
+    /// Run the server (HTTP API, web pages, metrics, OpenAPI document).
     Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        listen: ListenArgs,
+        /// Also run the stream workers: payment and call events from NATS JetStream
+        /// (`[streams]` in the configuration).
+        #[arg(long)]
+        workers: bool,
+    },
+    /// Run the server with its stream workers (the same as `serve --workers`).
+    Worker {
         #[command(flatten)]
         db: DbArgs,
         #[command(flatten)]
@@ -100,7 +111,7 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let (db, listen) = match &cli.command {
-        Command::Serve { db, listen } => (db.db.clone(), listen.listen.clone()),
+        Command::Serve { db, listen, .. } | Command::Worker { db, listen } => (db.db.clone(), listen.listen.clone()),
         Command::Demo(args) => (args.db.db.clone(), args.listen.listen.clone()),
         Command::Partner { command } => (command.db().db.clone(), None),
         Command::Token { command } => (command.db().db.clone(), None),
@@ -132,7 +143,8 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Serve { .. } => commands::serve::run(&config).await,
+            Command::Serve { workers, .. } => commands::serve::run(&config, workers).await,
+            Command::Worker { .. } => commands::serve::run(&config, true).await,
             Command::Demo(args) => commands::demo::run(&config, args).await,
             Command::Partner { command } => commands::partner::run_partner(&config, command).await,
             Command::Token { command } => commands::partner::run_token(&config, command).await,

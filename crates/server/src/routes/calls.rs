@@ -153,18 +153,24 @@ pub async fn event(
     only(&partner, &[PartnerKind::Telecom], "telecom providers send call events")?;
     let call = validate(&input, "", state.now())?;
     let verdict = state.calls.decide(&state, &partner, &call);
-    Ok(Json(CallDecisionOut {
-        call_id: call.call_id,
-        decision: verdict.decision.as_str().to_owned(),
-        reasons: verdict
-            .reasons
-            .into_iter()
-            .map(|r| CallReasonOut {
-                code: r.code.to_owned(),
-                message: r.message,
-            })
-            .collect(),
-    }))
+    Ok(Json(CallDecisionOut::from_verdict(&call.call_id, verdict)))
+}
+
+impl CallDecisionOut {
+    pub fn from_verdict(call_id: &str, verdict: vangnet_core::screening::calls::CallVerdict) -> CallDecisionOut {
+        CallDecisionOut {
+            call_id: call_id.to_owned(),
+            decision: verdict.decision.as_str().to_owned(),
+            reasons: verdict
+                .reasons
+                .into_iter()
+                .map(|r| CallReasonOut {
+                    code: r.code.to_owned(),
+                    message: r.message,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A number on a call list.
