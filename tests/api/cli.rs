@@ -50,6 +50,9 @@ fn every_command_has_help() {
         vec!["audit", "verify", "--help"],
         vec!["bench", "--help"],
         vec!["bench", "check", "--help"],
+        vec!["bench", "screening", "--help"],
+        vec!["worker", "--help"],
+        vec!["replay", "--help"],
     ] {
         let out = vangnet(&args);
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
@@ -255,4 +258,60 @@ fn serve_stops_cleanly_on_sigterm() {
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("SIGTERM received")), "{rest:?}");
     assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
+}
+
+#[test]
+fn replay_shows_the_interventions_of_a_demo() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = dir.path().join("vangnet.db").display().to_string();
+    let out = vangnet(&["demo", "--no-serve", "--reports", "800", "--db", &url]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vangnet"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db", &url])
+        .env("VANGNET_LOG_LEVEL", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let addr = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.split("serving on http://")
+                .nth(1)
+                .map(|rest| rest.split_whitespace().next().unwrap_or("").to_owned())
+        })
+        .expect("the server says where it serves");
+    let out = vangnet(&[
+        "replay",
+        "--db",
+        &url,
+        "--url",
+        &format!("http://{addr}"),
+        "--events",
+        "600",
+        "--rate",
+        "0",
+        "--seed",
+        "7",
+    ]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.contains("600 events in"), "{shown}");
+    assert!(
+        shown.contains("caller_protected_number"),
+        "a spoofed bank-helpdesk call is blocked: {shown}"
+    );
+    assert!(
+        shown.contains("payer_on_call_unverified"),
+        "a payment during an unverified call is held: {shown}"
+    );
+    assert!(
+        shown.contains("payee_reported"),
+        "a payment to a reported mule account is stopped: {shown}"
+    );
+    assert!(!shown.contains(" error "), "every event got a decision: {shown}");
 }

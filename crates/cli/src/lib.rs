@@ -103,6 +103,8 @@ enum Command {
         #[command(subcommand)]
         command: commands::audit::AuditCommand,
     },
+    /// Send a stream of synthetic payments and calls to a running server and show the decisions.
+    Replay(commands::replay::ReplayArgs),
     /// Measure the hot paths (see BENCHMARKS.md).
     Bench(commands::bench::BenchArgs),
 }
@@ -119,6 +121,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => (args.db.db.clone(), None),
         Command::Audit { command } => (command.db().db.clone(), None),
         Command::Bench(_) => (None, None),
+        Command::Replay(args) => (args.db.db.clone(), None),
     };
     let overrides = Overrides {
         db,
@@ -149,6 +152,7 @@ pub fn main() -> ExitCode {
             Command::Partner { command } => commands::partner::run_partner(&config, command).await,
             Command::Token { command } => commands::partner::run_token(&config, command).await,
             Command::Import(args) => commands::import::run(&config, args).await,
+            Command::Replay(args) => commands::replay::run(&config, args).await,
             Command::Check(args) => commands::check::run(&config, args).await,
             Command::Audit { command } => commands::audit::run(&config, command).await,
             Command::Bench(args) => commands::bench::run(&config, args).await,

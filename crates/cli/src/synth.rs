@@ -779,3 +779,93 @@ mod tests {
         assert_eq!(a, b);
     }
 }
+
+/// One synthetic intervention event: a payment for a bank, or a call event for a telecom
+/// provider, as the API takes it.
+#[derive(Debug, Clone)]
+pub enum InterventionEvent {
+    Payment(Value),
+    Call(Value),
+}
+
+/// The helpdesk numbers of the demo banks: on the do-not-originate list in the demo.
+pub const DEMO_HELPDESK_NUMBERS: [&str; 2] = ["+31201234567", "+31301234567"];
+
+/// A realistic stream of payments and calls: everyday payments to shops and people (most of
+/// them), payments to the demo registry's mule accounts (marketplace fraud), and bank-helpdesk
+/// scenes: a call to a customer that presents the bank's number from abroad (blocked as
+/// spoofed), or comes from an unknown number, followed by a large instant payment by the
+/// customer while the call goes on. `subscriber_ref` turns a number into the reference banks
+/// and telecom providers share.
+pub fn intervention_events(seed: u64, n: usize, mules: &[String], subscriber_ref: &dyn Fn(&str) -> String) -> Vec<InterventionEvent> {
+    let mut rng = Rng::new(seed);
+    // Numbers in E.164, as the telecom provider sends them and as the reference is made of.
+    let e164 = |n: String| {
+        vangnet_core::indicator::PhoneNumber::parse(&n)
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or(n)
+    };
+    let payers: Vec<(String, String)> = (0..300).map(|_| (nl_iban(&mut rng), e164(nl_mobile(&mut rng)))).collect();
+    let shops: Vec<String> = (0..400).map(|_| nl_iban(&mut rng)).collect();
+    let at = |i: usize| Timestamp::now().plus_millis(i as i64 * 1_000).to_rfc3339();
+    let mut out = Vec::with_capacity(n + 8);
+    let mut i = 0;
+    while out.len() < n {
+        i += 1;
+        let (payer, phone) = rng.pick(&payers).clone();
+        let roll = rng.below(100);
+        if roll < 3 {
+            // A bank-helpdesk scene: the call, the payment during the call, the end of the call.
+            let spoofed = rng.chance(0.5);
+            let caller = if spoofed {
+                DEMO_HELPDESK_NUMBERS[0].to_owned()
+            } else {
+                nl_mobile(&mut rng)
+            };
+            let call_id = format!("demo-call-{seed}-{i}");
+            let ingress = if spoofed { "international" } else { "domestic" };
+            out.push(InterventionEvent::Call(serde_json::json!({
+                "call_id": call_id, "event": "start", "at": at(i), "caller": caller, "callee": phone, "ingress": ingress,
+            })));
+            let amount = rng.lognormal(4_500.0, 0.4).clamp(1_000.0, 20_000.0);
+            out.push(InterventionEvent::Payment(serde_json::json!({
+                "id": format!("demo-pay-{seed}-{i}"),
+                "payer": {"iban": payer, "subscriber_ref": subscriber_ref(&phone)},
+                "payee": {"iban": nl_iban(&mut rng)},
+                "amount": {"value": format!("{amount:.2}"), "currency": "EUR"},
+                "instant": true,
+                "initiated_at": at(i),
+            })));
+            out.push(InterventionEvent::Call(serde_json::json!({
+                "call_id": call_id, "event": "end", "at": at(i + 1), "caller": caller, "callee": phone, "ingress": ingress,
+            })));
+        } else if roll < 10 && !mules.is_empty() {
+            let amount = rng.lognormal(250.0, 0.6).clamp(20.0, 3_000.0);
+            out.push(InterventionEvent::Payment(serde_json::json!({
+                "id": format!("demo-pay-{seed}-{i}"),
+                "payer": {"iban": payer},
+                "payee": {"iban": rng.pick(mules), "name": "Verkoper"},
+                "amount": {"value": format!("{amount:.2}"), "currency": "EUR"},
+                "instant": rng.chance(0.3),
+                "initiated_at": at(i),
+            })));
+        } else if roll < 20 {
+            out.push(InterventionEvent::Call(serde_json::json!({
+                "call_id": format!("demo-call-{seed}-{i}"), "event": "start", "at": at(i),
+                "caller": nl_mobile(&mut rng), "callee": phone, "ingress": "domestic",
+            })));
+        } else {
+            let amount = rng.lognormal(40.0, 0.9).clamp(1.0, 2_000.0);
+            out.push(InterventionEvent::Payment(serde_json::json!({
+                "id": format!("demo-pay-{seed}-{i}"),
+                "payer": {"iban": payer},
+                "payee": {"iban": rng.pick(&shops)},
+                "amount": {"value": format!("{amount:.2}"), "currency": "EUR"},
+                "instant": rng.chance(0.2),
+                "initiated_at": at(i),
+            })));
+        }
+    }
+    out.truncate(n);
+    out
+}

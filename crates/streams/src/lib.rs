@@ -21,6 +21,8 @@
 //! workers share one durable consumer per input stream and so share the load. On shutdown a
 //! worker stops fetching, finishes the events in flight and then stops.
 
+pub use async_nats;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

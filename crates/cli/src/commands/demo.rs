@@ -52,7 +52,7 @@ fn demo_token(secret: &str, name: &str) -> anyhow::Result<ApiToken> {
     ApiToken::parse(&format!("vn_{}", hex(&digest[..24]))).context("a derived token has the wrong shape")
 }
 
-async fn ensure_partners(store: &dyn Store) -> anyhow::Result<Vec<(Partner, ApiToken)>> {
+pub(crate) async fn ensure_partners(store: &dyn Store) -> anyhow::Result<Vec<(Partner, ApiToken)>> {
     let secret = store.setting_or_insert("demo_token_secret", &hex(&random_secret(32)?)).await?;
     let mut out = Vec::with_capacity(DEMO_PARTNERS.len());
     for (name, kind) in DEMO_PARTNERS {
@@ -115,6 +115,16 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         next = chunk_end;
     }
     bar.finish_and_clear();
+    // The demo banks' helpdesk numbers never call out: a call presenting them is spoofed.
+    let bank = partners
+        .iter()
+        .find(|(p, _)| p.kind == vangnet_core::PartnerKind::Bank)
+        .map(|(p, _)| p.clone())
+        .context("the demo has a bank")?;
+    let helpdesks: Vec<String> = crate::synth::DEMO_HELPDESK_NUMBERS.iter().map(|n| (*n).to_owned()).collect();
+    store
+        .add_call_numbers("protected", &helpdesks, bank.seq, "cli:demo", Timestamp::now())
+        .await?;
     let listen = config.listen_addr()?;
     println!(
         "Vangnet demo: {created} new synthetic reports ({existing} were there already) from {} partners.",
@@ -147,6 +157,10 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         "  curl -s -H 'Authorization: Bearer {police}' -H 'Content-Type: application/json' \\\n       -d '{{\"indicators\": [{{\"value\": \"{mule}\"}}, {{\"value\": \"{phone}\"}}]}}' {base}/api/v1/checks"
     );
     println!("  vangnet check {mule} {phone} --as 'Politie (demo)'");
+    println!();
+    println!("Watch payment and call screening (in another terminal, while this serves):");
+    println!("  vangnet replay --db {}              over HTTP", config.db);
+    println!("  vangnet worker  …  and  vangnet replay --via nats   over NATS JetStream");
     if args.no_serve {
         return Ok(ExitCode::SUCCESS);
     }

@@ -7,6 +7,7 @@ pub mod check;
 pub mod demo;
 pub mod import;
 pub mod partner;
+pub mod replay;
 pub mod serve;
 
 use std::sync::Arc;
