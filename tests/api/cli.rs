@@ -51,6 +51,7 @@ fn every_command_has_help() {
         vec!["bench", "--help"],
         vec!["bench", "check", "--help"],
         vec!["bench", "screening", "--help"],
+        vec!["bench", "stream", "--help"],
         vec!["worker", "--help"],
         vec!["replay", "--help"],
     ] {

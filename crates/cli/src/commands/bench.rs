@@ -58,6 +58,15 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// End to end over NATS JetStream: publish payment events, time their decisions.
+    Stream {
+        /// Payment events to publish.
+        #[arg(long, default_value_t = 100_000)]
+        events: usize,
+        /// Events offered per second.
+        #[arg(long, default_value_t = 20_000.0)]
+        rate: f64,
+    },
     /// Payment decisions (JSON), pacs.008 parsing and call events, in-process on one core.
     Screening {
         /// IBANs in the registry, and payer profiles.
@@ -72,7 +81,7 @@ enum BenchCommand {
     },
 }
 
-pub async fn run(_config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         BenchCommand::Generate {
             reports,
@@ -90,6 +99,7 @@ pub async fn run(_config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode> 
         } => {
             tokio::task::spawn_blocking(move || bench_check(indicators, values, hit_ratio, runs)).await??;
         }
+        BenchCommand::Stream { events, rate } => super::bench_screening::stream(config, events, rate).await?,
         BenchCommand::Screening { indicators, events, runs } => {
             tokio::task::spawn_blocking(move || super::bench_screening::run(indicators, events, runs)).await??;
         }

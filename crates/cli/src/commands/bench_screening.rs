@@ -310,3 +310,99 @@ fn pacs008(payers: &[String], payees: &[String], m: usize, n: usize) -> String {
     xml.push_str("</FIToFICstmrCdtTrf></Document>");
     xml
 }
+
+/// `vangnet bench stream`: end to end over NATS JetStream on this machine. Starts the server
+/// state and one stream worker in this process over a fresh SQLite file, publishes payment
+/// events to `P.payments.in` at `rate` per second, and times each decision's arrival on
+/// `P.decisions.payments` from the moment its event was published.
+pub async fn stream(config: &crate::config::Config, events: usize, rate: f64) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use futures_util::StreamExt;
+    use vangnet_streams::async_nats;
+
+    let dir = std::env::temp_dir().join(format!("vangnet-bench-stream-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let db = dir.join("bench.db");
+    let store = vangnet_store::open(&db.display().to_string()).await?;
+    let token = vangnet_core::token::ApiToken::generate()?;
+    let (bank, _) = store
+        .create_partner("Bench bank", PartnerKind::Bank, &token.digest(), &token.label(), "cli:bench", Timestamp::now())
+        .await?;
+    let mut settings = config.settings()?;
+    settings.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let app = vangnet_server::Application::build(settings, store).await.context("the server state")?;
+    let mut streams = config.stream_settings();
+    streams.prefix = format!("bench{}", std::process::id());
+    let js = vangnet_streams::prepare(&streams).await?;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let worker = tokio::spawn(vangnet_streams::run(app.state().clone(), streams.clone(), stop.clone()));
+    let client = async_nats::connect(&streams.url).await.context("cannot connect to NATS")?;
+    let mut decisions = client.subscribe(streams.subject("decisions.payments")).await?;
+    let mut rng = Rng::new(5);
+    let payers: Vec<String> = (0..5_000).map(|_| nl_iban(&mut rng)).collect();
+    let payees: Vec<String> = (0..5_000).map(|_| nl_iban(&mut rng)).collect();
+    let sent_at = std::sync::Arc::new(std::sync::Mutex::new(vec![None::<Instant>; events]));
+    let receiver = {
+        let sent_at = std::sync::Arc::clone(&sent_at);
+        tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(events);
+            let mut last = Instant::now();
+            while latencies.len() < events {
+                let Ok(Some(m)) = tokio::time::timeout(std::time::Duration::from_secs(30), decisions.next()).await else { break };
+                let now = Instant::now();
+                let v: serde_json::Value = serde_json::from_slice(&m.payload).unwrap_or_default();
+                let Some(i) = v["id"].as_str().and_then(|id| id.strip_prefix("s-")).and_then(|n| n.parse::<usize>().ok()) else { continue };
+                if let Some(Some(t)) = sent_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(i) {
+                    latencies.push(now.duration_since(*t).as_secs_f64() * 1000.0);
+                    last = now;
+                }
+            }
+            (latencies, last)
+        })
+    };
+    let started = Instant::now();
+    let gap = std::time::Duration::from_secs_f64(1.0 / rate.max(1.0));
+    let mut pending = Vec::with_capacity(1024);
+    for i in 0..events {
+        let body = serde_json::json!({
+            "id": format!("s-{i}"),
+            "payer": {"iban": payers[i % payers.len()]},
+            "payee": {"iban": payees[(i * 7) % payees.len()]},
+            "amount": {"value": format!("{}.00", 10 + i % 300), "currency": "EUR"},
+            "instant": i % 4 == 0,
+        });
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Vangnet-Partner", bank.id.as_str());
+        sent_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(Instant::now());
+        pending.push(js.publish_with_headers(streams.subject("payments.in"), headers, serde_json::to_vec(&body)?.into()).await?);
+        if pending.len() >= 512 {
+            for ack in pending.drain(..) {
+                ack.await?;
+            }
+        }
+        let due = started + gap * u32::try_from(i + 1).unwrap_or(u32::MAX);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+    for ack in pending.drain(..) {
+        ack.await?;
+    }
+    let published = started.elapsed().as_secs_f64();
+    let (mut latencies, last) = receiver.await?;
+    stop.cancel();
+    let _ = worker.await;
+    for name in ["PAYMENTS_IN", "CALLS_IN", "DECISIONS", "DEAD"] {
+        let _ = js.delete_stream(format!("{}_{name}", streams.prefix.to_uppercase())).await;
+    }
+    drop(app);
+    let _ = std::fs::remove_dir_all(&dir);
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or(f64::NAN);
+    let total = last.duration_since(started).as_secs_f64();
+    println!("NATS JetStream end to end: {events} payment events offered at {rate:.0}/s (published in {published:.1} s)");
+    println!("decisions received:  {} of {events}", latencies.len());
+    println!("sustained:           {:.0} events/s (first publish to last decision)", latencies.len() as f64 / total);
+    println!("latency publish → decision: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms", pct(0.5), pct(0.9), pct(0.99), pct(1.0));
+    Ok(())
+}
