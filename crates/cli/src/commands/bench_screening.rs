@@ -326,11 +326,20 @@ pub async fn stream(config: &crate::config::Config, events: usize, rate: f64) ->
     let store = vangnet_store::open(&db.display().to_string()).await?;
     let token = vangnet_core::token::ApiToken::generate()?;
     let (bank, _) = store
-        .create_partner("Bench bank", PartnerKind::Bank, &token.digest(), &token.label(), "cli:bench", Timestamp::now())
+        .create_partner(
+            "Bench bank",
+            PartnerKind::Bank,
+            &token.digest(),
+            &token.label(),
+            "cli:bench",
+            Timestamp::now(),
+        )
         .await?;
     let mut settings = config.settings()?;
     settings.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let app = vangnet_server::Application::build(settings, store).await.context("the server state")?;
+    let app = vangnet_server::Application::build(settings, store)
+        .await
+        .context("the server state")?;
     let mut streams = config.stream_settings();
     streams.prefix = format!("bench{}", std::process::id());
     let js = vangnet_streams::prepare(&streams).await?;
@@ -348,10 +357,18 @@ pub async fn stream(config: &crate::config::Config, events: usize, rate: f64) ->
             let mut latencies = Vec::with_capacity(events);
             let mut last = Instant::now();
             while latencies.len() < events {
-                let Ok(Some(m)) = tokio::time::timeout(std::time::Duration::from_secs(30), decisions.next()).await else { break };
+                let Ok(Some(m)) = tokio::time::timeout(std::time::Duration::from_secs(30), decisions.next()).await else {
+                    break;
+                };
                 let now = Instant::now();
                 let v: serde_json::Value = serde_json::from_slice(&m.payload).unwrap_or_default();
-                let Some(i) = v["id"].as_str().and_then(|id| id.strip_prefix("s-")).and_then(|n| n.parse::<usize>().ok()) else { continue };
+                let Some(i) = v["id"]
+                    .as_str()
+                    .and_then(|id| id.strip_prefix("s-"))
+                    .and_then(|n| n.parse::<usize>().ok())
+                else {
+                    continue;
+                };
                 if let Some(Some(t)) = sent_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(i) {
                     latencies.push(now.duration_since(*t).as_secs_f64() * 1000.0);
                     last = now;
@@ -374,7 +391,10 @@ pub async fn stream(config: &crate::config::Config, events: usize, rate: f64) ->
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Vangnet-Partner", bank.id.as_str());
         sent_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(Instant::now());
-        pending.push(js.publish_with_headers(streams.subject("payments.in"), headers, serde_json::to_vec(&body)?.into()).await?);
+        pending.push(
+            js.publish_with_headers(streams.subject("payments.in"), headers, serde_json::to_vec(&body)?.into())
+                .await?,
+        );
         if pending.len() >= 512 {
             for ack in pending.drain(..) {
                 ack.await?;
@@ -398,11 +418,25 @@ pub async fn stream(config: &crate::config::Config, events: usize, rate: f64) ->
     drop(app);
     let _ = std::fs::remove_dir_all(&dir);
     latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or(f64::NAN);
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
     let total = last.duration_since(started).as_secs_f64();
     println!("NATS JetStream end to end: {events} payment events offered at {rate:.0}/s (published in {published:.1} s)");
     println!("decisions received:  {} of {events}", latencies.len());
-    println!("sustained:           {:.0} events/s (first publish to last decision)", latencies.len() as f64 / total);
-    println!("latency publish → decision: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms", pct(0.5), pct(0.9), pct(0.99), pct(1.0));
+    println!(
+        "sustained:           {:.0} events/s (first publish to last decision)",
+        latencies.len() as f64 / total
+    );
+    println!(
+        "latency publish → decision: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        pct(1.0)
+    );
     Ok(())
 }
