@@ -412,6 +412,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// not stored again; its earlier decision is returned and its state is not written.
     async fn store_decisions(&self, writes: &[DecisionWrite]) -> Result<Vec<DecisionOutcome>, StoreError>;
 
+    /// A partner's stored decisions for several payment ids (those that exist), in one query.
+    async fn payment_decisions(&self, partner_seq: i64, payment_ids: &[String]) -> Result<Vec<PaymentDecisionRow>, StoreError>;
+
     /// A partner's stored decision for a payment id.
     async fn payment_decision(&self, partner_seq: i64, payment_id: &str) -> Result<Option<PaymentDecisionRow>, StoreError>;
 

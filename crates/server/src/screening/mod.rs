@@ -7,7 +7,8 @@ pub mod calls;
 pub mod iso20022;
 pub mod rules_file;
 
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -105,9 +106,15 @@ pub enum ScreeningError {
     Stopped,
 }
 
-struct WriteJob {
-    write: DecisionWrite,
-    reply: oneshot::Sender<Result<DecisionOutcome, String>>,
+/// A payment for the decider: everything known before the rules run.
+struct DecideJob {
+    partner_seq: i64,
+    id: String,
+    digest: String,
+    facts: PaymentFacts,
+    now: Timestamp,
+    /// The decision that answers: made now, or stored before under this id.
+    reply: oneshot::Sender<Result<PaymentDecisionRow, String>>,
 }
 
 /// The screening engine of one server.
@@ -115,13 +122,12 @@ struct WriteJob {
 pub struct Screening {
     pub rules: RulesHandle,
     keyer: AccountKeyer,
-    state: Mutex<ScreeningState>,
-    writer: mpsc::Sender<WriteJob>,
+    writer: mpsc::Sender<DecideJob>,
 }
 
-impl std::fmt::Debug for WriteJob {
+impl std::fmt::Debug for DecideJob {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WriteJob")
+        f.write_str("DecideJob")
     }
 }
 
@@ -147,12 +153,11 @@ impl Screening {
             }
         }
         let (tx, rx) = mpsc::channel(WRITE_QUEUE);
-        let task = tokio::spawn(write_decisions(store, rx));
+        let task = tokio::spawn(decide_and_write(store, rules.clone(), state, rx));
         Ok((
             Screening {
                 rules,
                 keyer: AccountKeyer::new(key),
-                state: Mutex::new(state),
                 writer: tx,
             },
             task,
@@ -162,13 +167,6 @@ impl Screening {
     /// Decides one payment for `partner`, or returns the decision stored for its id before.
     pub async fn decide(&self, app: &AppState, partner: &Partner, input: &PaymentInput) -> Result<DecisionOut, ScreeningError> {
         let digest = input.digest();
-        if let Some(row) = app.store.payment_decision(partner.seq, &input.id).await? {
-            return if row.request_digest == digest {
-                Ok(DecisionOut::from_row(&row))
-            } else {
-                Err(ScreeningError::Conflict)
-            };
-        }
         let now = app.now();
         let payee = Indicator::Iban(input.payee.clone());
         let view = {
@@ -186,11 +184,9 @@ impl Screening {
                 })
                 .await;
         }
-        let payer_key = self.keyer.key(input.payer.as_str());
-        let payee_key = self.keyer.key(input.payee.as_str());
         let facts = PaymentFacts {
-            payer: payer_key,
-            payee: payee_key,
+            payer: self.keyer.key(input.payer.as_str()),
+            payee: self.keyer.key(input.payee.as_str()),
             amount_minor: input.amount.minor(),
             instant: input.instant,
             at: input.initiated_at,
@@ -202,41 +198,19 @@ impl Screening {
             },
             on_call: input.subscriber_ref.as_deref().map(|r| app.calls.on_call(r, now)),
         };
-        let rules = self.rules.current();
-        let write = {
-            let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let verdict = state.evaluate(&rules, &facts);
-            state.record(&facts, verdict.decision);
-            let payer = state.payers.get(&payer_key).map(|p| StateBlob {
-                key: key_text(payer_key),
-                state: p.to_bytes(),
-            });
-            let accounts = [payer_key, payee_key]
-                .iter()
-                .filter_map(|k| {
-                    state.accounts.get(k).map(|a| StateBlob {
-                        key: key_text(*k),
-                        state: a.to_bytes(),
-                    })
-                })
-                .collect();
-            DecisionWrite {
-                partner_seq: partner.seq,
-                decision: row(input, &digest, &verdict, &rules.version, now),
-                payer,
-                accounts,
-            }
-        };
-        let stored = write.decision.clone();
         let (reply, answer) = oneshot::channel();
-        self.writer
-            .send(WriteJob { write, reply })
-            .await
-            .map_err(|_| ScreeningError::Stopped)?;
+        let job = DecideJob {
+            partner_seq: partner.seq,
+            id: input.id.clone(),
+            digest: digest.clone(),
+            facts,
+            now,
+            reply,
+        };
+        self.writer.send(job).await.map_err(|_| ScreeningError::Stopped)?;
         match answer.await.map_err(|_| ScreeningError::Stopped)? {
-            Ok(DecisionOutcome::Stored) => Ok(DecisionOut::from_row(&stored)),
-            Ok(DecisionOutcome::Existing(row)) if row.request_digest == digest => Ok(DecisionOut::from_row(&row)),
-            Ok(DecisionOutcome::Existing(_)) => Err(ScreeningError::Conflict),
+            Ok(row) if row.request_digest == digest => Ok(DecisionOut::from_row(&row)),
+            Ok(_) => Err(ScreeningError::Conflict),
             Err(message) => Err(ScreeningError::Store(StoreError::Database(message))),
         }
     }
@@ -247,14 +221,14 @@ pub fn decision_out(row: &PaymentDecisionRow) -> DecisionOut {
     DecisionOut::from_row(row)
 }
 
-fn row(input: &PaymentInput, digest: &str, verdict: &Verdict, version: &str, now: Timestamp) -> PaymentDecisionRow {
+fn row(id: &str, digest: &str, verdict: &Verdict, version: &str, now: Timestamp) -> PaymentDecisionRow {
     let reasons: Vec<serde_json::Value> = verdict
         .reasons
         .iter()
         .map(|r| serde_json::json!({"code": r.code, "message": r.message}))
         .collect();
     PaymentDecisionRow {
-        payment_id: input.id.clone(),
+        payment_id: id.to_owned(),
         request_digest: digest.to_owned(),
         decided_at: now,
         decision: verdict.decision.as_str().to_owned(),
@@ -306,8 +280,11 @@ fn parse_key(text: &str) -> Option<u64> {
     u64::from_str_radix(text, 16).ok()
 }
 
-/// Writes decisions in batches: whatever is waiting goes into one transaction.
-async fn write_decisions(store: Arc<dyn Store>, mut rx: mpsc::Receiver<WriteJob>) {
+/// Decides and writes in batches: whatever is waiting is looked up in one query per partner
+/// (a payment id decided before returns its stored decision and changes no state), decided in
+/// arrival order under the current rules, and written, with the state it changed, in one
+/// transaction before anyone gets an answer.
+async fn decide_and_write(store: Arc<dyn Store>, rules: RulesHandle, mut state: ScreeningState, mut rx: mpsc::Receiver<DecideJob>) {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < WRITE_BATCH {
@@ -316,7 +293,66 @@ async fn write_decisions(store: Arc<dyn Store>, mut rx: mpsc::Receiver<WriteJob>
                 Err(_) => break,
             }
         }
-        let writes: Vec<DecisionWrite> = jobs.iter().map(|j| j.write.clone()).collect();
+        let mut by_partner: HashMap<i64, Vec<String>> = HashMap::new();
+        for job in &jobs {
+            by_partner.entry(job.partner_seq).or_default().push(job.id.clone());
+        }
+        let mut known: HashMap<(i64, String), PaymentDecisionRow> = HashMap::new();
+        let mut failed = None;
+        for (partner, ids) in by_partner {
+            match store.payment_decisions(partner, &ids).await {
+                Ok(rows) => known.extend(rows.into_iter().map(|r| ((partner, r.payment_id.clone()), r))),
+                Err(e) => failed = Some(e.to_string()),
+            }
+        }
+        if let Some(message) = failed {
+            tracing::error!(error = %message, "earlier payment decisions could not be read");
+            for job in jobs {
+                let _ = job.reply.send(Err(message.clone()));
+            }
+            continue;
+        }
+        let rules_now = rules.current();
+        // Per job: the stored decision it repeats, or the write it makes.
+        let mut plan: Vec<Result<PaymentDecisionRow, usize>> = Vec::with_capacity(jobs.len());
+        let mut writes: Vec<DecisionWrite> = Vec::new();
+        let mut fresh: HashMap<(i64, String), usize> = HashMap::new();
+        for job in &jobs {
+            let key = (job.partner_seq, job.id.clone());
+            if let Some(row) = known.get(&key) {
+                plan.push(Ok(row.clone()));
+                continue;
+            }
+            if let Some(&w) = fresh.get(&key) {
+                // The same id twice in one batch: the second repeats the first.
+                plan.push(Err(w));
+                continue;
+            }
+            let verdict = state.evaluate(&rules_now, &job.facts);
+            state.record(&job.facts, verdict.decision);
+            let (payer_key, payee_key) = (job.facts.payer, job.facts.payee);
+            let payer = state.payers.get(&payer_key).map(|p| StateBlob {
+                key: key_text(payer_key),
+                state: p.to_bytes(),
+            });
+            let accounts = [payer_key, payee_key]
+                .iter()
+                .filter_map(|k| {
+                    state.accounts.get(k).map(|a| StateBlob {
+                        key: key_text(*k),
+                        state: a.to_bytes(),
+                    })
+                })
+                .collect();
+            fresh.insert(key, writes.len());
+            plan.push(Err(writes.len()));
+            writes.push(DecisionWrite {
+                partner_seq: job.partner_seq,
+                decision: row(&job.id, &job.digest, &verdict, &rules_now.version, job.now),
+                payer,
+                accounts,
+            });
+        }
         let mut attempt = store.store_decisions(&writes).await;
         if attempt.is_err() {
             // One retry after a short pause covers a busy database; after that the requests fail.
@@ -325,8 +361,16 @@ async fn write_decisions(store: Arc<dyn Store>, mut rx: mpsc::Receiver<WriteJob>
         }
         match attempt {
             Ok(outcomes) => {
-                for (job, outcome) in jobs.into_iter().zip(outcomes) {
-                    let _ = job.reply.send(Ok(outcome));
+                for (job, step) in jobs.into_iter().zip(plan) {
+                    let answer = match step {
+                        Ok(row) => row,
+                        Err(w) => match outcomes.get(w) {
+                            // Stored by another node between the look-up and the write.
+                            Some(DecisionOutcome::Existing(row)) => row.clone(),
+                            Some(DecisionOutcome::Stored) | None => writes[w].decision.clone(),
+                        },
+                    };
+                    let _ = job.reply.send(Ok(answer));
                 }
             }
             Err(e) => {

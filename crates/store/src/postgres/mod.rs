@@ -1135,6 +1135,18 @@ impl Store for PostgresStore {
         Ok(out)
     }
 
+    async fn payment_decisions(&self, partner_seq: i64, payment_ids: &[String]) -> Result<Vec<PaymentDecisionRow>, StoreError> {
+        if payment_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(sql(format!("{DECISION_SELECT} WHERE partner_seq = $1 AND payment_id = ANY($2)")))
+            .bind(partner_seq)
+            .bind(payment_ids)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(decision_row).collect()
+    }
+
     async fn payment_decision(&self, partner_seq: i64, payment_id: &str) -> Result<Option<PaymentDecisionRow>, StoreError> {
         let row = sqlx::query(sql(format!("{DECISION_SELECT} WHERE partner_seq = $1 AND payment_id = $2")))
             .bind(partner_seq)

@@ -1080,6 +1080,28 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn payment_decisions(&self, partner_seq: i64, payment_ids: &[String]) -> Result<Vec<PaymentDecisionRow>, StoreError> {
+        if payment_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = payment_ids.to_vec();
+        self.read(move |conn| {
+            let mut out = Vec::new();
+            for chunk in ids.chunks(500) {
+                let marks = vec!["?"; chunk.len()].join(", ");
+                let mut stmt = conn.prepare(&format!("{DECISION_SELECT} WHERE partner_seq = ? AND payment_id IN ({marks})"))?;
+                let mut values: Vec<rusqlite::types::Value> = vec![partner_seq.into()];
+                values.extend(chunk.iter().map(|id| rusqlite::types::Value::from(id.clone())));
+                let rows = stmt.query_map(rusqlite::params_from_iter(values), decision_row)?;
+                for row in rows {
+                    out.push(row?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn payment_decision(&self, partner_seq: i64, payment_id: &str) -> Result<Option<PaymentDecisionRow>, StoreError> {
         let payment_id = payment_id.to_owned();
         self.read(move |conn| {

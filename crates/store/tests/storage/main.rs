@@ -613,6 +613,16 @@ async fn payment_decisions_are_idempotent_and_keep_state(db: &TestDb) {
         Some(row("e2e-1", "warn", "2026-11-20T10:00:00Z"))
     );
     assert_eq!(store.payment_decision(bank.seq, "nope").await.expect("query"), None);
+    let mut found = store
+        .payment_decisions(bank.seq, &["e2e-2".to_owned(), "e2e-1".to_owned(), "nope".to_owned()])
+        .await
+        .expect("query");
+    found.sort_by(|a, b| a.payment_id.cmp(&b.payment_id));
+    assert_eq!(
+        found.iter().map(|r| r.payment_id.as_str()).collect::<Vec<_>>(),
+        vec!["e2e-1", "e2e-2"],
+        "only the ids that exist"
+    );
     let (payers, accounts) = store.screening_state(10).await.expect("query");
     assert_eq!(
         payers,
