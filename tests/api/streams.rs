@@ -144,6 +144,36 @@ async fn payment_and_call_events_over_jetstream() {
     assert_eq!(headers.get("Vangnet-Error-Code").map(|v| v.as_str()), Some("invalid_iban"));
     assert_eq!(headers.get("Vangnet-Error-Field").map(|v| v.as_str()), Some("payee.iban"));
 
+    let police = app.police.partner.id.clone();
+    publish(
+        &js,
+        format!("{prefix}.payments.in"),
+        Some(&police),
+        serde_json::to_vec(&payment).expect("json"),
+    )
+    .await;
+    let (_, headers) = next_json(&mut dead).await;
+    assert_eq!(
+        headers.expect("headers").get("Vangnet-Error-Code").map(|v| v.as_str()),
+        Some("forbidden"),
+        "the police do not screen payments"
+    );
+    let mut conflicting = payment.clone();
+    conflicting["amount"]["value"] = json!("999.00");
+    publish(
+        &js,
+        format!("{prefix}.payments.in"),
+        Some(&bank),
+        serde_json::to_vec(&conflicting).expect("json"),
+    )
+    .await;
+    let (_, headers) = next_json(&mut dead).await;
+    assert_eq!(
+        headers.expect("headers").get("Vangnet-Error-Code").map(|v| v.as_str()),
+        Some("payment_id_conflict"),
+        "a different payment under a used id"
+    );
+
     // Calls over NATS reach the on-call signal the bank reads over HTTP.
     let telecom = app.telecom().partner.id.clone();
     let call = json!({"call_id": "n-c1", "event": "start", "caller": "+31201112233", "callee": "+31612345678", "ingress": "domestic"});
@@ -156,6 +186,32 @@ async fn payment_and_call_events_over_jetstream() {
     .await;
     let (call_decision, _) = next_json(&mut call_decisions).await;
     assert_eq!(call_decision["decision"], "allow");
+    let mut bad_call = call.clone();
+    bad_call["ingress"] = json!("satellite");
+    publish(
+        &js,
+        format!("{prefix}.calls.in"),
+        Some(&telecom),
+        serde_json::to_vec(&bad_call).expect("json"),
+    )
+    .await;
+    let (_, headers) = next_json(&mut dead).await;
+    let headers = headers.expect("headers");
+    assert_eq!(headers.get("Vangnet-Error-Code").map(|v| v.as_str()), Some("invalid_parameter"));
+    assert_eq!(headers.get("Vangnet-Error-Field").map(|v| v.as_str()), Some("ingress"));
+    publish(
+        &js,
+        format!("{prefix}.calls.in"),
+        Some(&bank),
+        serde_json::to_vec(&call).expect("json"),
+    )
+    .await;
+    let (_, headers) = next_json(&mut dead).await;
+    assert_eq!(
+        headers.expect("headers").get("Vangnet-Error-Code").map(|v| v.as_str()),
+        Some("forbidden"),
+        "banks do not send call events"
+    );
     let key = app.store.setting("subscriber_key").await.expect("query").expect("key");
     let reference = subscriber_ref(key.as_bytes(), "+31612345678");
     let (_, signal) = app.bank.get(&format!("/api/v1/signals/on-call/{reference}")).await;
