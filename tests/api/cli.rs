@@ -218,12 +218,11 @@ fn demo_is_idempotent() {
     assert_eq!(partners.as_array().map(Vec::len), Some(9), "no duplicate partners");
 }
 
-#[test]
-fn serve_stops_cleanly_on_sigterm() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = dir.path().join("vangnet.db").display().to_string();
+/// Starts `vangnet serve` on a free port over `url`; returns the process, the address it
+/// serves on, and the rest of its log lines.
+fn serve(url: &str) -> (std::process::Child, String, std::io::Lines<BufReader<std::process::ChildStderr>>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_vangnet"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--db", &url])
+        .args(["serve", "--listen", "127.0.0.1:0", "--db", url])
         .env("VANGNET_LOG_LEVEL", "info")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -240,6 +239,14 @@ fn serve_stops_cleanly_on_sigterm() {
                 .map(|rest| rest.split_whitespace().next().unwrap_or("").to_owned())
         })
         .expect("the server says where it serves");
+    (child, addr, lines)
+}
+
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = dir.path().join("vangnet.db").display().to_string();
+    let (mut child, addr, lines) = serve(&url);
     let health = Command::new("curl")
         .args(["-s", &format!("http://{addr}/healthz")])
         .output()
@@ -267,23 +274,7 @@ fn replay_shows_the_interventions_of_a_demo() {
     let url = dir.path().join("vangnet.db").display().to_string();
     let out = vangnet(&["demo", "--no-serve", "--reports", "800", "--db", &url]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vangnet"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--db", &url])
-        .env("VANGNET_LOG_LEVEL", "info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let addr = BufReader::new(stderr)
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            l.split("serving on http://")
-                .nth(1)
-                .map(|rest| rest.split_whitespace().next().unwrap_or("").to_owned())
-        })
-        .expect("the server says where it serves");
+    let (mut child, addr, _) = serve(&url);
     let out = vangnet(&[
         "replay",
         "--db",

@@ -139,9 +139,7 @@ impl Client {
             .send()
             .await
             .expect("request");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        decode_or_empty(response).await
     }
 
     pub async fn delete(&self, path: &str) -> (u16, Value) {
@@ -152,9 +150,7 @@ impl Client {
             .send()
             .await
             .expect("request");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        decode_or_empty(response).await
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
@@ -174,6 +170,13 @@ impl Client {
         assert_eq!(status, 200, "{body}");
         body["results"][0].clone()
     }
+}
+
+/// Like [`decode`], for answers that may have no body (204): an empty or non-JSON body is `null`.
+pub async fn decode_or_empty(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 pub async fn decode(response: reqwest::Response) -> (u16, Value) {

@@ -120,7 +120,7 @@ impl BuildHasher for BuildKeyHasher {
 const NONE: u32 = u32::MAX;
 /// The owner of every citizen report in TLP decisions and partner counts: no partner.
 const CITIZENS: u32 = u32::MAX;
-const CITIZEN_SOURCE: u8 = 9;
+const CITIZEN_SOURCE: u8 = PartnerKind::Citizen.code();
 const FLAG_AANGIFTE: u8 = 1;
 const FLAG_RETRACTED: u8 = 2;
 

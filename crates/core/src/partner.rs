@@ -75,7 +75,7 @@ impl PartnerKind {
     }
 
     /// A small stable number for compact storage in the index.
-    pub fn code(self) -> u8 {
+    pub const fn code(self) -> u8 {
         match self {
             PartnerKind::Police => 1,
             PartnerKind::Helpdesk => 2,

@@ -99,13 +99,9 @@ pub async fn audit_key(store: &dyn Store, settings: &Settings) -> Result<Vec<u8>
     if let Some(key) = &settings.audit_key {
         return Ok(key.clone());
     }
-    let fresh = hex_encode(&random_secret(32).map_err(|e| StartError::Randomness(e.to_string()))?);
+    let fresh = hex::encode(random_secret(32).map_err(|e| StartError::Randomness(e.to_string()))?);
     let stored = store.setting_or_insert("audit_subject_key", &fresh).await?;
     Ok(stored.into_bytes())
-}
-
-fn hex_encode(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A server that is bound and loaded, ready to run.

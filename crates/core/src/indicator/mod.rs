@@ -137,19 +137,28 @@ pub enum IndicatorError {
 }
 
 impl IndicatorError {
+    /// The kind the value was taken for, when it failed as a value of a known kind.
+    pub fn kind(&self) -> Option<IndicatorKind> {
+        match self {
+            IndicatorError::Empty | IndicatorError::TooLong { .. } | IndicatorError::UnknownKind => None,
+            IndicatorError::Iban(_) => Some(IndicatorKind::Iban),
+            IndicatorError::Phone(_) => Some(IndicatorKind::Phone),
+            IndicatorError::Url(_) => Some(IndicatorKind::Url),
+            IndicatorError::Domain(_) => Some(IndicatorKind::Domain),
+            IndicatorError::Email(_) => Some(IndicatorKind::Email),
+            IndicatorError::Crypto(_) => Some(IndicatorKind::Crypto),
+            IndicatorError::Handle(_) => Some(IndicatorKind::Handle),
+        }
+    }
+
     /// The stable, machine-readable error code.
     pub fn code(&self) -> &'static str {
         match self {
             IndicatorError::Empty => "empty_value",
             IndicatorError::TooLong { .. } => "value_too_long",
             IndicatorError::UnknownKind => "unknown_indicator_kind",
-            IndicatorError::Iban(_) => IndicatorKind::Iban.invalid_code(),
-            IndicatorError::Phone(_) => IndicatorKind::Phone.invalid_code(),
-            IndicatorError::Url(_) => IndicatorKind::Url.invalid_code(),
-            IndicatorError::Domain(_) => IndicatorKind::Domain.invalid_code(),
-            IndicatorError::Email(_) => IndicatorKind::Email.invalid_code(),
-            IndicatorError::Crypto(_) => IndicatorKind::Crypto.invalid_code(),
-            IndicatorError::Handle(_) => IndicatorKind::Handle.invalid_code(),
+            // Every other variant is a value of a known kind.
+            _ => self.kind().map_or("unknown_indicator_kind", IndicatorKind::invalid_code),
         }
     }
 }

@@ -212,6 +212,17 @@ async fn add_numbers(state: &AppState, partner: &Partner, list: &str, numbers: V
     Ok(added)
 }
 
+/// Puts one number (as given in the path) on a list.
+async fn list_one(state: &AppState, partner: &Partner, list: &str, number: &str) -> Result<Json<ListedOut>, ApiError> {
+    let number = e164(number, "e164")?;
+    let added = add_numbers(state, partner, list, vec![number.clone()]).await?;
+    Ok(Json(ListedOut {
+        e164: number,
+        list: list.to_owned(),
+        added: added > 0,
+    }))
+}
+
 const LIST_KEEPERS: [PartnerKind; 3] = [PartnerKind::Bank, PartnerKind::Telecom, PartnerKind::Operator];
 
 /// Put a number on the do-not-originate list: a call presenting it as caller is blocked.
@@ -237,13 +248,7 @@ pub async fn protect(
         &LIST_KEEPERS,
         "banks, telecom providers and operators keep the do-not-originate list",
     )?;
-    let number = e164(&number, "e164")?;
-    let added = add_numbers(&state, &partner, PROTECTED, vec![number.clone()]).await?;
-    Ok(Json(ListedOut {
-        e164: number,
-        list: PROTECTED.to_owned(),
-        added: added > 0,
-    }))
+    list_one(&state, &partner, PROTECTED, &number).await
 }
 
 /// Put up to 1,000 numbers on the do-not-originate list at once.
@@ -336,13 +341,7 @@ pub async fn except(
         &[PartnerKind::Telecom, PartnerKind::Operator],
         "telecom providers and operators keep spoofing exceptions",
     )?;
-    let number = e164(&number, "e164")?;
-    let added = add_numbers(&state, &partner, EXCEPTION, vec![number.clone()]).await?;
-    Ok(Json(ListedOut {
-        e164: number,
-        list: EXCEPTION.to_owned(),
-        added: added > 0,
-    }))
+    list_one(&state, &partner, EXCEPTION, &number).await
 }
 
 /// End a number's exemption from the spoofing rule.

@@ -383,5 +383,5 @@ pub async fn read(
         .payment_decision(partner.seq, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("payment decision"))?;
-    Ok(Json(crate::screening::decision_out(&row).into()))
+    Ok(Json(DecisionOut::from_row(&row).into()))
 }

@@ -74,7 +74,8 @@ pub struct DecisionOut {
 }
 
 impl DecisionOut {
-    fn from_row(row: &PaymentDecisionRow) -> DecisionOut {
+    /// The answer form of a stored decision.
+    pub fn from_row(row: &PaymentDecisionRow) -> DecisionOut {
         let reasons: Vec<serde_json::Value> = serde_json::from_str(&row.reasons).unwrap_or_default();
         DecisionOut {
             id: row.payment_id.clone(),
@@ -214,11 +215,6 @@ impl Screening {
             Err(message) => Err(ScreeningError::Store(StoreError::Database(message))),
         }
     }
-}
-
-/// The answer form of a stored decision.
-pub fn decision_out(row: &PaymentDecisionRow) -> DecisionOut {
-    DecisionOut::from_row(row)
 }
 
 fn row(id: &str, digest: &str, verdict: &Verdict, version: &str, now: Timestamp) -> PaymentDecisionRow {

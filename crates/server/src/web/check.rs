@@ -127,25 +127,10 @@ async fn run_check(state: &AppState, kind: Option<vangnet_core::IndicatorKind>, 
     }
 }
 
-/// The kind a value was taken for when it failed to normalise.
-fn error_kind(error: &IndicatorError) -> Option<vangnet_core::IndicatorKind> {
-    use vangnet_core::IndicatorKind as K;
-    match error {
-        IndicatorError::Iban(_) => Some(K::Iban),
-        IndicatorError::Phone(_) => Some(K::Phone),
-        IndicatorError::Url(_) => Some(K::Url),
-        IndicatorError::Domain(_) => Some(K::Domain),
-        IndicatorError::Email(_) => Some(K::Email),
-        IndicatorError::Crypto(_) => Some(K::Crypto),
-        IndicatorError::Handle(_) => Some(K::Handle),
-        _ => None,
-    }
-}
-
 /// The plain-language message for an invalid value, by kind.
 pub fn invalid_message(t: &super::content::Ui, error: &IndicatorError) -> String {
     use vangnet_core::IndicatorKind as K;
-    match error_kind(error) {
+    match error.kind() {
         Some(K::Iban) => t.error_iban.clone(),
         Some(K::Phone) => t.error_phone.clone(),
         Some(K::Url) => t.error_url.clone(),
@@ -214,7 +199,7 @@ pub async fn api(State(state): State<AppState>, parts: Parts, ApiQuery(query): A
             .as_ref()
             .map(|i| i.kind())
             .or(kind)
-            .or_else(|| outcome.status.as_ref().err().and_then(error_kind))
+            .or_else(|| outcome.status.as_ref().err().and_then(IndicatorError::kind))
             .map(|k| k.as_str().to_owned()),
         status: status.to_owned(),
         fraud_types: outcome.fraud_types.iter().map(|t| t.as_str().to_owned()).collect(),

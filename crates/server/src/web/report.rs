@@ -304,6 +304,21 @@ fn check_form(content: &Content, values: &Values, now: Timestamp) -> Result<NewR
     })
 }
 
+/// The form again, as typed, with "the form has expired" at the top.
+fn expired(parts: &Parts, state: &AppState, visitor_id: &str, values: Values, status: StatusCode) -> Response {
+    let t = &lang_of(parts).content().ui;
+    let rows = rows_or_default(&values);
+    let page = form_page(
+        parts,
+        state,
+        visitor_id,
+        values,
+        rows,
+        vec![("fraud_type".into(), t.error_form_expired.clone())],
+    );
+    render(status, &page)
+}
+
 fn rows_or_default(values: &Values) -> Vec<Row> {
     values
         .identifiers
@@ -362,16 +377,7 @@ async fn submit(State(state): State<AppState>, request: Request) -> Response {
     if !csrf_ok {
         state.metrics.counters.citizen_reports_rejected.fetch_add(1, Ordering::Relaxed);
         values.identifiers = identifiers;
-        let rows = rows_or_default(&values);
-        let page = form_page(
-            &parts,
-            &state,
-            &visitor_id,
-            values,
-            rows,
-            vec![("fraud_type".into(), t.error_form_expired.clone())],
-        );
-        return with_cookie(render(StatusCode::FORBIDDEN, &page), cookie);
+        return with_cookie(expired(&parts, &state, &visitor_id, values, StatusCode::FORBIDDEN), cookie);
     }
     if !text("website").is_empty() {
         // A robot filled in the field people cannot see: answer as if stored, store nothing.
@@ -425,16 +431,7 @@ async fn submit(State(state): State<AppState>, request: Request) -> Response {
             }
             _ => {
                 values.reference = new_reference().unwrap_or_default();
-                let rows = rows_or_default(&values);
-                let page = form_page(
-                    &parts,
-                    &state,
-                    &visitor_id,
-                    values,
-                    rows,
-                    vec![("fraud_type".into(), t.error_form_expired.clone())],
-                );
-                render(StatusCode::CONFLICT, &page)
+                expired(&parts, &state, &visitor_id, values, StatusCode::CONFLICT)
             }
         },
         Err(_) => server_error(&parts),
