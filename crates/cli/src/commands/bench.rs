@@ -66,6 +66,9 @@ enum BenchCommand {
         /// Events offered per second.
         #[arg(long, default_value_t = 20_000.0)]
         rate: f64,
+        /// Relay events to the decisions subject without deciding them: the broker's own cost.
+        #[arg(long)]
+        baseline: bool,
     },
     /// Payment decisions (JSON), pacs.008 parsing and call events, in-process on one core.
     Screening {
@@ -99,7 +102,7 @@ pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode> {
         } => {
             tokio::task::spawn_blocking(move || bench_check(indicators, values, hit_ratio, runs)).await??;
         }
-        BenchCommand::Stream { events, rate } => super::bench_screening::stream(config, events, rate).await?,
+        BenchCommand::Stream { events, rate, baseline } => super::bench_screening::stream(config, events, rate, baseline).await?,
         BenchCommand::Screening { indicators, events, runs } => {
             tokio::task::spawn_blocking(move || super::bench_screening::run(indicators, events, runs)).await??;
         }

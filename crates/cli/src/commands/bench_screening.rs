@@ -314,8 +314,11 @@ fn pacs008(payers: &[String], payees: &[String], m: usize, n: usize) -> String {
 /// `vangnet bench stream`: end to end over NATS JetStream on this machine. Starts the server
 /// state and one stream worker in this process over a fresh SQLite file, publishes payment
 /// events to `P.payments.in` at `rate` per second, and times each decision's arrival on
-/// `P.decisions.payments` from the moment its event was published.
-pub async fn stream(config: &crate::config::Config, events: usize, rate: f64) -> anyhow::Result<()> {
+/// `P.decisions.payments` from the moment its event was published. With `baseline` the worker
+/// is replaced by a plain relay that copies each event to the decisions subject through the
+/// same JetStream path (durable pull consumer, publish with `Nats-Msg-Id` and wait for the
+/// store, explicit ack) without deciding anything: what the broker alone costs on this machine.
+pub async fn stream(config: &crate::config::Config, events: usize, rate: f64, baseline: bool) -> anyhow::Result<()> {
     use anyhow::Context;
     use futures_util::StreamExt;
     use vangnet_streams::async_nats;
@@ -344,7 +347,11 @@ pub async fn stream(config: &crate::config::Config, events: usize, rate: f64) ->
     streams.prefix = format!("bench{}", std::process::id());
     let js = vangnet_streams::prepare(&streams).await?;
     let stop = tokio_util::sync::CancellationToken::new();
-    let worker = tokio::spawn(vangnet_streams::run(app.state().clone(), streams.clone(), stop.clone()));
+    let worker = if baseline {
+        tokio::spawn(relay(js.clone(), streams.clone(), stop.clone()))
+    } else {
+        tokio::spawn(vangnet_streams::run(app.state().clone(), streams.clone(), stop.clone()))
+    };
     let client = async_nats::connect(&streams.url).await.context("cannot connect to NATS")?;
     let mut decisions = client.subscribe(streams.subject("decisions.payments")).await?;
     let mut rng = Rng::new(5);
@@ -425,7 +432,12 @@ pub async fn stream(config: &crate::config::Config, events: usize, rate: f64) ->
             .unwrap_or(f64::NAN)
     };
     let total = last.duration_since(started).as_secs_f64();
-    println!("NATS JetStream end to end: {events} payment events offered at {rate:.0}/s (published in {published:.1} s)");
+    let what = if baseline {
+        "relayed (baseline, nothing decided)"
+    } else {
+        "decided"
+    };
+    println!("NATS JetStream end to end: {events} payment events offered at {rate:.0}/s, {what} (published in {published:.1} s)");
     println!("decisions received:  {} of {events}", latencies.len());
     println!(
         "sustained:           {:.0} events/s (first publish to last decision)",
@@ -438,5 +450,56 @@ pub async fn stream(config: &crate::config::Config, events: usize, rate: f64) ->
         pct(0.99),
         pct(1.0)
     );
+    Ok(())
+}
+
+/// The baseline of `bench stream`: a relay over the same JetStream path as the worker.
+async fn relay(
+    js: vangnet_streams::async_nats::jetstream::Context,
+    streams: vangnet_streams::StreamSettings,
+    stop: tokio_util::sync::CancellationToken,
+) -> Result<(), vangnet_streams::StreamError> {
+    use futures_util::StreamExt;
+    use vangnet_streams::async_nats::jetstream::consumer;
+    let fail = |e: &dyn std::fmt::Display| vangnet_streams::StreamError::JetStream(e.to_string());
+    let stream = js
+        .get_stream(format!("{}_PAYMENTS_IN", streams.prefix.to_uppercase()))
+        .await
+        .map_err(|e| fail(&e))?;
+    let consumer: consumer::PullConsumer = stream
+        .get_or_create_consumer(
+            "relay",
+            consumer::pull::Config {
+                durable_name: Some("relay".to_owned()),
+                ack_policy: consumer::AckPolicy::Explicit,
+                max_ack_pending: 1024,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| fail(&e))?;
+    let mut messages = consumer.messages().await.map_err(|e| fail(&e))?;
+    let subject = streams.subject("decisions.payments");
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        let next = tokio::select! {
+            () = stop.cancelled() => break,
+            next = messages.next() => next,
+        };
+        let Some(Ok(message)) = next else { break };
+        let (js, subject) = (js.clone(), subject.clone());
+        tasks.spawn(async move {
+            let mut headers = vangnet_streams::async_nats::HeaderMap::new();
+            let id = format!("relay:{}", message.info().map(|i| i.stream_sequence).unwrap_or(0));
+            headers.insert("Nats-Msg-Id", id.as_str());
+            if let Ok(ack) = js.publish_with_headers(subject, headers, message.payload.clone()).await
+                && ack.await.is_ok()
+            {
+                let _ = message.ack().await;
+            }
+        });
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
     Ok(())
 }
