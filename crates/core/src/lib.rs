@@ -15,6 +15,7 @@ pub mod indicator;
 pub mod money;
 pub mod nl_banks;
 pub mod partner;
+pub mod pnbf;
 pub mod report;
 pub mod scoring;
 pub mod screening;

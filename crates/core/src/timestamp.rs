@@ -99,6 +99,12 @@ impl Timestamp {
         out
     }
 
+    /// Year, month (1–12) and day of the month in UTC.
+    pub fn ymd(self) -> (i64, u32, u32) {
+        let (y, mo, d, ..) = self.civil();
+        (y, mo, d)
+    }
+
     /// The calendar date in UTC, as `YYYY-MM-DD`.
     pub fn date_string(self) -> String {
         let (y, mo, d, ..) = self.civil();
