@@ -311,10 +311,7 @@ pub fn transition(from: CaseState, mv: Move, side: Side) -> Result<CaseState, Mo
         (S::Refused | S::NoResponse | S::PartiallyRepaid, Move::RequestNaw) => S::NawRequested,
         (S::NawRequested, Move::ReleaseNaw) => S::NawReleased,
         (S::Repaid | S::PartiallyRepaid | S::Refused | S::NoResponse | S::NawReleased, Move::Close) => S::Closed,
-        (
-            S::Requested | S::Repaid | S::PartiallyRepaid | S::Refused | S::NoResponse | S::NawRequested,
-            Move::Withdraw,
-        ) => S::Withdrawn,
+        (S::Requested | S::Repaid | S::PartiallyRepaid | S::Refused | S::NoResponse | S::NawRequested, Move::Withdraw) => S::Withdrawn,
         _ => return Err(MoveError::NotAllowed { from, mv }),
     };
     Ok(to)
@@ -583,7 +580,13 @@ mod tests {
         assert!(all.iter().all(|c| c.met), "{all:?}");
         assert_eq!(
             all.iter().map(|c| c.code).collect::<Vec<_>>(),
-            ["payment_age", "dutch_accounts", "payment_method", "aangifte", "reports_against_payee"]
+            [
+                "payment_age",
+                "dutch_accounts",
+                "payment_method",
+                "aangifte",
+                "reports_against_payee"
+            ]
         );
 
         // 13 months to the day is still in; a day more is out.

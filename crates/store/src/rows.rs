@@ -323,3 +323,9 @@ pub(crate) struct ChangeRecord {
 }
 
 pub(crate) const CHANGE_SELECT: &str = "SELECT seq, at, change, report_seq, kind, value, status FROM changes";
+
+/// The columns of `pnbf_cases`, in the order both stores read and write them.
+pub(crate) const PNBF_COLUMNS: &str =
+    "id, victim_bank, payee_bank, state, version, opened_at, updated_at, term_ends, remind_at, naw_delete_at, link_digest, body, naw";
+/// The columns of `pnbf_events`, in the order both stores read and write them.
+pub(crate) const PNBF_EVENT_COLUMNS: &str = "case_id, seq, at, actor, side, event, from_state, to_state, reason, details";
