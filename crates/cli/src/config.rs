@@ -52,6 +52,20 @@ pub struct Config {
     pub screening: ScreeningConfig,
     pub calls: CallsConfig,
     pub streams: StreamsConfig,
+    pub pnbf: PnbfConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PnbfConfig {
+    pub term_days: u32,
+    pub reminder_days: u32,
+    pub max_payment_age_months: u32,
+    pub min_reports_fake_seller: u32,
+    pub naw_retention_days: u32,
+    /// A file with the 32-byte NAW key in hex; made by `serve` and `demo` when missing.
+    pub naw_key_file: String,
+    pub tick_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -231,6 +245,18 @@ impl Default for Config {
                 active_timeout_secs: s.calls.active_timeout.as_secs(),
                 known_caller_days: s.calls.known_caller_days,
                 max_subscribers: s.calls.max_subscribers,
+            },
+            pnbf: {
+                let p = &s.pnbf.procedure;
+                PnbfConfig {
+                    term_days: p.term_days,
+                    reminder_days: p.reminder_days,
+                    max_payment_age_months: p.max_payment_age_months,
+                    min_reports_fake_seller: p.min_reports_fake_seller,
+                    naw_retention_days: p.naw_retention_days,
+                    naw_key_file: "vangnet-naw.key".to_owned(),
+                    tick_secs: s.pnbf.tick.as_secs(),
+                }
             },
             screening: ScreeningConfig {
                 rules_file: String::new(),
@@ -434,7 +460,62 @@ impl Config {
                 known_caller_days: self.calls.known_caller_days,
                 max_subscribers: self.calls.max_subscribers.max(1),
             },
+            pnbf: vangnet_server::state::PnbfSettings {
+                procedure: vangnet_core::pnbf::Procedure {
+                    term_days: self.pnbf.term_days,
+                    reminder_days: self.pnbf.reminder_days,
+                    max_payment_age_months: self.pnbf.max_payment_age_months,
+                    min_reports_fake_seller: self.pnbf.min_reports_fake_seller,
+                    naw_retention_days: self.pnbf.naw_retention_days,
+                },
+                naw_key: self.naw_key()?,
+                tick: Duration::from_secs(self.pnbf.tick_secs.max(1)),
+            },
+            clock: Default::default(),
         })
+    }
+
+    /// The NAW key from `pnbf.naw_key_file`, when the file exists.
+    fn naw_key(&self) -> anyhow::Result<Option<[u8; 32]>> {
+        let path = self.pnbf.naw_key_file.trim();
+        if path.is_empty() || !Path::new(path).exists() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read pnbf.naw_key_file {path}"))?;
+        let bytes = hex::decode(text.trim()).with_context(|| format!("{path} must hold 64 hexadecimal characters (a 32-byte key)"))?;
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("{path} must hold 64 hexadecimal characters (a 32-byte key)"))?;
+        Ok(Some(key))
+    }
+
+    /// Makes the NAW key file with a fresh random key when it is configured but missing
+    /// (readable by its owner only). `serve` and `demo` call this before they start.
+    pub fn ensure_naw_key(&self) -> anyhow::Result<()> {
+        let path = self.pnbf.naw_key_file.trim();
+        if path.is_empty() || Path::new(path).exists() {
+            return Ok(());
+        }
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for the NAW key: {e}"))?;
+        let key = hex::encode(bytes);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        use std::io::Write;
+        let mut file = options
+            .open(path)
+            .with_context(|| format!("cannot create pnbf.naw_key_file {path}"))?;
+        writeln!(file, "{key}")?;
+        tracing::info!(
+            file = path,
+            "made a new NAW key; back it up: without it released NAW cannot be read"
+        );
+        Ok(())
     }
 
     /// The stream workers' settings.

@@ -36,6 +36,11 @@ pub enum AuditAction {
     CallListChange,
     SignalRead,
     SignalOptOut,
+    PnbfCaseOpen,
+    PnbfCaseRead,
+    PnbfCaseMove,
+    PnbfNawRead,
+    PnbfDirectoryChange,
 }
 
 impl AuditAction {
@@ -54,6 +59,11 @@ impl AuditAction {
             AuditAction::SignalRead => "signal.on_call",
             AuditAction::SignalOptOut => "signal.opt_out",
             AuditAction::TokenRevoke => "token.revoke",
+            AuditAction::PnbfCaseOpen => "pnbf.case.open",
+            AuditAction::PnbfCaseRead => "pnbf.case.read",
+            AuditAction::PnbfCaseMove => "pnbf.case.move",
+            AuditAction::PnbfNawRead => "pnbf.naw.read",
+            AuditAction::PnbfDirectoryChange => "pnbf.directory.change",
         }
     }
 }

@@ -654,6 +654,29 @@ impl IndicatorIndex {
         any
     }
 
+    /// Police reports backed by an aangifte about an indicator, whoever may read them: the PNBF
+    /// eligibility condition counts them without showing them. Retracted reports and cleared
+    /// indicators count nothing.
+    pub fn police_aangifte_reports(&self, key: IndexKey) -> u32 {
+        let Some(entry) = self.entries.get(&key) else {
+            return 0;
+        };
+        if entry.status == IndicatorStatus::Cleared {
+            return 0;
+        }
+        let police = PartnerKind::Police.code();
+        let mut at = entry.head;
+        let mut n = 0;
+        while at != NONE {
+            let c = &self.contributions[at as usize];
+            at = c.next;
+            if c.flags & FLAG_RETRACTED == 0 && c.flags & FLAG_AANGIFTE != 0 && c.source == police {
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// The sequence numbers of the reports `viewer` may see about an indicator, newest first.
     pub fn visible_reports(&self, key: IndexKey, viewer: &Viewer, now: Timestamp, policy: &ScoringPolicy) -> Vec<u32> {
         if self.status(key) == IndicatorStatus::Cleared {

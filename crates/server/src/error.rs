@@ -90,6 +90,30 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ),
     ("already_retracted", "The report was retracted before (409)."),
     (
+        "transition_not_allowed",
+        "A PNBF case cannot take this event in its current state (409).",
+    ),
+    ("wrong_side", "This PNBF event belongs to the other bank of the case (403)."),
+    (
+        "case_changed",
+        "The PNBF case changed while the event was made; read it again and retry (409).",
+    ),
+    (
+        "unknown_payee_bank",
+        "No partner handles the payee IBAN's bank code in the PNBF directory (422).",
+    ),
+    ("invalid_payment_method", "Unknown payment method (422)."),
+    ("invalid_category", "Unknown PNBF fraud category (422)."),
+    ("invalid_event", "Unknown PNBF case event (422)."),
+    ("invalid_outcome", "Unknown PNBF case outcome (422)."),
+    ("invalid_bank_code", "Not a four-letter Dutch bank code (422)."),
+    ("unknown_partner", "No partner of a suitable kind with that id or name (422)."),
+    (
+        "naw_key_missing",
+        "No NAW encryption key is configured; the NAW cannot be entered or read (503).",
+    ),
+    ("naw_unreadable", "A stored NAW cannot be decrypted with the configured key (500)."),
+    (
         "rate_limited",
         "Too many requests; wait the number of seconds in `Retry-After` (429).",
     ),

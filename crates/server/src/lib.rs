@@ -15,6 +15,7 @@ pub mod extract;
 pub mod feed;
 pub mod limits;
 pub mod metrics;
+pub mod pnbf;
 pub mod routes;
 pub mod screening;
 pub mod state;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::meta::router())
         .merge(routes::payments::router())
         .merge(routes::calls::router())
+        .merge(routes::pnbf::router())
         .merge(web::router())
         .fallback(web::fallback)
         .method_not_allowed_fallback(method_not_allowed)
@@ -177,6 +179,7 @@ impl Application {
                 .clone()
                 .watch(state.settings.screening.rules_reload, follower_stop.clone()),
         );
+        let pnbf_scheduler = tokio::spawn(pnbf::scheduler(state.clone(), follower_stop.clone()));
         let app = router(state.clone());
         let stop = shutdown.clone();
         let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -187,6 +190,7 @@ impl Application {
         let _ = follower.await;
         let _ = rules_watch.await;
         let _ = calls_expiry.await;
+        let _ = pnbf_scheduler.await;
         drop(state);
         // The audit and decision writers end once every handle to them is gone and their
         // queues are written.

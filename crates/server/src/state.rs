@@ -45,6 +45,60 @@ pub struct Settings {
     pub screening: ScreeningSettings,
     /// Call screening and the on-call signal.
     pub calls: crate::screening::calls::CallSettings,
+    /// The PNBF recovery procedure.
+    pub pnbf: PnbfSettings,
+    /// The platform's clock: the system clock, moved on by tests (shared by every copy of
+    /// these settings, so that a restarted server keeps the time).
+    pub clock: Arc<Clock>,
+}
+
+/// The PNBF recovery procedure: its terms and the key that protects the NAW.
+#[derive(Clone)]
+pub struct PnbfSettings {
+    pub procedure: vangnet_core::pnbf::Procedure,
+    /// The 32-byte key that encrypts the payee's name and address at rest
+    /// (ChaCha20-Poly1305). Without it the NAW cannot be entered or read.
+    pub naw_key: Option<[u8; 32]>,
+    /// How often the scheduler looks for terms, reminders and NAW deletions that are due.
+    pub tick: Duration,
+}
+
+impl std::fmt::Debug for PnbfSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PnbfSettings")
+            .field("procedure", &self.procedure)
+            .field("naw_key", &self.naw_key.map(|_| "(set)"))
+            .field("tick", &self.tick)
+            .finish()
+    }
+}
+
+impl Default for PnbfSettings {
+    fn default() -> Self {
+        PnbfSettings {
+            procedure: vangnet_core::pnbf::Procedure::default(),
+            naw_key: None,
+            tick: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The time the platform goes by: the system clock plus an offset that only tests move.
+#[derive(Debug, Default)]
+pub struct Clock {
+    offset_millis: std::sync::atomic::AtomicI64,
+}
+
+impl Clock {
+    pub fn now(&self) -> Timestamp {
+        Timestamp::now().plus_millis(self.offset_millis.load(Ordering::Relaxed))
+    }
+
+    /// Moves the clock forward (tests: a term passing).
+    pub fn advance(&self, by: Duration) {
+        let millis = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.offset_millis.fetch_add(millis, Ordering::Relaxed);
+    }
 }
 
 /// Payment screening: where the rules come from and how much state is kept in memory.
@@ -144,6 +198,8 @@ impl Default for Settings {
             console: ConsoleSettings::default(),
             screening: ScreeningSettings::default(),
             calls: crate::screening::calls::CallSettings::default(),
+            pnbf: PnbfSettings::default(),
+            clock: Arc::new(Clock::default()),
         }
     }
 }
@@ -236,7 +292,7 @@ impl AppState {
     }
 
     pub fn now(&self) -> Timestamp {
-        Timestamp::now()
+        self.settings.clock.now()
     }
 
     pub fn update_index_gauges(&self) {

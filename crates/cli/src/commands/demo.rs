@@ -165,6 +165,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!();
+    config.ensure_naw_key()?;
     let app = Application::build(config.settings()?, store)
         .await
         .context("the server could not start")?;

@@ -13,6 +13,7 @@ use crate::config::Config;
 
 pub async fn run(config: &Config, workers: bool) -> anyhow::Result<ExitCode> {
     let store = super::open_store(config).await?;
+    config.ensure_naw_key()?;
     let app = Application::build(config.settings()?, store)
         .await
         .context("the server could not start")?;

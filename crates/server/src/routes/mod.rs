@@ -6,4 +6,5 @@ pub mod health;
 pub mod indicators;
 pub mod meta;
 pub mod payments;
+pub mod pnbf;
 pub mod reports;

@@ -12,6 +12,7 @@ pub mod check;
 pub mod console;
 pub mod content;
 pub mod help;
+pub mod pnbf;
 pub mod report;
 pub mod session;
 

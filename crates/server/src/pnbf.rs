@@ -1,0 +1,950 @@
+//! PNBF recovery cases: opening (with the eligibility check and the payee's bank from the
+//! directory), moves through the state machine of [`vangnet_core::pnbf`], the scheduler that
+//! lets terms pass, the NAW encrypted at rest, and the views, dossier and figures built from
+//! the stored cases. The HTTP API (`routes::pnbf`) and the console and victim pages (`web`)
+//! share this module.
+
+use std::collections::BTreeMap;
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+use vangnet_core::audit::{AuditAction, AuditEvent};
+use vangnet_core::indicator::Iban;
+use vangnet_core::pnbf::{self as rules, CaseFacts, CaseState, FraudCategory, Move, Outcome, PaymentMethod, Side};
+use vangnet_core::{Indicator, Money, PartnerKind, Timestamp};
+use vangnet_store::{Partner, PnbfCaseRow, PnbfEventRow, StoreError};
+
+use crate::state::AppState;
+
+/// The note shown with every released NAW.
+pub const NAW_NOTE: &str = "As known to the payee's bank; not guaranteed to be correct or current.";
+
+/// Longest NAW field, bank reference, aangifte reference and reason.
+pub const MAX_NAW_FIELD: usize = 200;
+pub const MAX_REFERENCE: usize = 64;
+pub const MAX_REASON: usize = 1_000;
+
+/// Everything of a case that the store does not filter on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseBody {
+    pub payer_iban: String,
+    pub payee_iban: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    /// Milliseconds since the epoch (as every time in the body).
+    pub paid_at: i64,
+    pub method: String,
+    pub category: String,
+    pub aangifte: Option<String>,
+    /// The victim's bank's own reference.
+    pub reference: Option<String>,
+    pub payee_bank_code: Option<String>,
+    pub conditions: Vec<ConditionBody>,
+    /// Repaid so far (full amount for `repaid`).
+    pub repaid_minor: Option<i64>,
+    pub outcome: Option<String>,
+    pub reminder_sent: bool,
+    pub naw_released_at: Option<i64>,
+    pub naw_deleted_at: Option<i64>,
+    /// When the case first reached each state (for the figures).
+    pub reached: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ConditionBody {
+    pub code: String,
+    pub met: bool,
+    pub explanation: String,
+}
+
+/// The payee's name and address as the payee's bank entered it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Naw {
+    pub name: String,
+    pub address: String,
+    pub town: String,
+}
+
+/// A case read from the store, with its body parsed.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub row: PnbfCaseRow,
+    pub body: CaseBody,
+}
+
+impl Case {
+    fn from_row(row: PnbfCaseRow) -> Result<Case, PnbfError> {
+        let body = serde_json::from_str(&row.body).map_err(|e| PnbfError::Store(StoreError::Database(format!("case body: {e}"))))?;
+        Ok(Case { row, body })
+    }
+
+    pub fn state(&self) -> CaseState {
+        CaseState::from_key(&self.row.state).unwrap_or(CaseState::Closed)
+    }
+
+    pub fn amount(&self) -> Money {
+        Money::from_minor(
+            self.body.amount_minor,
+            vangnet_core::Currency::parse(&self.body.currency).unwrap_or(vangnet_core::Currency::EUR),
+        )
+    }
+
+    pub fn repaid(&self) -> Option<Money> {
+        self.body.repaid_minor.map(|m| Money::from_minor(m, self.amount().currency()))
+    }
+
+    /// The side `partner` is on, if any.
+    pub fn side_of(&self, partner: &Partner) -> Option<Side> {
+        if self.row.victim_bank == partner.seq {
+            Some(Side::VictimBank)
+        } else if self.row.payee_bank == Some(partner.seq) {
+            Some(Side::PayeeBank)
+        } else {
+            None
+        }
+    }
+
+    pub fn eligible(&self) -> bool {
+        self.body.conditions.iter().all(|c| c.met)
+    }
+
+    /// The moves `side` may make now.
+    pub fn moves_for(&self, side: Side) -> Vec<Move> {
+        Move::ALL
+            .into_iter()
+            .filter(|m| rules::transition(self.state(), *m, side).is_ok())
+            .collect()
+    }
+
+    /// The term has passed but the scheduler has not moved the case yet.
+    pub fn overdue(&self, now: Timestamp) -> bool {
+        self.row.term_ends.is_some_and(|t| t <= now)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PnbfError {
+    #[error("{message}")]
+    Invalid {
+        code: &'static str,
+        field: String,
+        message: String,
+    },
+    #[error("no such case")]
+    NotFound,
+    #[error("{0}")]
+    Move(rules::MoveError),
+    #[error("the case changed while this move was made; read it again and retry")]
+    Conflict,
+    #[error("no NAW key is configured (pnbf.naw_key_file); the NAW cannot be entered or read")]
+    NoKey,
+    #[error("the stored NAW cannot be decrypted with the configured key")]
+    Unreadable,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(code: &'static str, field: &str, message: impl Into<String>) -> PnbfError {
+    PnbfError::Invalid {
+        code,
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// A case to open, checked.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub payer: Iban,
+    pub payee: Iban,
+    pub amount: Money,
+    pub paid_at: Timestamp,
+    pub method: PaymentMethod,
+    pub category: FraudCategory,
+    pub aangifte: Option<String>,
+    pub reference: Option<String>,
+}
+
+/// A move to make, checked.
+#[derive(Debug, Clone)]
+pub struct NewMove {
+    pub mv: Move,
+    pub reason: Option<String>,
+    /// For `partially_repaid`: the amount repaid.
+    pub amount: Option<Money>,
+    /// For `release_naw`.
+    pub naw: Option<Naw>,
+    /// For `close`.
+    pub outcome: Option<Outcome>,
+}
+
+/// Checks free text: trimmed, not empty, at most `max` characters, no control characters.
+pub fn text(value: &str, field: &str, max: usize) -> Result<String, PnbfError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(invalid("invalid_text", field, "must not be empty"));
+    }
+    if v.chars().count() > max {
+        return Err(invalid("invalid_text", field, format!("at most {max} characters")));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(invalid("invalid_text", field, "must not contain control characters"));
+    }
+    Ok(v.to_owned())
+}
+
+/// Parses a payment date: `YYYY-MM-DD` (taken as noon UTC) or RFC 3339.
+pub fn paid_at(value: &str, field: &str) -> Result<Timestamp, PnbfError> {
+    let v = value.trim();
+    let text = if v.len() == 10 { format!("{v}T12:00:00Z") } else { v.to_owned() };
+    Timestamp::parse_rfc3339(&text).map_err(|e| invalid("invalid_timestamp", field, format!("a date (YYYY-MM-DD) or RFC 3339 time: {e}")))
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// The digest under which the victim's link is stored.
+pub fn link_digest(secret: &str) -> String {
+    sha256_hex(secret.as_bytes())
+}
+
+fn random_hex(bytes: usize) -> Result<String, PnbfError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| PnbfError::Store(StoreError::Database(format!("no randomness: {e}"))))?;
+    Ok(hex::encode(buf))
+}
+
+fn seal(key: &[u8; 32], case_id: &str, naw: &Naw) -> Result<Vec<u8>, PnbfError> {
+    let cipher = ChaCha20Poly1305::new_from_slice(key).map_err(|_| PnbfError::NoKey)?;
+    let mut nonce = [0u8; 12];
+    getrandom::fill(&mut nonce).map_err(|e| PnbfError::Store(StoreError::Database(format!("no randomness: {e}"))))?;
+    let plain = serde_json::to_vec(naw).map_err(|e| PnbfError::Store(StoreError::Database(e.to_string())))?;
+    let sealed = cipher
+        .encrypt(
+            &Nonce::from(nonce),
+            Payload {
+                msg: &plain,
+                aad: case_id.as_bytes(),
+            },
+        )
+        .map_err(|_| PnbfError::Unreadable)?;
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&sealed);
+    Ok(out)
+}
+
+fn open_sealed(key: &[u8; 32], case_id: &str, sealed: &[u8]) -> Result<Naw, PnbfError> {
+    let cipher = ChaCha20Poly1305::new_from_slice(key).map_err(|_| PnbfError::NoKey)?;
+    if sealed.len() < 12 {
+        return Err(PnbfError::Unreadable);
+    }
+    let (nonce, body) = sealed.split_at(12);
+    let nonce: [u8; 12] = nonce.try_into().map_err(|_| PnbfError::Unreadable)?;
+    let plain = cipher
+        .decrypt(
+            &Nonce::from(nonce),
+            Payload {
+                msg: body,
+                aad: case_id.as_bytes(),
+            },
+        )
+        .map_err(|_| PnbfError::Unreadable)?;
+    serde_json::from_slice(&plain).map_err(|_| PnbfError::Unreadable)
+}
+
+/// The partner that holds accounts with this IBAN's bank code, from the directory.
+pub async fn payee_bank_of(app: &AppState, iban: &Iban) -> Result<Option<Partner>, PnbfError> {
+    let Some(code) = iban.bank_code() else { return Ok(None) };
+    let codes = app.store.pnbf_bank_codes().await?;
+    let Some((_, seq)) = codes.into_iter().find(|(c, _)| c == code) else {
+        return Ok(None);
+    };
+    partner_by_seq(app, seq).await
+}
+
+pub async fn partner_by_seq(app: &AppState, seq: i64) -> Result<Option<Partner>, PnbfError> {
+    Ok(app.store.partners().await?.into_iter().find(|p| p.seq == seq))
+}
+
+async fn audit(app: &AppState, partner_actor: &str, action: AuditAction, case_id: &str, details: String) -> Result<(), PnbfError> {
+    app.store
+        .append_audit(&[AuditEvent {
+            at: app.now(),
+            actor: partner_actor.to_owned(),
+            action,
+            subject: format!("pnbf_case:{case_id}"),
+            details,
+        }])
+        .await?;
+    Ok(())
+}
+
+/// Opens a case for the victim's bank `partner`. Returns the case and the victim's secret
+/// link (shown once; only its digest is stored).
+pub async fn open(app: &AppState, partner: &Partner, input: NewCase) -> Result<(Case, String), PnbfError> {
+    let now = app.now();
+    let procedure = &app.settings.pnbf.procedure;
+    let police_reports = {
+        let index = app.index();
+        index.police_aangifte_reports(index.key_of(&Indicator::Iban(input.payee.clone())))
+    };
+    let conditions = rules::eligibility(
+        &CaseFacts {
+            payer: &input.payer,
+            payee: &input.payee,
+            paid_at: input.paid_at,
+            method: input.method,
+            category: input.category,
+            aangifte: input.aangifte.as_deref(),
+            police_reports_against_payee: police_reports,
+        },
+        procedure,
+        now,
+    );
+    let eligible = conditions.iter().all(|c| c.met);
+    let payee_bank = payee_bank_of(app, &input.payee).await?;
+    if eligible && payee_bank.is_none() {
+        return Err(invalid(
+            "unknown_payee_bank",
+            "payee_iban",
+            format!(
+                "no partner handles bank code {} in the PNBF directory; the request cannot be sent",
+                input.payee.bank_code().unwrap_or("?")
+            ),
+        ));
+    }
+    if payee_bank.as_ref().is_some_and(|p| p.seq == partner.seq) && eligible {
+        return Err(invalid(
+            "invalid_parameter",
+            "payee_iban",
+            "the payee's account is at your own bank: handle it internally",
+        ));
+    }
+    let state = if eligible { CaseState::Requested } else { CaseState::Ineligible };
+    let id = uuid_v7();
+    let secret = random_hex(32)?;
+    let mut reached = BTreeMap::new();
+    reached.insert(state.as_str().to_owned(), now.millis());
+    let body = CaseBody {
+        payer_iban: input.payer.as_str().to_owned(),
+        payee_iban: input.payee.as_str().to_owned(),
+        amount_minor: input.amount.minor(),
+        currency: input.amount.currency().code().to_owned(),
+        paid_at: input.paid_at.millis(),
+        method: input.method.as_str().to_owned(),
+        category: input.category.as_str().to_owned(),
+        aangifte: input.aangifte,
+        reference: input.reference,
+        payee_bank_code: input.payee.bank_code().map(str::to_owned),
+        conditions: conditions
+            .iter()
+            .map(|c| ConditionBody {
+                code: c.code.to_owned(),
+                met: c.met,
+                explanation: c.explanation.clone(),
+            })
+            .collect(),
+        repaid_minor: None,
+        outcome: None,
+        reminder_sent: false,
+        naw_released_at: None,
+        naw_deleted_at: None,
+        reached,
+    };
+    let row = PnbfCaseRow {
+        id: id.clone(),
+        victim_bank: partner.seq,
+        payee_bank: payee_bank.as_ref().map(|p| p.seq),
+        state: state.as_str().to_owned(),
+        version: 1,
+        opened_at: now,
+        updated_at: now,
+        term_ends: eligible.then(|| procedure.term_end(now)),
+        remind_at: eligible.then(|| procedure.reminder_at(now)),
+        naw_delete_at: None,
+        link_digest: link_digest(&secret),
+        body: to_json(&body)?,
+        naw: None,
+    };
+    let failed: Vec<&str> = conditions.iter().filter(|c| !c.met).map(|c| c.code).collect();
+    let event = PnbfEventRow {
+        case_id: id.clone(),
+        seq: 1,
+        at: now,
+        actor: partner.actor(),
+        side: Side::VictimBank.as_str().to_owned(),
+        event: "open".to_owned(),
+        from_state: None,
+        to_state: state.as_str().to_owned(),
+        reason: None,
+        details: serde_json::json!({ "eligible": eligible, "failed_conditions": failed }).to_string(),
+    };
+    app.store.pnbf_open(&row, &event).await?;
+    audit(
+        app,
+        &partner.actor(),
+        AuditAction::PnbfCaseOpen,
+        &id,
+        format!("{{\"state\":\"{}\"}}", state.as_str()),
+    )
+    .await?;
+    Ok((Case { row, body }, secret))
+}
+
+fn to_json(body: &CaseBody) -> Result<String, PnbfError> {
+    serde_json::to_string(body).map_err(|e| PnbfError::Store(StoreError::Database(e.to_string())))
+}
+
+fn uuid_v7() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// A case `partner` may see (either side), or `NotFound` — the same answer for a case that
+/// does not exist and one of other banks, so ids cannot be probed.
+pub async fn case_for(app: &AppState, partner: &Partner, id: &str) -> Result<(Case, Side), PnbfError> {
+    if id.len() > 64 {
+        return Err(PnbfError::NotFound);
+    }
+    let row = app.store.pnbf_case(id).await?.ok_or(PnbfError::NotFound)?;
+    let case = Case::from_row(row)?;
+    let side = case.side_of(partner).ok_or(PnbfError::NotFound)?;
+    Ok((case, side))
+}
+
+/// Reads a case for a partner and records the read in the audit log.
+pub async fn read(app: &AppState, partner: &Partner, id: &str) -> Result<(Case, Side), PnbfError> {
+    let (case, side) = case_for(app, partner, id).await?;
+    audit(
+        app,
+        &partner.actor(),
+        AuditAction::PnbfCaseRead,
+        &case.row.id,
+        format!("{{\"side\":\"{}\"}}", side.as_str()),
+    )
+    .await?;
+    Ok((case, side))
+}
+
+/// The case behind a victim's link.
+pub async fn by_link(app: &AppState, secret: &str) -> Result<Case, PnbfError> {
+    if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(PnbfError::NotFound);
+    }
+    let row = app
+        .store
+        .pnbf_case_by_link(&link_digest(secret))
+        .await?
+        .ok_or(PnbfError::NotFound)?;
+    Case::from_row(row)
+}
+
+/// The released NAW of a case, for the victim's bank or the victim (`actor` says who); every
+/// read is audited before the NAW is returned. `None` when none is held.
+pub async fn naw(app: &AppState, case: &Case, actor: &str) -> Result<Option<Naw>, PnbfError> {
+    let Some(sealed) = &case.row.naw else { return Ok(None) };
+    let key = app.settings.pnbf.naw_key.as_ref().ok_or(PnbfError::NoKey)?;
+    let naw = open_sealed(key, &case.row.id, sealed)?;
+    audit(app, actor, AuditAction::PnbfNawRead, &case.row.id, "{}".to_owned()).await?;
+    Ok(Some(naw))
+}
+
+/// Makes a move on a case for `partner`.
+pub async fn apply(app: &AppState, partner: &Partner, id: &str, input: NewMove) -> Result<Case, PnbfError> {
+    let (case, side) = case_for(app, partner, id).await?;
+    let changed = change(app, case, side, &partner.actor(), input).await?;
+    audit(
+        app,
+        &partner.actor(),
+        AuditAction::PnbfCaseMove,
+        &changed.row.id,
+        format!("{{\"state\":\"{}\"}}", changed.row.state),
+    )
+    .await?;
+    Ok(changed)
+}
+
+/// Checks a move against the state machine and its own conditions, and writes the new case
+/// and its event (if nobody changed the case in between).
+async fn change(app: &AppState, case: Case, side: Side, actor: &str, input: NewMove) -> Result<Case, PnbfError> {
+    let now = app.now();
+    let procedure = &app.settings.pnbf.procedure;
+    let from = case.state();
+    let to = rules::transition(from, input.mv, side).map_err(PnbfError::Move)?;
+    let Case { row, mut body } = case;
+    let expected = row.version;
+    let mut next = row.clone();
+    let mut details = serde_json::Map::new();
+    match input.mv {
+        Move::Repaid => body.repaid_minor = Some(body.amount_minor),
+        Move::PartiallyRepaid => {
+            let amount = input
+                .amount
+                .ok_or_else(|| invalid("missing_field", "amount", "partially_repaid needs the amount repaid"))?;
+            if amount.currency().code() != body.currency || amount.minor() <= 0 || amount.minor() >= body.amount_minor {
+                return Err(invalid(
+                    "invalid_amount",
+                    "amount",
+                    format!(
+                        "a partial repayment is more than 0 and less than the {} {} paid",
+                        Money::from_minor(body.amount_minor, amount.currency()).decimal(),
+                        body.currency
+                    ),
+                ));
+            }
+            body.repaid_minor = Some(amount.minor());
+            details.insert("amount".to_owned(), amount.decimal().into());
+        }
+        Move::ReleaseNaw => {
+            let naw = input
+                .naw
+                .ok_or_else(|| invalid("missing_field", "naw", "release_naw needs the name, address and town"))?;
+            let key = app.settings.pnbf.naw_key.as_ref().ok_or(PnbfError::NoKey)?;
+            next.naw = Some(seal(key, &row.id, &naw)?);
+            next.naw_delete_at = Some(procedure.naw_delete_at(now));
+            body.naw_released_at = Some(now.millis());
+        }
+        Move::Close => {
+            let outcome = input
+                .outcome
+                .ok_or_else(|| invalid("missing_field", "outcome", "close needs an outcome"))?;
+            body.outcome = Some(outcome.as_str().to_owned());
+            details.insert("outcome".to_owned(), outcome.as_str().into());
+        }
+        Move::Withdraw if input.reason.is_none() => {
+            return Err(invalid("missing_field", "reason", "a withdrawal needs a reason"));
+        }
+        Move::Withdraw | Move::Refused | Move::TermExpired | Move::RequestNaw => {}
+    }
+    if from == CaseState::Requested {
+        next.term_ends = None;
+        next.remind_at = None;
+    }
+    body.reached.entry(to.as_str().to_owned()).or_insert(now.millis());
+    next.state = to.as_str().to_owned();
+    next.version = expected + 1;
+    next.updated_at = now;
+    next.body = to_json(&body)?;
+    let event = PnbfEventRow {
+        case_id: row.id.clone(),
+        seq: next.version,
+        at: now,
+        actor: actor.to_owned(),
+        side: side.as_str().to_owned(),
+        event: input.mv.as_str().to_owned(),
+        from_state: Some(from.as_str().to_owned()),
+        to_state: to.as_str().to_owned(),
+        reason: input.reason,
+        details: serde_json::Value::Object(details).to_string(),
+    };
+    if !app.store.pnbf_update(&next, expected, &event).await? {
+        return Err(PnbfError::Conflict);
+    }
+    Ok(Case { row: next, body })
+}
+
+/// A bookkeeping change by the platform that does not move the state: the reminder and the
+/// deletion of the NAW.
+async fn housekeeping(
+    app: &AppState,
+    case: Case,
+    event: &str,
+    edit: impl FnOnce(&mut PnbfCaseRow, &mut CaseBody),
+) -> Result<Case, PnbfError> {
+    let now = app.now();
+    let Case { row, mut body } = case;
+    let expected = row.version;
+    let mut next = row.clone();
+    edit(&mut next, &mut body);
+    next.version = expected + 1;
+    next.updated_at = now;
+    next.body = to_json(&body)?;
+    let ev = PnbfEventRow {
+        case_id: row.id.clone(),
+        seq: next.version,
+        at: now,
+        actor: "system".to_owned(),
+        side: Side::System.as_str().to_owned(),
+        event: event.to_owned(),
+        from_state: Some(row.state.clone()),
+        to_state: row.state.clone(),
+        reason: None,
+        details: "{}".to_owned(),
+    };
+    if !app.store.pnbf_update(&next, expected, &ev).await? {
+        return Err(PnbfError::Conflict);
+    }
+    Ok(Case { row: next, body })
+}
+
+/// What one run of the scheduler did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Sweep {
+    pub expired: usize,
+    pub reminded: usize,
+    pub naw_deleted: usize,
+}
+
+/// Lets due terms pass, sends due reminders and deletes NAW past its retention. Safe to run
+/// on several nodes at once: a case changed by another node is left to it.
+pub async fn sweep(app: &AppState) -> Result<Sweep, PnbfError> {
+    let now = app.now();
+    let mut done = Sweep::default();
+    for row in app.store.pnbf_due(now).await? {
+        let mut case = Case::from_row(row)?;
+        let result: Result<(), PnbfError> = async {
+            if case.state() == CaseState::Requested && case.row.term_ends.is_some_and(|t| t <= now) {
+                case = change(
+                    app,
+                    case,
+                    Side::System,
+                    "system",
+                    NewMove {
+                        mv: Move::TermExpired,
+                        reason: Some(format!(
+                            "the payee's term of {} days passed without an answer",
+                            app.settings.pnbf.procedure.term_days
+                        )),
+                        amount: None,
+                        naw: None,
+                        outcome: None,
+                    },
+                )
+                .await?;
+                done.expired += 1;
+            } else if case.row.remind_at.is_some_and(|t| t <= now) {
+                case = housekeeping(app, case, "reminder", |row, body| {
+                    row.remind_at = None;
+                    body.reminder_sent = true;
+                })
+                .await?;
+                done.reminded += 1;
+            }
+            if case.row.naw_delete_at.is_some_and(|t| t <= now) {
+                housekeeping(app, case, "naw_deleted", |row, body| {
+                    row.naw = None;
+                    row.naw_delete_at = None;
+                    body.naw_deleted_at = Some(now.millis());
+                })
+                .await?;
+                done.naw_deleted += 1;
+            }
+            Ok(())
+        }
+        .await;
+        match result {
+            Ok(()) | Err(PnbfError::Conflict) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// Runs [`sweep`] every `tick` until `stop`.
+pub async fn scheduler(app: AppState, stop: CancellationToken) {
+    let tick = app.settings.pnbf.tick;
+    loop {
+        match sweep(&app).await {
+            Ok(s) if s != Sweep::default() => {
+                tracing::info!(
+                    expired = s.expired,
+                    reminded = s.reminded,
+                    naw_deleted = s.naw_deleted,
+                    "PNBF terms"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "PNBF scheduler run failed; trying again at the next tick"),
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(tick) => {}
+        }
+    }
+}
+
+/// The cases of a partner's outbox (as the victim's bank) or inbox (as the payee's bank):
+/// those waiting for the partner first, overdue before due, then by term, then newest.
+pub async fn cases_of(app: &AppState, partner: &Partner, side: Side) -> Result<Vec<Case>, PnbfError> {
+    let now = app.now();
+    let mut cases: Vec<Case> = app
+        .store
+        .pnbf_cases(Some(partner.seq))
+        .await?
+        .into_iter()
+        .map(Case::from_row)
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .filter(|c| c.side_of(partner) == Some(side))
+        .collect();
+    cases.sort_by_key(|c| {
+        let waiting = !c.moves_for(side).is_empty() && !c.state().is_final();
+        (
+            !waiting,
+            !c.overdue(now),
+            c.row.term_ends.map_or(i64::MAX, Timestamp::millis),
+            std::cmp::Reverse(c.row.opened_at),
+        )
+    });
+    Ok(cases)
+}
+
+/// Figures for one group of cases.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Figures {
+    pub cases: u32,
+    /// Cases opened per month (`YYYY-MM`).
+    pub opened_per_month: BTreeMap<String, u32>,
+    /// Ineligible cases per condition that was not met (a case can fail several).
+    pub ineligible_by_reason: BTreeMap<String, u32>,
+    pub ineligible: u32,
+    pub repaid: u32,
+    pub partially_repaid: u32,
+    pub refused: u32,
+    pub no_response: u32,
+    pub naw_released: u32,
+    pub withdrawn: u32,
+    pub closed: u32,
+    /// Median days from opening to each outcome reached.
+    pub median_days: BTreeMap<String, f64>,
+    /// Repaid in full or part, per currency (decimal text).
+    pub recovered: BTreeMap<String, String>,
+    /// Paid by the victims of the eligible cases, per currency.
+    pub claimed: BTreeMap<String, String>,
+}
+
+/// One row of the figures: a bank in one role, or everything.
+#[derive(Debug, Clone, Serialize)]
+pub struct FigureRow {
+    /// The bank's name, or `total`.
+    pub bank: String,
+    /// `victim_bank`, `payee_bank` or `all`.
+    pub role: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+const OUTCOME_STATES: [CaseState; 5] = [
+    CaseState::Repaid,
+    CaseState::PartiallyRepaid,
+    CaseState::Refused,
+    CaseState::NoResponse,
+    CaseState::NawReleased,
+];
+
+/// Computes the figures of a group of cases.
+pub fn figures(cases: &[&Case]) -> Figures {
+    let mut f = Figures::default();
+    let mut days: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut recovered: BTreeMap<String, i64> = BTreeMap::new();
+    let mut claimed: BTreeMap<String, i64> = BTreeMap::new();
+    for c in cases {
+        f.cases += 1;
+        *f.opened_per_month.entry(c.row.opened_at.date_string()[..7].to_owned()).or_default() += 1;
+        if c.state() == CaseState::Ineligible {
+            f.ineligible += 1;
+            for cond in c.body.conditions.iter().filter(|c| !c.met) {
+                *f.ineligible_by_reason.entry(cond.code.clone()).or_default() += 1;
+            }
+            continue;
+        }
+        *claimed.entry(c.body.currency.clone()).or_default() += c.body.amount_minor;
+        if let Some(r) = c.body.repaid_minor {
+            *recovered.entry(c.body.currency.clone()).or_default() += r;
+        }
+        let reached = |s: CaseState| c.body.reached.get(s.as_str()).copied().map(Timestamp::from_millis);
+        for s in OUTCOME_STATES {
+            if let Some(at) = reached(s) {
+                match s {
+                    CaseState::Repaid => f.repaid += 1,
+                    CaseState::PartiallyRepaid => f.partially_repaid += 1,
+                    CaseState::Refused => f.refused += 1,
+                    CaseState::NoResponse => f.no_response += 1,
+                    _ => f.naw_released += 1,
+                }
+                days.entry(s.as_str().to_owned()).or_default().push(at.days_since(c.row.opened_at));
+            }
+        }
+        if reached(CaseState::Withdrawn).is_some() {
+            f.withdrawn += 1;
+        }
+        if reached(CaseState::Closed).is_some() {
+            f.closed += 1;
+        }
+    }
+    for (state, mut d) in days {
+        d.sort_by(f64::total_cmp);
+        let median = if d.len() % 2 == 1 {
+            d[d.len() / 2]
+        } else {
+            f64::midpoint(d[d.len() / 2 - 1], d[d.len() / 2])
+        };
+        f.median_days.insert(state, (median * 10.0).round() / 10.0);
+    }
+    let decimal = |m: BTreeMap<String, i64>| {
+        m.into_iter()
+            .map(|(cur, minor)| {
+                let currency = vangnet_core::Currency::parse(&cur).unwrap_or(vangnet_core::Currency::EUR);
+                (cur, Money::from_minor(minor, currency).decimal())
+            })
+            .collect()
+    };
+    f.recovered = decimal(recovered);
+    f.claimed = decimal(claimed);
+    f
+}
+
+/// The figures per bank (as victim's bank and as payee's bank) and in total.
+pub async fn figure_rows(app: &AppState) -> Result<Vec<FigureRow>, PnbfError> {
+    let cases: Vec<Case> = app
+        .store
+        .pnbf_cases(None)
+        .await?
+        .into_iter()
+        .map(Case::from_row)
+        .collect::<Result<_, _>>()?;
+    let partners = app.store.partners().await?;
+    let mut rows = Vec::new();
+    for p in partners.iter().filter(|p| matches!(p.kind, PartnerKind::Bank | PartnerKind::Psp)) {
+        let as_victim: Vec<&Case> = cases.iter().filter(|c| c.row.victim_bank == p.seq).collect();
+        if !as_victim.is_empty() {
+            rows.push(FigureRow {
+                bank: p.name.clone(),
+                role: Side::VictimBank.as_str().to_owned(),
+                figures: figures(&as_victim),
+            });
+        }
+        let as_payee: Vec<&Case> = cases.iter().filter(|c| c.row.payee_bank == Some(p.seq)).collect();
+        if !as_payee.is_empty() {
+            rows.push(FigureRow {
+                bank: p.name.clone(),
+                role: Side::PayeeBank.as_str().to_owned(),
+                figures: figures(&as_payee),
+            });
+        }
+    }
+    let all: Vec<&Case> = cases.iter().collect();
+    rows.push(FigureRow {
+        bank: "total".to_owned(),
+        role: "all".to_owned(),
+        figures: figures(&all),
+    });
+    Ok(rows)
+}
+
+/// The figures as CSV: one line per row, the maps spread over columns.
+pub fn figures_csv(rows: &[FigureRow]) -> String {
+    let mut out = String::from(
+        "bank,role,cases,ineligible,repaid,partially_repaid,refused,no_response,naw_released,withdrawn,closed,\
+         median_days_repaid,median_days_partially_repaid,median_days_refused,median_days_no_response,median_days_naw_released,\
+         recovered_eur,claimed_eur\n",
+    );
+    let field = |s: &str| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    };
+    for r in rows {
+        let f = &r.figures;
+        let median = |s: CaseState| f.median_days.get(s.as_str()).map(|d| d.to_string()).unwrap_or_default();
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            field(&r.bank),
+            r.role,
+            f.cases,
+            f.ineligible,
+            f.repaid,
+            f.partially_repaid,
+            f.refused,
+            f.no_response,
+            f.naw_released,
+            f.withdrawn,
+            f.closed,
+            median(CaseState::Repaid),
+            median(CaseState::PartiallyRepaid),
+            median(CaseState::Refused),
+            median(CaseState::NoResponse),
+            median(CaseState::NawReleased),
+            f.recovered.get("EUR").cloned().unwrap_or_else(|| "0.00".to_owned()),
+            f.claimed.get("EUR").cloned().unwrap_or_else(|| "0.00".to_owned()),
+        ));
+    }
+    out
+}
+
+/// The registry evidence against the payee's account, as the victim's bank may see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    pub status: String,
+    pub score: f64,
+    pub reports: u32,
+    pub aangifte_reports: u32,
+    pub reporting_partners: u32,
+    pub police_aangifte_reports: u32,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    pub fraud_types: Vec<String>,
+    pub reasons: Vec<String>,
+}
+
+pub fn evidence(app: &AppState, viewer: &Partner, payee_iban: &str) -> Option<Evidence> {
+    let iban = Iban::parse(payee_iban).ok()?;
+    let now = app.now();
+    let index = app.index();
+    let key = index.key_of(&Indicator::Iban(iban));
+    let view = index.view(key, &viewer.viewer(), now, &app.settings.scoring);
+    Some(Evidence {
+        status: view.status.as_str().to_owned(),
+        score: (view.score * 1000.0).round() / 1000.0,
+        reports: view.reports,
+        aangifte_reports: view.aangifte_reports,
+        reporting_partners: view.reporting_partners,
+        police_aangifte_reports: index.police_aangifte_reports(key),
+        first_seen: view.first_seen.map(Timestamp::date_string),
+        last_seen: view.last_seen.map(Timestamp::date_string),
+        fraud_types: view
+            .fraud_type_counts()
+            .iter()
+            .map(|(t, n)| format!("{} ({n})", t.as_str()))
+            .collect(),
+        reasons: view.reasons(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn naw_is_sealed_to_its_case() {
+        let key = [7u8; 32];
+        let naw = Naw {
+            name: "J. de Vries".to_owned(),
+            address: "Dorpsstraat 1".to_owned(),
+            town: "Utrecht".to_owned(),
+        };
+        let sealed = seal(&key, "case-1", &naw).expect("sealed");
+        assert!(!String::from_utf8_lossy(&sealed).contains("Vries"));
+        assert_eq!(open_sealed(&key, "case-1", &sealed).expect("opened"), naw);
+        assert!(matches!(open_sealed(&key, "case-2", &sealed), Err(PnbfError::Unreadable)));
+        assert!(matches!(open_sealed(&[8u8; 32], "case-1", &sealed), Err(PnbfError::Unreadable)));
+        assert!(matches!(open_sealed(&key, "case-1", &sealed[..5]), Err(PnbfError::Unreadable)));
+        // A fresh nonce every time.
+        assert_ne!(seal(&key, "case-1", &naw).expect("sealed"), sealed);
+    }
+
+    #[test]
+    fn dates_and_text() {
+        assert_eq!(paid_at("2026-11-01", "f").expect("date").to_rfc3339(), "2026-11-01T12:00:00Z");
+        assert!(paid_at("01-11-2026", "f").is_err());
+        assert!(text("  ", "f", 10).is_err());
+        assert!(text("a\u{7}b", "f", 10).is_err());
+        assert!(text("elf tekens!", "f", 10).is_err());
+        assert_eq!(text(" ok ", "f", 10).expect("ok"), "ok");
+    }
+}
