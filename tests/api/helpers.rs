@@ -213,6 +213,11 @@ pub fn test_settings() -> Settings {
             report_rate: Rate::UNLIMITED,
             ..Default::default()
         },
+        pnbf: vangnet_server::state::PnbfSettings {
+            naw_key: Some([42; 32]),
+            tick: Duration::from_millis(100),
+            ..Default::default()
+        },
         ..Settings::default()
     }
 }
@@ -268,6 +273,17 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// A new partner of `kind` and its client.
+    pub async fn new_client(&self, name: &str, kind: PartnerKind) -> Client {
+        let (partner, token) = partner(&self.store, name, kind).await;
+        Client {
+            partner,
+            token,
+            base: format!("http://{}", self.addr),
+            http: self.http.clone(),
+        }
     }
 
     /// A telecom provider's client.

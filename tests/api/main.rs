@@ -6,6 +6,7 @@ mod calls;
 mod cli;
 mod helpers;
 mod payments;
+mod pnbf;
 mod streams;
 mod web;
 

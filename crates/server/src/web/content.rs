@@ -52,6 +52,21 @@ impl Lang {
 
 static CONTENTS: OnceLock<[Content; 2]> = OnceLock::new();
 
+/// Every event a case's history can show.
+pub const CASE_EVENTS: &[&str] = &[
+    "open",
+    "repaid",
+    "partially_repaid",
+    "refused",
+    "term_expired",
+    "request_naw",
+    "release_naw",
+    "close",
+    "withdraw",
+    "reminder",
+    "naw_deleted",
+];
+
 /// Everything one language file holds.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,6 +78,43 @@ pub struct Content {
     pub questionnaire: Vec<Question>,
     pub organisations: BTreeMap<String, Organisation>,
     pub guidance: BTreeMap<String, Guidance>,
+    /// The victim's page of a PNBF recovery case.
+    pub case: CaseTexts,
+}
+
+/// The texts of the victim's case page: what each state means and what happens next.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseTexts {
+    pub title: String,
+    pub intro: String,
+    pub payment_heading: String,
+    pub amount: String,
+    pub paid_on: String,
+    pub to_account: String,
+    pub your_bank: String,
+    pub their_bank: String,
+    pub now_heading: String,
+    pub next_heading: String,
+    /// Before the date the payee's bank must answer.
+    pub term_until: String,
+    pub repaid_amount: String,
+    pub history_heading: String,
+    pub naw_heading: String,
+    pub naw_note: String,
+    pub naw_deleted: String,
+    pub keep_link: String,
+    /// Per state (`requested`, …, `closed`): what it means now, and what comes next.
+    pub states: BTreeMap<String, StateText>,
+    /// Per event (`open`, `refused`, …): a short name for the history.
+    pub events: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateText {
+    pub now: String,
+    pub next: String,
 }
 
 /// Names of the indicator kinds, as a citizen would say them.
@@ -122,6 +174,9 @@ pub struct Step {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ui {
+    pub case_naw_name: String,
+    pub case_naw_address: String,
+    pub case_naw_town: String,
     pub site_name: String,
     pub tagline: String,
     pub skip_link: String,
@@ -282,6 +337,21 @@ impl Content {
         let mut problems = Vec::new();
         if Lang::from_code(&self.lang).is_none() {
             problems.push(format!("unknown lang `{}`", self.lang));
+        }
+        for s in vangnet_core::pnbf::CaseState::ALL {
+            if self
+                .case
+                .states
+                .get(s.as_str())
+                .is_none_or(|t| t.now.trim().is_empty() || t.next.trim().is_empty())
+            {
+                problems.push(format!("case.states.{} needs `now` and `next`", s.as_str()));
+            }
+        }
+        for e in CASE_EVENTS {
+            if self.case.events.get(*e).is_none_or(|t| t.trim().is_empty()) {
+                problems.push(format!("case.events.{e} is missing"));
+            }
         }
         for t in FraudType::ALL {
             let key = t.as_str();

