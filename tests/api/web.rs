@@ -15,6 +15,7 @@ api_tests! {
     citizen_report_form_validates_and_counts_a_person_once,
     citizen_form_refuses_forgeries_and_robots,
     partner_console_signs_in_searches_and_signs_out,
+    partner_console_works_pnbf_cases,
     pages_render_without_scripts_and_with_security_headers,
 }
 
@@ -519,4 +520,127 @@ async fn public_checks_are_rate_limited_per_client() {
     assert!(page.headers.contains_key("retry-after"));
     assert_eq!(browser.get("/controleren").await.status, 200, "the empty form costs nothing");
     app.stop().await;
+}
+
+async fn console_sign_in(app: &TestApp, token: &str) -> Browser {
+    let mut browser = Browser::new(app);
+    let login = browser.get("/partner").await;
+    let csrf = hidden(&login.body, "csrf");
+    let signed_in = browser
+        .post("/partner/inloggen", &[("csrf", csrf.as_str()), ("token", token)])
+        .await;
+    assert_eq!(signed_in.status, 303);
+    browser
+}
+
+async fn partner_console_works_pnbf_cases(app: &TestApp) {
+    let now = vangnet_core::Timestamp::now();
+    app.store
+        .pnbf_set_bank_code("INGB", Some(app.other_bank.partner.seq), now)
+        .await
+        .expect("directory");
+    let mut victim_bank = console_sign_in(app, &app.bank.token).await;
+    let mut payee_bank = console_sign_in(app, &app.other_bank.token).await;
+
+    // The victim's bank opens a case with the form; a wrong IBAN is named, nothing is stored.
+    let list = victim_bank.get("/partner/zaken").await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains("id=\"outbox\"") && list.body.contains("id=\"inbox\""));
+    let csrf = hidden(&list.body, "csrf");
+    let paid = now.plus_millis(-3 * 86_400_000).date_string();
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("payer_iban", "NL02 ABNA 0123 4567 89"),
+        ("payee_iban", "NL00INGB0001234567"),
+        ("amount", "89,95"),
+        ("paid_at", paid.as_str()),
+        ("method", "transfer"),
+        ("category", "message_or_phone"),
+        ("aangifte", "2026-PL-99"),
+    ];
+    let wrong = victim_bank.post("/partner/zaken", &form).await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("payee_iban:"), "the field is named");
+    assert!(app.store.pnbf_cases(None).await.expect("list").is_empty());
+    form[2] = ("payee_iban", "NL20INGB0001234567");
+    let opened = victim_bank.post("/partner/zaken", &form).await;
+    assert_eq!(opened.status, 200, "{}", opened.body);
+    assert!(opened.body.contains("id=\"victim-link\""), "the link is shown once");
+    let link_start = opened.body.find("/zaak/").expect("link");
+    let link = opened.body[link_start..link_start + 6 + 64].to_owned();
+    let id = app.store.pnbf_cases(None).await.expect("list")[0].id.clone();
+    let again = victim_bank.get(&format!("/partner/zaken/{id}")).await;
+    assert!(!again.body.contains("id=\"victim-link\""), "and not again");
+
+    // The payee's bank finds it in its inbox, waiting, and refuses; then releases the NAW.
+    let inbox = payee_bank.get("/partner/zaken").await;
+    assert!(inbox.body.contains(&id) && inbox.body.contains("class=\"waiting\""));
+    let page = payee_bank.get(&format!("/partner/zaken/{id}")).await;
+    let csrf = hidden(&page.body, "csrf");
+    let forged = payee_bank
+        .post(&format!("/partner/zaken/{id}"), &[("csrf", "nope"), ("event", "refused")])
+        .await;
+    assert_eq!(forged.status, 403);
+    let refused = payee_bank
+        .post(
+            &format!("/partner/zaken/{id}"),
+            &[("csrf", csrf.as_str()), ("event", "refused"), ("reason", "no answer from holder")],
+        )
+        .await;
+    assert_eq!(refused.status, 303);
+    let not_allowed = payee_bank
+        .post(&format!("/partner/zaken/{id}"), &[("csrf", csrf.as_str()), ("event", "refused")])
+        .await;
+    assert_eq!(not_allowed.status, 409);
+    let page = victim_bank.get(&format!("/partner/zaken/{id}")).await;
+    let csrf_v = hidden(&page.body, "csrf");
+    let asked = victim_bank
+        .post(
+            &format!("/partner/zaken/{id}"),
+            &[("csrf", csrf_v.as_str()), ("event", "request_naw")],
+        )
+        .await;
+    assert_eq!(asked.status, 303);
+    let released = payee_bank
+        .post(
+            &format!("/partner/zaken/{id}"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("event", "release_naw"),
+                ("naw_name", "T. Nepverkoper"),
+                ("naw_address", "Stationsweg 8"),
+                ("naw_town", "Assen"),
+            ],
+        )
+        .await;
+    assert_eq!(released.status, 303);
+    let payee_view = payee_bank.get(&format!("/partner/zaken/{id}")).await;
+    assert!(
+        !payee_view.body.contains("Nepverkoper"),
+        "the payee's bank does not see the NAW again"
+    );
+    let victim_view = victim_bank.get(&format!("/partner/zaken/{id}")).await;
+    assert!(victim_view.body.contains("T. Nepverkoper") && victim_view.body.contains("id=\"case-state\">naw_released"));
+    let dossier = victim_bank.get(&format!("/partner/zaken/{id}/dossier")).await;
+    assert_eq!(dossier.status, 200);
+    assert!(dossier.body.contains("T. Nepverkoper") && dossier.body.contains("2026-PL-99"));
+    assert_eq!(payee_bank.get(&format!("/partner/zaken/{id}/dossier")).await.status, 404);
+
+    // A third party sees nothing; the victim's page works without an account, in both languages.
+    let mut police = console_sign_in(app, &app.police.token).await;
+    assert_eq!(police.get(&format!("/partner/zaken/{id}")).await.status, 404);
+    let mut citizen = Browser::new(app);
+    let nl = citizen.get(&link).await;
+    assert_eq!(nl.status, 200);
+    assert!(nl.body.contains("€ 89,95") && nl.body.contains("T. Nepverkoper") && nl.body.contains("deurwaarder"));
+    let en = citizen.get(&format!("{link}?lang=en")).await;
+    assert!(en.body.contains("€89.95") && en.body.contains("bailiff"));
+
+    // Figures, on the page and as CSV.
+    let figures = victim_bank.get("/partner/zaken/cijfers").await;
+    assert_eq!(figures.status, 200);
+    assert!(figures.body.contains("<th scope=\"row\">total</th>"));
+    let csv = victim_bank.get("/partner/zaken/cijfers.csv").await;
+    assert!(csv.body.starts_with("bank,role,cases"));
+    assert!(csv.body.lines().any(|l| l.starts_with("total,all,1,0,0,0,1,0,1,")), "{}", csv.body);
 }

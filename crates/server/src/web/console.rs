@@ -43,15 +43,16 @@ pub fn router() -> Router<AppState> {
         .route("/partner/zoeken", get(search))
         .route("/partner/melden", post(file_report))
         .route("/partner/logboek", get(audit))
+        .merge(super::pnbf::console_router())
 }
 
 /// A signed-in partner.
-struct SignedIn {
-    partner: Partner,
-    session: ActiveSession,
+pub(super) struct SignedIn {
+    pub(super) partner: Partner,
+    pub(super) session: ActiveSession,
 }
 
-async fn signed_in(state: &AppState, parts: &Parts) -> Option<SignedIn> {
+pub(super) async fn signed_in(state: &AppState, parts: &Parts) -> Option<SignedIn> {
     let id = cookie(&parts.headers, SESSION_COOKIE)?;
     let session = state.sessions.get(id, Instant::now())?;
     match state.auth.authenticate_digest(&session.token).await {
@@ -198,7 +199,7 @@ fn login_page(state: &AppState, parts: &Parts, error: Option<String>, status: St
     response
 }
 
-async fn read_form(body: axum::body::Body) -> Option<Vec<(String, String)>> {
+pub(super) async fn read_form(body: axum::body::Body) -> Option<Vec<(String, String)>> {
     axum::body::to_bytes(body, MAX_FORM_BYTES).await.ok().map(|b| form_fields(&b))
 }
 

@@ -174,6 +174,20 @@ pub struct Step {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ui {
+    pub partner_cases_title: String,
+    pub partner_cases_intro: String,
+    pub partner_cases_outbox: String,
+    pub partner_cases_inbox: String,
+    pub partner_cases_none: String,
+    pub partner_case_open_title: String,
+    pub partner_case_open_button: String,
+    pub partner_case_title: String,
+    pub partner_case_moves: String,
+    pub partner_case_dossier: String,
+    pub partner_case_link_once: String,
+    pub partner_case_waiting: String,
+    pub partner_case_overdue: String,
+    pub partner_figures_title: String,
     pub case_naw_name: String,
     pub case_naw_address: String,
     pub case_naw_town: String,

@@ -139,3 +139,329 @@ pub async fn victim(
     };
     render(StatusCode::OK, &page)
 }
+
+// ---- The partner console: outbox, inbox, a case, figures. ----
+
+use axum::Router;
+use axum::extract::{Path, Request, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use vangnet_core::PartnerKind;
+use vangnet_core::pnbf::Side;
+
+use super::console::{SignedIn, read_form, signed_in};
+use super::{Chrome, field, lang_of, same_token, see_other, server_error};
+use crate::error::ApiError;
+use crate::routes::pnbf::{CaseIn, CaseOut, CaseSummary, EventIn, NawJson, case_out, new_case, new_move, summary};
+use crate::state::AppState;
+use crate::wire::MoneyJson;
+
+pub fn console_router() -> Router<AppState> {
+    Router::new()
+        .route("/partner/zaken", get(cases).post(open_case))
+        .route("/partner/zaken/cijfers", get(figures))
+        .route("/partner/zaken/cijfers.csv", get(figures_csv))
+        .route("/partner/zaken/{id}", get(case).post(move_case))
+        .route("/partner/zaken/{id}/dossier", get(dossier))
+}
+
+#[derive(Template)]
+#[template(path = "console_cases.html")]
+struct CasesPage {
+    page: Chrome,
+    partner_name: String,
+    partner_kind: String,
+    csrf: String,
+    boxes: Vec<(String, &'static str, Vec<CaseSummary>)>,
+    may_open: bool,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console_case.html")]
+struct CasePage {
+    page: Chrome,
+    partner_name: String,
+    partner_kind: String,
+    csrf: String,
+    c: CaseOut,
+    is_victim_bank: bool,
+    victim_link: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console_figures.html")]
+struct FiguresPage {
+    page: Chrome,
+    partner_name: String,
+    partner_kind: String,
+    csrf: String,
+    rows: Vec<crate::pnbf::FigureRow>,
+    months: Vec<(String, u32)>,
+    reasons: Vec<(String, u32)>,
+}
+
+fn is_bank(who: &SignedIn) -> bool {
+    matches!(who.partner.kind, PartnerKind::Bank | PartnerKind::Psp)
+}
+
+fn error_text(e: &ApiError) -> String {
+    match &e.field {
+        Some(f) => format!("{f}: {}", e.message),
+        None => e.message.clone(),
+    }
+}
+
+async fn cases_page(state: &AppState, parts: &Parts, who: &SignedIn, error: Option<String>, status: StatusCode) -> Response {
+    let t = &lang_of(parts).content().ui;
+    let mut boxes = Vec::new();
+    if is_bank(who) {
+        for (side, heading, id) in [
+            (Side::VictimBank, &t.partner_cases_outbox, "outbox"),
+            (Side::PayeeBank, &t.partner_cases_inbox, "inbox"),
+        ] {
+            let Ok(list) = crate::pnbf::cases_of(state, &who.partner, side).await else {
+                return server_error(parts);
+            };
+            let mut rows = Vec::with_capacity(list.len());
+            for c in &list {
+                match summary(state, c, side).await {
+                    Ok(s) => rows.push(s),
+                    Err(_) => return server_error(parts),
+                }
+            }
+            boxes.push((heading.clone(), id, rows));
+        }
+    }
+    render(
+        status,
+        &CasesPage {
+            page: Chrome::new(parts, &t.partner_cases_title, "partner"),
+            partner_name: who.partner.name.clone(),
+            partner_kind: who.partner.kind.as_str().to_owned(),
+            csrf: who.session.csrf.clone(),
+            boxes,
+            may_open: is_bank(who),
+            error,
+        },
+    )
+}
+
+async fn cases(State(state): State<AppState>, parts: Parts) -> Response {
+    let Some(who) = signed_in(&state, &parts).await else {
+        return see_other("/partner");
+    };
+    cases_page(&state, &parts, &who, None, StatusCode::OK).await
+}
+
+async fn case_page(
+    state: &AppState,
+    parts: &Parts,
+    who: &SignedIn,
+    id: &str,
+    link: Option<String>,
+    error: Option<(String, StatusCode)>,
+) -> Response {
+    let t = &lang_of(parts).content().ui;
+    let (found, side) = match crate::pnbf::read(state, &who.partner, id).await {
+        Ok(f) => f,
+        Err(crate::pnbf::PnbfError::NotFound) => return super::not_found(parts),
+        Err(_) => return server_error(parts),
+    };
+    let Ok(c) = case_out(state, &found, side, &who.partner).await else {
+        return server_error(parts);
+    };
+    let (error, status) = match error {
+        Some((e, s)) => (Some(e), s),
+        None => (None, StatusCode::OK),
+    };
+    render(
+        status,
+        &CasePage {
+            page: Chrome::new(parts, &t.partner_case_title, "partner"),
+            partner_name: who.partner.name.clone(),
+            partner_kind: who.partner.kind.as_str().to_owned(),
+            csrf: who.session.csrf.clone(),
+            is_victim_bank: side == Side::VictimBank,
+            c,
+            victim_link: link,
+            error,
+        },
+    )
+}
+
+async fn case(State(state): State<AppState>, Path(id): Path<String>, parts: Parts) -> Response {
+    let Some(who) = signed_in(&state, &parts).await else {
+        return see_other("/partner");
+    };
+    if !is_bank(&who) {
+        return super::not_found(&parts);
+    }
+    case_page(&state, &parts, &who, &id, None, None).await
+}
+
+fn text_field(fields: &[(String, String)], name: &str) -> Option<String> {
+    field(fields, name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+}
+
+async fn open_case(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let Some(who) = signed_in(&state, &parts).await else {
+        return see_other("/partner");
+    };
+    let t = &lang_of(&parts).content().ui;
+    let Some(fields) = read_form(body).await else {
+        return cases_page(
+            &state,
+            &parts,
+            &who,
+            Some(t.error_form_expired.clone()),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        )
+        .await;
+    };
+    if !same_token(field(&fields, "csrf").unwrap_or(""), &who.session.csrf) {
+        return cases_page(&state, &parts, &who, Some(t.error_form_expired.clone()), StatusCode::FORBIDDEN).await;
+    }
+    if !is_bank(&who) {
+        return super::not_found(&parts);
+    }
+    let input = CaseIn {
+        payer_iban: text_field(&fields, "payer_iban").unwrap_or_default(),
+        payee_iban: text_field(&fields, "payee_iban").unwrap_or_default(),
+        amount: MoneyJson {
+            value: text_field(&fields, "amount").unwrap_or_default().replace(',', "."),
+            currency: "EUR".to_owned(),
+        },
+        paid_at: text_field(&fields, "paid_at").unwrap_or_default(),
+        method: text_field(&fields, "method").unwrap_or_default(),
+        category: text_field(&fields, "category").unwrap_or_default(),
+        aangifte: text_field(&fields, "aangifte"),
+        reference: text_field(&fields, "reference"),
+    };
+    let opened = match new_case(&input) {
+        Ok(new) => crate::pnbf::open(&state, &who.partner, new).await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match opened {
+        Ok((c, secret)) => case_page(&state, &parts, &who, &c.row.id, Some(format!("/zaak/{secret}")), None).await,
+        Err(e) if e.status.is_client_error() => cases_page(&state, &parts, &who, Some(error_text(&e)), e.status).await,
+        Err(_) => server_error(&parts),
+    }
+}
+
+async fn move_case(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let Some(who) = signed_in(&state, &parts).await else {
+        return see_other("/partner");
+    };
+    let t = &lang_of(&parts).content().ui;
+    let Some(fields) = read_form(body).await else {
+        return case_page(
+            &state,
+            &parts,
+            &who,
+            &id,
+            None,
+            Some((t.error_form_expired.clone(), StatusCode::PAYLOAD_TOO_LARGE)),
+        )
+        .await;
+    };
+    if !same_token(field(&fields, "csrf").unwrap_or(""), &who.session.csrf) {
+        return case_page(
+            &state,
+            &parts,
+            &who,
+            &id,
+            None,
+            Some((t.error_form_expired.clone(), StatusCode::FORBIDDEN)),
+        )
+        .await;
+    }
+    if !is_bank(&who) {
+        return super::not_found(&parts);
+    }
+    let naw = text_field(&fields, "naw_name").map(|name| NawJson {
+        name,
+        address: text_field(&fields, "naw_address").unwrap_or_default(),
+        town: text_field(&fields, "naw_town").unwrap_or_default(),
+    });
+    let input = EventIn {
+        event: text_field(&fields, "event").unwrap_or_default(),
+        reason: text_field(&fields, "reason"),
+        amount: text_field(&fields, "amount").map(|v| MoneyJson {
+            value: v.replace(',', "."),
+            currency: "EUR".to_owned(),
+        }),
+        naw,
+        outcome: text_field(&fields, "outcome"),
+    };
+    let moved = match new_move(&input) {
+        Ok(mv) => crate::pnbf::apply(&state, &who.partner, &id, mv).await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match moved {
+        Ok(_) => see_other(&format!("/partner/zaken/{id}")),
+        Err(e) if e.status == StatusCode::NOT_FOUND => super::not_found(&parts),
+        Err(e) if e.status.is_client_error() => case_page(&state, &parts, &who, &id, None, Some((error_text(&e), e.status))).await,
+        Err(_) => server_error(&parts),
+    }
+}
+
+async fn dossier(State(state): State<AppState>, Path(id): Path<String>, parts: Parts) -> Response {
+    let Some(who) = signed_in(&state, &parts).await else {
+        return see_other("/partner");
+    };
+    let found = match crate::pnbf::read(&state, &who.partner, &id).await {
+        Ok((c, Side::VictimBank)) => c,
+        Ok(_) | Err(crate::pnbf::PnbfError::NotFound) => return super::not_found(&parts),
+        Err(_) => return server_error(&parts),
+    };
+    match crate::routes::pnbf::dossier_out(&state, &found, &who.partner).await {
+        Ok(d) => dossier_page(&d),
+        Err(_) => server_error(&parts),
+    }
+}
+
+async fn figures(State(state): State<AppState>, parts: Parts) -> Response {
+    let Some(who) = signed_in(&state, &parts).await else {
+        return see_other("/partner");
+    };
+    let Ok(rows) = crate::pnbf::figure_rows(&state).await else {
+        return server_error(&parts);
+    };
+    let total = rows.last().map(|r| r.figures.clone()).unwrap_or_default();
+    let t = &lang_of(&parts).content().ui;
+    render(
+        StatusCode::OK,
+        &FiguresPage {
+            page: Chrome::new(&parts, &t.partner_figures_title, "partner"),
+            partner_name: who.partner.name.clone(),
+            partner_kind: who.partner.kind.as_str().to_owned(),
+            csrf: who.session.csrf.clone(),
+            rows,
+            months: total.opened_per_month.into_iter().collect(),
+            reasons: total.ineligible_by_reason.into_iter().collect(),
+        },
+    )
+}
+
+async fn figures_csv(State(state): State<AppState>, parts: Parts) -> Response {
+    if signed_in(&state, &parts).await.is_none() {
+        return see_other("/partner");
+    }
+    match crate::pnbf::figure_rows(&state).await {
+        Ok(rows) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"pnbf-figures.csv\""),
+            ],
+            crate::pnbf::figures_csv(&rows),
+        )
+            .into_response(),
+        Err(_) => server_error(&parts),
+    }
+}
