@@ -15,8 +15,14 @@ fn vangnet(args: &[&str]) -> Output {
         .env_remove("VANGNET_LISTEN")
         .env_remove("VANGNET_CONFIG")
         .env("VANGNET_LOG_LEVEL", "warn")
+        .env("VANGNET_PNBF_NAW_KEY_FILE", naw_key_file())
         .output()
         .expect("vangnet runs")
+}
+
+/// The NAW key file of the tests' `serve` and `demo` runs (not in the working directory).
+fn naw_key_file() -> String {
+    std::env::temp_dir().join("vangnet-cli-tests-naw.key").display().to_string()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -213,6 +219,28 @@ fn demo_is_idempotent() {
     assert!(second.contains("0 new synthetic reports (400 were there already)"), "{second}");
     let token = |s: &str| s.lines().find(|l| l.contains("Politie (demo)")).map(str::to_owned);
     assert_eq!(token(&first), token(&second), "the same demo tokens every run");
+    // PNBF cases in every state, made once, with the victims' links.
+    for state in [
+        "requested",
+        "repaid",
+        "partially_repaid",
+        "refused",
+        "no_response",
+        "naw_requested",
+        "naw_released",
+        "ineligible",
+        "withdrawn",
+        "closed",
+    ] {
+        assert!(
+            second
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{state} ")) && l.contains("/zaak/")),
+            "a {state} case: {second}"
+        );
+    }
+    let links = |s: &str| s.lines().filter(|l| l.contains("/zaak/")).map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(links(&first), links(&second), "made once");
     let out = vangnet(&["partner", "list", "--json", "--db", &url]);
     let partners: Value = serde_json::from_str(&text(&out.stdout)).expect("JSON");
     assert_eq!(partners.as_array().map(Vec::len), Some(9), "no duplicate partners");
@@ -224,6 +252,7 @@ fn serve(url: &str) -> (std::process::Child, String, std::io::Lines<BufReader<st
     let mut child = Command::new(env!("CARGO_BIN_EXE_vangnet"))
         .args(["serve", "--listen", "127.0.0.1:0", "--db", url])
         .env("VANGNET_LOG_LEVEL", "info")
+        .env("VANGNET_PNBF_NAW_KEY_FILE", naw_key_file())
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()

@@ -129,6 +129,7 @@ async fn a_case_from_request_to_naw_and_dossier(app: &TestApp) {
     assert_eq!(inbox[0]["waiting_for_you"], true);
     let (_, outbox) = app.bank.get("/api/v1/pnbf/cases?box=outbox").await;
     assert_eq!(outbox[0]["other_bank"], "Bank B");
+    assert_eq!(outbox[0]["waiting_for_you"], false, "the payee's bank has to answer first");
 
     // Moves of the wrong side, and moves the state does not allow.
     expect_refused(&app.bank, &id, json!({"event": "repaid"}), 403, "wrong_side").await;
@@ -431,6 +432,9 @@ async fn eligibility_and_refused_input(app: &TestApp) {
         .collect();
     assert_eq!(failed, ["reports_against_payee"]);
     assert!(few["term_ends"].is_null());
+    assert!(few["payee_bank"].is_null(), "an ineligible case is not sent to the payee's bank");
+    let (_, inbox) = app.other_bank.get("/api/v1/pnbf/cases?box=inbox").await;
+    assert_eq!(inbox, json!([]));
     assert_eq!(few["allowed_events"], json!([]));
     let id = few["id"].as_str().expect("id");
     expect_refused(

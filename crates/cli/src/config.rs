@@ -499,8 +499,11 @@ impl Config {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for the NAW key: {e}"))?;
         let key = hex::encode(bytes);
+        // Written whole to a file of its own, then linked into place: another process starting
+        // at the same moment either finds no key file or a complete one, never half of one.
+        let partial = format!("{path}.{}.partial", std::process::id());
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
+        options.write(true).create(true).truncate(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
@@ -508,9 +511,19 @@ impl Config {
         }
         use std::io::Write;
         let mut file = options
-            .open(path)
+            .open(&partial)
             .with_context(|| format!("cannot create pnbf.naw_key_file {path}"))?;
         writeln!(file, "{key}")?;
+        file.sync_all()?;
+        drop(file);
+        let linked = std::fs::hard_link(&partial, path);
+        let _ = std::fs::remove_file(&partial);
+        match linked {
+            Ok(()) => {}
+            // Another process made it first: theirs is used.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
+            Err(e) => return Err(e).with_context(|| format!("cannot create pnbf.naw_key_file {path}")),
+        }
         tracing::info!(
             file = path,
             "made a new NAW key; back it up: without it released NAW cannot be read"

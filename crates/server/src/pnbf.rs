@@ -119,6 +119,21 @@ impl Case {
             .collect()
     }
 
+    /// Whether the case waits for `side` to act: the payee's bank to answer or release the NAW;
+    /// the victim's bank to ask for the NAW or close the case once the payee has answered or
+    /// the term has passed. (Withdrawing is always possible and does not count.)
+    pub fn waiting_for(&self, side: Side) -> bool {
+        let s = self.state();
+        match side {
+            Side::PayeeBank => s.awaits_payee_bank(),
+            Side::VictimBank => matches!(
+                s,
+                CaseState::Repaid | CaseState::PartiallyRepaid | CaseState::Refused | CaseState::NoResponse | CaseState::NawReleased
+            ),
+            Side::System => false,
+        }
+    }
+
     /// The term has passed but the scheduler has not moved the case yet.
     pub fn overdue(&self, now: Timestamp) -> bool {
         self.row.term_ends.is_some_and(|t| t <= now)
@@ -358,7 +373,8 @@ pub async fn open(app: &AppState, partner: &Partner, input: NewCase) -> Result<(
     let row = PnbfCaseRow {
         id: id.clone(),
         victim_bank: partner.seq,
-        payee_bank: payee_bank.as_ref().map(|p| p.seq),
+        // An ineligible case is never sent: the payee's bank does not see it.
+        payee_bank: payee_bank.as_ref().filter(|_| eligible).map(|p| p.seq),
         state: state.as_str().to_owned(),
         version: 1,
         opened_at: now,
@@ -681,9 +697,8 @@ pub async fn cases_of(app: &AppState, partner: &Partner, side: Side) -> Result<V
         .filter(|c| c.side_of(partner) == Some(side))
         .collect();
     cases.sort_by_key(|c| {
-        let waiting = !c.moves_for(side).is_empty() && !c.state().is_final();
         (
-            !waiting,
+            !c.waiting_for(side),
             !c.overdue(now),
             c.row.term_ends.map_or(i64::MAX, Timestamp::millis),
             std::cmp::Reverse(c.row.opened_at),

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
@@ -126,6 +127,18 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         .add_call_numbers("protected", &helpdesks, bank.seq, "cli:demo", Timestamp::now())
         .await?;
     let listen = config.listen_addr()?;
+    config.ensure_naw_key()?;
+    let mut settings = config.settings()?;
+    if args.no_serve {
+        settings.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    }
+    let app = Application::build(settings, Arc::clone(&store))
+        .await
+        .context("the server could not start")?;
+    let all_partners: Vec<Partner> = partners.iter().map(|(p, _)| p.clone()).collect();
+    let links = super::demo_pnbf::ensure(app.state(), &all_partners, generator.mule_ibans(), args.seed)
+        .await
+        .context("the demo PNBF cases")?;
     println!(
         "Vangnet demo: {created} new synthetic reports ({existing} were there already) from {} partners.",
         partners.len() - 1
@@ -158,6 +171,12 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     println!("  vangnet check {mule} {phone} --as 'Politie (demo)'");
     println!();
+    println!("PNBF recovery cases: sign in at {base}/partner as Noorderbank (outbox) or Zuiderbank / Betaalpunt (inbox).");
+    println!("What the victim sees, one case per state (secret links; only the demo keeps them):");
+    for (state, link) in &links {
+        println!("  {state:<17} {base}{link}");
+    }
+    println!();
     println!("Watch payment and call screening (in another terminal, while this serves):");
     println!("  vangnet replay --db {}              over HTTP", config.db);
     println!("  vangnet worker  …  and  vangnet replay --via nats   over NATS JetStream");
@@ -165,10 +184,6 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!();
-    config.ensure_naw_key()?;
-    let app = Application::build(config.settings()?, store)
-        .await
-        .context("the server could not start")?;
     println!("Serving on {base} (Ctrl-C to stop)");
     app.run_until_stopped(shutdown_signal())
         .await

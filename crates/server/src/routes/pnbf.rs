@@ -471,7 +471,7 @@ pub async fn summary(state: &AppState, case: &Case, side: Side) -> Result<CaseSu
         opened_at: case.row.opened_at.to_rfc3339(),
         term_ends: case.row.term_ends.map(Timestamp::to_rfc3339),
         overdue: case.overdue(state.now()),
-        waiting_for_you: !case.moves_for(side).is_empty() && !case.state().is_final(),
+        waiting_for_you: case.waiting_for(side),
         reference: case.body.reference.clone(),
     })
 }
