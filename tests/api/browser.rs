@@ -50,6 +50,7 @@ fn web_pages_work_in_a_browser_and_pass_axe() {
         .arg(dir.path().join("demo.db"))
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("VANGNET_LOG_LEVEL", "warn")
+        .env("VANGNET_PNBF_NAW_KEY_FILE", dir.path().join("naw.key"))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -63,7 +64,7 @@ fn web_pages_work_in_a_browser_and_pass_axe() {
             }
         }
     });
-    let (mut token, mut mule) = (None, None);
+    let (mut token, mut mule, mut case_link) = (None, None, None);
     loop {
         let line = rx
             .recv_timeout(Duration::from_secs(300))
@@ -75,6 +76,9 @@ fn web_pages_work_in_a_browser_and_pass_axe() {
         if line.trim_start().starts_with("vangnet check ") {
             mule = words.get(2).map(|m| (*m).to_owned());
         }
+        if line.trim_start().starts_with("naw_released ") {
+            case_link = words.last().and_then(|l| l.find("/zaak/").map(|i| l[i..].to_owned()));
+        }
         if line.starts_with("Serving on") {
             break;
         }
@@ -84,6 +88,7 @@ fn web_pages_work_in_a_browser_and_pass_axe() {
         .env("VANGNET_URL", format!("http://127.0.0.1:{port}"))
         .env("VANGNET_MULE", mule.expect("the demo names a mule IBAN"))
         .env("VANGNET_TOKEN", token.expect("the demo prints a bank's token"))
+        .env("VANGNET_CASE", case_link.expect("the demo prints a victim's case link"))
         .env("SCREENSHOTS", root.join("docs/screenshots"))
         .env("CHROMIUM", &chromium)
         .output()

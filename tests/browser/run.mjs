@@ -6,6 +6,7 @@
 //   VANGNET_URL      the server's base URL
 //   VANGNET_MULE     an IBAN that partners reported (the demo prints it)
 //   VANGNET_TOKEN    a demo bank's API token
+//   VANGNET_CASE     the path of a victim's PNBF case page (`/zaak/…`) whose NAW was released
 //   SCREENSHOTS      the directory for screenshots
 //   CHROMIUM         the browser executable (default /usr/bin/chromium)
 import { readFileSync, mkdirSync } from 'node:fs';
@@ -17,6 +18,7 @@ const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const base = process.env.VANGNET_URL;
 const mule = process.env.VANGNET_MULE;
 const token = process.env.VANGNET_TOKEN;
+const caseLink = process.env.VANGNET_CASE;
 const shots = process.env.SCREENSHOTS;
 if (!base || !mule || !token || !shots) {
   console.error('VANGNET_URL, VANGNET_MULE, VANGNET_TOKEN and SCREENSHOTS are required');
@@ -166,6 +168,17 @@ await step('the same in English', async () => {
   await page.goto(`${base}/?lang=nl`);
 });
 
+await step('a victim follows the recovery of her money through the secret link', async () => {
+  await page.goto(`${base}${caseLink}`);
+  expect((await page.textContent('#state-next')).includes('deurwaarder'), 'the next step names the bailiff');
+  expect((await page.textContent('#naw')).includes('Demodorp'), 'the released name and address are shown');
+  await inspect(page, 'case-victim');
+  await page.goto(`${base}${caseLink}?lang=en`);
+  expect((await page.textContent('#state-next')).includes('bailiff'), 'also in English');
+  await inspect(page, 'case-victim-en');
+  await page.goto(`${base}/?lang=nl`);
+});
+
 await step('a partner signs in, finds an indicator, signs out', async () => {
   await page.goto(`${base}/partner`);
   await inspect(page, 'partner-sign-in');
@@ -184,6 +197,14 @@ await step('a partner signs in, finds an indicator, signs out', async () => {
   await page.goto(`${base}/partner/logboek`);
   expect((await page.textContent('main')).includes('indicator.read'), 'the look-up is in the audit log');
   await inspect(page, 'partner-audit');
+  await page.goto(`${base}/partner/zaken`);
+  expect((await page.textContent('#outbox')) !== null, 'the outbox is shown');
+  await inspect(page, 'partner-cases');
+  await page.click('section[aria-labelledby="outbox"] tbody tr:first-child a');
+  await page.locator('#case-state').waitFor();
+  await inspect(page, 'partner-case');
+  await page.goto(`${base}/partner/zaken/cijfers`);
+  await inspect(page, 'partner-figures');
   await page.click('form[action="/partner/uitloggen"] button');
   await page.locator('#token').waitFor();
   expect(!(await context.cookies()).some((c) => c.name === 'vangnet_session'), 'the session cookie is gone');
