@@ -132,8 +132,8 @@ async fn a_case_from_request_to_naw_and_dossier(app: &TestApp) {
     assert_eq!(outbox[0]["waiting_for_you"], false, "the payee's bank has to answer first");
 
     // Moves of the wrong side, and moves the state does not allow.
-    expect_refused(&app.bank, &id, json!({"event": "repaid"}), 403, "wrong_side").await;
-    expect_refused(&app.other_bank, &id, json!({"event": "request_naw"}), 403, "wrong_side").await;
+    expect_refused(&app.bank, &id, json!({"event": "repaid"}), 409, "wrong_side").await;
+    expect_refused(&app.other_bank, &id, json!({"event": "request_naw"}), 409, "wrong_side").await;
     expect_refused(&app.other_bank, &id, json!({"event": "release_naw"}), 409, "transition_not_allowed").await;
     expect_refused(
         &app.bank,
@@ -224,7 +224,8 @@ async fn a_case_from_request_to_naw_and_dossier(app: &TestApp) {
         .filter_map(|e| e["event"].as_str())
         .collect();
     assert_eq!(timeline, ["open", "refused", "request_naw", "release_naw"]);
-    assert_eq!(dossier["registry_evidence"]["police_aangifte_reports"], 3);
+    assert_eq!(dossier["registry_evidence"]["police_reports"], 3);
+    assert_eq!(dossier["registry_evidence"]["aangifte_reports"], 3);
     assert_eq!(dossier["registry_evidence"]["status"], "reported");
     let (status, _) = app.other_bank.get(&format!("/api/v1/pnbf/cases/{id}/dossier")).await;
     assert_eq!(status, 404, "the dossier is the victim's bank's");
@@ -372,8 +373,19 @@ async fn answers_outcomes_and_figures(app: &TestApp) {
     let ineligible = open(app, &foreign).await;
     assert_eq!(ineligible["state"], "ineligible");
 
-    // The figures add up, per bank and in total; also as CSV.
-    let (status, figures) = app.bank.get("/api/v1/pnbf/figures").await;
+    // A bank sees its own rows and the total; the police only the total.
+    let (_, own) = app.bank.get("/api/v1/pnbf/figures").await;
+    let banks: Vec<&str> = own["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["bank"].as_str())
+        .collect();
+    assert_eq!(banks, ["Bank A", "total"], "{own}");
+    let (_, police) = app.police.get("/api/v1/pnbf/figures").await;
+    assert_eq!(police["rows"].as_array().map(Vec::len), Some(1));
+    // The figures add up, per bank and in total (the operator sees every bank); also as CSV.
+    let (status, figures) = app.operator.get("/api/v1/pnbf/figures").await;
     assert_eq!(status, 200, "{figures}");
     let rows = figures["rows"].as_array().expect("rows");
     let total = rows.iter().find(|r| r["bank"] == "total").expect("total");
@@ -501,6 +513,19 @@ async fn eligibility_and_refused_input(app: &TestApp) {
     assert_eq!(status, 404);
     let (status, _) = app.bank.get("/api/v1/pnbf/cases?box=sideways").await;
     assert_eq!(status, 422);
+}
+
+/// A server started with another NAW key than the database's refuses to start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_naw_key_is_refused_at_start() {
+    let db = Db::sqlite().await;
+    let settings = test_settings();
+    let app = TestApp::spawn_with(&db, settings.clone()).await;
+    app.stop().await;
+    let mut other = settings;
+    other.pnbf.naw_key = Some([7; 32]);
+    let started = vangnet_server::Application::build(other, std::sync::Arc::clone(&db.store)).await;
+    assert!(matches!(started, Err(vangnet_server::StartError::NawKey)), "{:?}", started.err());
 }
 
 /// A term that is running when the server stops still passes after it starts again.

@@ -402,6 +402,13 @@ impl Config {
         if !key.is_empty() && key.len() < 32 {
             bail!("audit.key must be at least 32 characters");
         }
+        let p = &self.pnbf;
+        if p.term_days == 0 || p.reminder_days >= p.term_days {
+            bail!("pnbf.term_days must be at least 1 and pnbf.reminder_days less than it");
+        }
+        if p.max_payment_age_months == 0 || p.naw_retention_days == 0 || p.tick_secs == 0 {
+            bail!("pnbf.max_payment_age_months, pnbf.naw_retention_days and pnbf.tick_secs must be at least 1");
+        }
         Ok(())
     }
 

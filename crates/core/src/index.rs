@@ -654,10 +654,11 @@ impl IndicatorIndex {
         any
     }
 
-    /// Police reports backed by an aangifte about an indicator, whoever may read them: the PNBF
-    /// eligibility condition counts them without showing them. Retracted reports and cleared
+    /// Police reports backed by an aangifte about an indicator, still within the retention
+    /// period, whoever may read them: the PNBF eligibility condition checks them against its
+    /// threshold without showing them (or their number). Retracted reports and cleared
     /// indicators count nothing.
-    pub fn police_aangifte_reports(&self, key: IndexKey) -> u32 {
+    pub fn police_aangifte_reports(&self, key: IndexKey, now: Timestamp, policy: &ScoringPolicy) -> u32 {
         let Some(entry) = self.entries.get(&key) else {
             return 0;
         };
@@ -670,7 +671,8 @@ impl IndicatorIndex {
         while at != NONE {
             let c = &self.contributions[at as usize];
             at = c.next;
-            if c.flags & FLAG_RETRACTED == 0 && c.flags & FLAG_AANGIFTE != 0 && c.source == police {
+            let age_days = f64::from(now.minutes().saturating_sub(c.occurred_minute)) / 1440.0;
+            if c.flags & FLAG_RETRACTED == 0 && c.flags & FLAG_AANGIFTE != 0 && c.source == police && policy.retained(age_days) {
                 n += 1;
             }
         }

@@ -450,12 +450,17 @@ pub fn eligibility(facts: &CaseFacts<'_>, procedure: &Procedure, today: Timestam
     };
     let needed = procedure.min_reports_fake_seller;
     let reports = match facts.category {
+        // The number itself is not shown: it counts reports the reader may not be allowed to see.
+        FraudCategory::FakeSeller if facts.police_reports_against_payee >= needed => Condition {
+            code: "reports_against_payee",
+            met: true,
+            explanation: format!("at least {needed} aangifte-backed police reports against the payee account in the registry"),
+        },
         FraudCategory::FakeSeller => Condition {
             code: "reports_against_payee",
-            met: facts.police_reports_against_payee >= needed,
+            met: false,
             explanation: format!(
-                "{} aangifte-backed police report(s) against the payee account in the registry; fake-seller cases need at least {needed}",
-                facts.police_reports_against_payee
+                "fewer than {needed} aangifte-backed police reports against the payee account in the registry; fake-seller cases need {needed}"
             ),
         },
         FraudCategory::MessageOrPhone => Condition {
@@ -612,7 +617,13 @@ mod tests {
 
         let mut few = facts(&nl1, &nl2, "2026-10-01T12:00:00Z");
         few.police_reports_against_payee = 2;
-        assert!(!eligibility(&few, &p, today)[4].met);
+        let short = &eligibility(&few, &p, today)[4];
+        assert!(!short.met);
+        assert!(
+            !short.explanation.contains('2'),
+            "the number of reports is not shown: {}",
+            short.explanation
+        );
         few.category = FraudCategory::MessageOrPhone;
         assert!(eligibility(&few, &p, today)[4].met);
     }

@@ -93,7 +93,7 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
         "transition_not_allowed",
         "A PNBF case cannot take this event in its current state (409).",
     ),
-    ("wrong_side", "This PNBF event belongs to the other bank of the case (403)."),
+    ("wrong_side", "This PNBF event belongs to the other bank of the case (409)."),
     (
         "case_changed",
         "The PNBF case changed while the event was made; read it again and retry (409).",

@@ -55,6 +55,8 @@ pub enum StartError {
     Randomness(String),
     #[error("payment rules: {0}")]
     Rules(String),
+    #[error("the NAW key (pnbf.naw_key_file) is not the key this database's NAW was sealed with; start with the original key file")]
+    NawKey,
 }
 
 /// The routes, with every middleware, over `state`.
@@ -96,6 +98,15 @@ async fn time_limit(State(state): State<AppState>, request: Request, next: Next)
     }
 }
 
+/// Refuses to start with another NAW key than the one the database first saw: NAW sealed
+/// under the old key could no longer be read. Only a fingerprint of the key is stored.
+async fn check_naw_key(store: &dyn Store, settings: &Settings) -> Result<(), StartError> {
+    let Some(key) = &settings.pnbf.naw_key else { return Ok(()) };
+    let fingerprint = state::web_mac_with(key, "naw-key-fingerprint", "")[..16].to_owned();
+    let stored = store.setting_or_insert("pnbf_naw_key_fingerprint", &fingerprint).await?;
+    if stored == fingerprint { Ok(()) } else { Err(StartError::NawKey) }
+}
+
 /// The audit pseudonym key: from the settings, or made once and kept in the store.
 pub async fn audit_key(store: &dyn Store, settings: &Settings) -> Result<Vec<u8>, StartError> {
     if let Some(key) = &settings.audit_key {
@@ -124,6 +135,7 @@ impl Application {
             source,
         })?;
         let key = audit_key(store.as_ref(), &settings).await?;
+        check_naw_key(store.as_ref(), &settings).await?;
         let metrics = Arc::new(Metrics::default());
         let rules = screening::RulesHandle::load(settings.screening.rules_file.as_deref()).map_err(StartError::Rules)?;
         let (screening, decision_task) =

@@ -77,7 +77,13 @@ pub struct Case {
 
 impl Case {
     fn from_row(row: PnbfCaseRow) -> Result<Case, PnbfError> {
-        let body = serde_json::from_str(&row.body).map_err(|e| PnbfError::Store(StoreError::Database(format!("case body: {e}"))))?;
+        // The parser's message could quote stored values (IBANs): only the case id is named.
+        let body = serde_json::from_str(&row.body).map_err(|_| {
+            PnbfError::Store(StoreError::Database(format!(
+                "the stored body of PNBF case {} cannot be read",
+                row.id
+            )))
+        })?;
         Ok(Case { row, body })
     }
 
@@ -305,7 +311,7 @@ pub async fn open(app: &AppState, partner: &Partner, input: NewCase) -> Result<(
     let procedure = &app.settings.pnbf.procedure;
     let police_reports = {
         let index = app.index();
-        index.police_aangifte_reports(index.key_of(&Indicator::Iban(input.payee.clone())))
+        index.police_aangifte_reports(index.key_of(&Indicator::Iban(input.payee.clone())), now, &app.settings.scoring)
     };
     let conditions = rules::eligibility(
         &CaseFacts {
@@ -610,8 +616,9 @@ pub async fn sweep(app: &AppState) -> Result<Sweep, PnbfError> {
     let now = app.now();
     let mut done = Sweep::default();
     for row in app.store.pnbf_due(now).await? {
-        let mut case = Case::from_row(row)?;
+        let id = row.id.clone();
         let result: Result<(), PnbfError> = async {
+            let mut case = Case::from_row(row)?;
             if case.state() == CaseState::Requested && case.row.term_ends.is_some_and(|t| t <= now) {
                 case = change(
                     app,
@@ -630,6 +637,14 @@ pub async fn sweep(app: &AppState) -> Result<Sweep, PnbfError> {
                     },
                 )
                 .await?;
+                audit(
+                    app,
+                    "system",
+                    AuditAction::PnbfCaseMove,
+                    &case.row.id,
+                    "{\"state\":\"no_response\"}".to_owned(),
+                )
+                .await?;
                 done.expired += 1;
             } else if case.row.remind_at.is_some_and(|t| t <= now) {
                 case = housekeeping(app, case, "reminder", |row, body| {
@@ -640,11 +655,19 @@ pub async fn sweep(app: &AppState) -> Result<Sweep, PnbfError> {
                 done.reminded += 1;
             }
             if case.row.naw_delete_at.is_some_and(|t| t <= now) {
-                housekeeping(app, case, "naw_deleted", |row, body| {
+                let deleted = housekeeping(app, case, "naw_deleted", |row, body| {
                     row.naw = None;
                     row.naw_delete_at = None;
                     body.naw_deleted_at = Some(now.millis());
                 })
+                .await?;
+                audit(
+                    app,
+                    "system",
+                    AuditAction::PnbfCaseMove,
+                    &deleted.row.id,
+                    "{\"naw_deleted\":true}".to_owned(),
+                )
                 .await?;
                 done.naw_deleted += 1;
             }
@@ -653,7 +676,8 @@ pub async fn sweep(app: &AppState) -> Result<Sweep, PnbfError> {
         .await;
         match result {
             Ok(()) | Err(PnbfError::Conflict) => {}
-            Err(e) => return Err(e),
+            // One case that cannot be handled must not hold up the others' terms.
+            Err(e) => tracing::error!(case = %id, error = %e, "a PNBF case could not be moved on; the others go ahead"),
         }
     }
     Ok(done)
@@ -850,6 +874,17 @@ pub async fn figure_rows(app: &AppState) -> Result<Vec<FigureRow>, PnbfError> {
     Ok(rows)
 }
 
+/// The rows of the figures `reader` may see: the operator every bank's, a bank or PSP its own
+/// (by name) and the total, anyone else the total.
+pub async fn figure_rows_for(app: &AppState, reader: &Partner) -> Result<Vec<FigureRow>, PnbfError> {
+    let rows = figure_rows(app).await?;
+    Ok(match reader.kind {
+        PartnerKind::Operator => rows,
+        PartnerKind::Bank | PartnerKind::Psp => rows.into_iter().filter(|r| r.bank == "total" || r.bank == reader.name).collect(),
+        _ => rows.into_iter().filter(|r| r.bank == "total").collect(),
+    })
+}
+
 /// The figures as CSV: one line per row, the maps spread over columns.
 pub fn figures_csv(rows: &[FigureRow]) -> String {
     let mut out = String::from(
@@ -900,7 +935,8 @@ pub struct Evidence {
     pub reports: u32,
     pub aangifte_reports: u32,
     pub reporting_partners: u32,
-    pub police_aangifte_reports: u32,
+    /// Police reports the reader may see (under TLP).
+    pub police_reports: u32,
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
     pub fraud_types: Vec<String>,
@@ -919,7 +955,11 @@ pub fn evidence(app: &AppState, viewer: &Partner, payee_iban: &str) -> Option<Ev
         reports: view.reports,
         aangifte_reports: view.aangifte_reports,
         reporting_partners: view.reporting_partners,
-        police_aangifte_reports: index.police_aangifte_reports(key),
+        police_reports: PartnerKind::ALL
+            .iter()
+            .position(|k| *k == PartnerKind::Police)
+            .and_then(|i| view.by_source.get(i))
+            .map_or(0, |s| s.0),
         first_seen: view.first_seen.map(Timestamp::date_string),
         last_seen: view.last_seen.map(Timestamp::date_string),
         fraud_types: view

@@ -70,7 +70,8 @@ pub async fn ensure(state: &AppState, partners: &[Partner], mule_ibans: &[String
         .filter(|i| {
             vangnet_core::indicator::Iban::parse(i).is_ok_and(|iban| {
                 let index = state.index();
-                index.police_aangifte_reports(index.key_of(&vangnet_core::Indicator::Iban(iban))) >= needed
+                let key = index.key_of(&vangnet_core::Indicator::Iban(iban));
+                index.police_aangifte_reports(key, state.now(), &state.settings.scoring) >= needed
             })
         })
         .cloned()

@@ -39,16 +39,8 @@ impl From<PnbfError> for ApiError {
         match e {
             PnbfError::Invalid { code, field, message } => ApiError::invalid(code, field, message),
             PnbfError::NotFound => ApiError::not_found("case"),
-            PnbfError::Move(m) => ApiError::new(
-                if m.code() == "wrong_side" {
-                    StatusCode::FORBIDDEN
-                } else {
-                    StatusCode::CONFLICT
-                },
-                m.code(),
-                m.to_string(),
-            )
-            .with_field("event"),
+            // API.md: a move the state machine does not allow is 409, also one of the other side.
+            PnbfError::Move(m) => ApiError::new(StatusCode::CONFLICT, m.code(), m.to_string()).with_field("event"),
             PnbfError::Conflict => ApiError::new(StatusCode::CONFLICT, "case_changed", e.to_string()),
             PnbfError::NoKey => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "naw_key_missing", e.to_string()),
             PnbfError::Unreadable => {
@@ -59,6 +51,9 @@ impl From<PnbfError> for ApiError {
         }
     }
 }
+
+/// Answers that carry personal data are not kept by caches.
+const NO_STORE: [(header::HeaderName, &str); 1] = [(header::CACHE_CONTROL, "no-store")];
 
 fn banks_only(partner: &Partner) -> Result<(), ApiError> {
     if matches!(partner.kind, PartnerKind::Bank | PartnerKind::Psp) {
@@ -221,6 +216,19 @@ pub struct CaseSummary {
     pub reference: Option<String>,
 }
 
+/// The NAW for a reader who may see it; a NAW that cannot be decrypted (wrong or missing key)
+/// is left out and logged (by case id), so the rest of the case can still be worked.
+pub async fn readable_naw(state: &AppState, case: &Case, actor: &str) -> Result<Option<Naw>, ApiError> {
+    match pnbf::naw(state, case, actor).await {
+        Ok(n) => Ok(n),
+        Err(PnbfError::NoKey | PnbfError::Unreadable) => {
+            tracing::error!(case = %case.row.id, "the NAW of this case cannot be read with the configured key (pnbf.naw_key_file)");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn money(m: vangnet_core::Money) -> MoneyJson {
     MoneyJson::from(m)
 }
@@ -234,7 +242,7 @@ async fn party(state: &AppState, seq: i64) -> Result<Option<PartyOut>, ApiError>
 pub async fn case_out(state: &AppState, case: &Case, side: Side, reader: &Partner) -> Result<CaseOut, ApiError> {
     let events = state.store.pnbf_events(&case.row.id).await?;
     let naw = if side == Side::VictimBank {
-        pnbf::naw(state, case, &reader.actor()).await?.map(|n| NawOut {
+        readable_naw(state, case, &reader.actor()).await?.map(|n| NawOut {
             name: n.name,
             address: n.address,
             town: n.town,
@@ -410,13 +418,13 @@ pub async fn open(
     State(state): State<AppState>,
     Caller(partner): Caller,
     ApiJson(input): ApiJson<CaseIn>,
-) -> Result<(StatusCode, Json<CaseOut>), ApiError> {
+) -> Result<(StatusCode, [(header::HeaderName, &'static str); 1], Json<CaseOut>), ApiError> {
     banks_only(&partner)?;
     let new = new_case(&input)?;
     let (case, secret) = pnbf::open(&state, &partner, new).await?;
     let mut out = case_out(&state, &case, Side::VictimBank, &partner).await?;
     out.victim_link = Some(format!("/zaak/{secret}"));
-    Ok((StatusCode::CREATED, Json(out)))
+    Ok((StatusCode::CREATED, NO_STORE, Json(out)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -482,21 +490,25 @@ pub async fn summary(state: &AppState, case: &Case, side: Side) -> Result<CaseSu
     responses((status = 200, description = "The case", body = CaseOut), (status = 404, description = "No such case, or not one of this bank's", body = ErrorBody)),
     security(("bearer" = []))
 )]
-pub async fn read(State(state): State<AppState>, Caller(partner): Caller, ApiPath(id): ApiPath<String>) -> Result<Json<CaseOut>, ApiError> {
+pub async fn read(
+    State(state): State<AppState>,
+    Caller(partner): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<([(header::HeaderName, &'static str); 1], Json<CaseOut>), ApiError> {
     banks_only(&partner)?;
     let (case, side) = pnbf::read(&state, &partner, &id).await?;
-    Ok(Json(case_out(&state, &case, side, &partner).await?))
+    Ok((NO_STORE, Json(case_out(&state, &case, side, &partner).await?)))
 }
 
 /// Moves a case on. A move the state machine does not allow → 409 `transition_not_allowed`;
-/// a move of the other bank → 403 `wrong_side`.
+/// a move of the other bank → 409 `wrong_side`.
 #[utoipa::path(post, path = "/api/v1/pnbf/cases/{id}/events", tag = "pnbf", request_body = EventIn,
     params(("id" = String, Path, description = "The case id")),
     responses(
         (status = 200, description = "The case after the move", body = CaseOut),
-        (status = 403, description = "The other bank's move (`wrong_side`)", body = ErrorBody),
+        (status = 403, description = "Not a bank or PSP", body = ErrorBody),
         (status = 404, description = "No such case, or not one of this bank's", body = ErrorBody),
-        (status = 409, description = "Not allowed from the case's state (`transition_not_allowed`), or changed meanwhile (`case_changed`)", body = ErrorBody),
+        (status = 409, description = "Not allowed from the case's state (`transition_not_allowed`), the other bank's move (`wrong_side`), or changed meanwhile (`case_changed`)", body = ErrorBody),
         (status = 422, description = "Invalid input", body = ErrorBody),
         (status = 503, description = "No NAW key configured (`naw_key_missing`)", body = ErrorBody),
     ),
@@ -507,12 +519,12 @@ pub async fn event(
     Caller(partner): Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<EventIn>,
-) -> Result<Json<CaseOut>, ApiError> {
+) -> Result<([(header::HeaderName, &'static str); 1], Json<CaseOut>), ApiError> {
     banks_only(&partner)?;
     let mv = new_move(&input)?;
     let case = pnbf::apply(&state, &partner, &id, mv).await?;
     let side = case.side_of(&partner).unwrap_or(Side::VictimBank);
-    Ok(Json(case_out(&state, &case, side, &partner).await?))
+    Ok((NO_STORE, Json(case_out(&state, &case, side, &partner).await?)))
 }
 
 /// The dossier for civil recovery.
@@ -546,13 +558,14 @@ pub async fn dossier(
     Query(q): Query<DossierQuery>,
 ) -> Result<Response, ApiError> {
     banks_only(&partner)?;
-    let (case, side) = pnbf::read(&state, &partner, &id).await?;
+    let (_, side) = pnbf::case_for(&state, &partner, &id).await?;
     if side != Side::VictimBank {
         return Err(ApiError::not_found("case"));
     }
+    let (case, _) = pnbf::read(&state, &partner, &id).await?;
     let out = dossier_out(&state, &case, &partner).await?;
     match q.format.as_deref() {
-        None | Some("json") => Ok(Json(out).into_response()),
+        None | Some("json") => Ok((NO_STORE, Json(out)).into_response()),
         Some("html") => Ok(crate::web::pnbf::dossier_page(&out).into_response()),
         Some(_) => Err(ApiError::invalid("invalid_parameter", "format", "json or html")),
     }
@@ -572,17 +585,16 @@ pub struct FiguresQuery {
     pub format: Option<String>,
 }
 
-/// Figures of the procedure per bank (as victim's bank and as payee's bank) and in total.
+/// Figures of the procedure per bank (as victim's bank and as payee's bank) and in total. The
+/// operator sees every bank's rows; a bank or PSP its own rows and the total; other partners
+/// the total.
 #[utoipa::path(get, path = "/api/v1/pnbf/figures", tag = "pnbf",
     params(("format" = Option<String>, Query, description = "`json` or `csv`")),
     responses((status = 200, description = "Figures", body = Object)),
     security(("bearer" = []))
 )]
 pub async fn figures(State(state): State<AppState>, Caller(partner): Caller, Query(q): Query<FiguresQuery>) -> Result<Response, ApiError> {
-    if partner.kind == PartnerKind::Citizen {
-        return Err(ApiError::forbidden("partners only"));
-    }
-    let rows = pnbf::figure_rows(&state).await?;
+    let rows = pnbf::figure_rows_for(&state, &partner).await?;
     match q.format.as_deref() {
         None | Some("json") => Ok(Json(serde_json::json!({ "generated_at": state.now().to_rfc3339(), "rows": rows })).into_response()),
         Some("csv") => Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], pnbf::figures_csv(&rows)).into_response()),

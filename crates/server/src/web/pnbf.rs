@@ -94,7 +94,7 @@ pub async fn victim(
     let lang = super::lang_of(&parts);
     let content = lang.content();
     let c = &content.case;
-    let naw = match crate::pnbf::naw(&state, &case, "victim").await {
+    let naw = match crate::routes::pnbf::readable_naw(&state, &case, "victim").await {
         Ok(n) => n,
         Err(_) => return super::server_error(&parts),
     };
@@ -415,9 +415,14 @@ async fn dossier(State(state): State<AppState>, Path(id): Path<String>, parts: P
     let Some(who) = signed_in(&state, &parts).await else {
         return see_other("/partner");
     };
-    let found = match crate::pnbf::read(&state, &who.partner, &id).await {
-        Ok((c, Side::VictimBank)) => c,
+    // Only the victim's bank has a dossier; the read is audited once that is known.
+    match crate::pnbf::case_for(&state, &who.partner, &id).await {
+        Ok((_, Side::VictimBank)) => {}
         Ok(_) | Err(crate::pnbf::PnbfError::NotFound) => return super::not_found(&parts),
+        Err(_) => return server_error(&parts),
+    }
+    let found = match crate::pnbf::read(&state, &who.partner, &id).await {
+        Ok((c, _)) => c,
         Err(_) => return server_error(&parts),
     };
     match crate::routes::pnbf::dossier_out(&state, &found, &who.partner).await {
@@ -430,7 +435,7 @@ async fn figures(State(state): State<AppState>, parts: Parts) -> Response {
     let Some(who) = signed_in(&state, &parts).await else {
         return see_other("/partner");
     };
-    let Ok(rows) = crate::pnbf::figure_rows(&state).await else {
+    let Ok(rows) = crate::pnbf::figure_rows_for(&state, &who.partner).await else {
         return server_error(&parts);
     };
     let total = rows.last().map(|r| r.figures.clone()).unwrap_or_default();
@@ -450,10 +455,10 @@ async fn figures(State(state): State<AppState>, parts: Parts) -> Response {
 }
 
 async fn figures_csv(State(state): State<AppState>, parts: Parts) -> Response {
-    if signed_in(&state, &parts).await.is_none() {
+    let Some(who) = signed_in(&state, &parts).await else {
         return see_other("/partner");
-    }
-    match crate::pnbf::figure_rows(&state).await {
+    };
+    match crate::pnbf::figure_rows_for(&state, &who.partner).await {
         Ok(rows) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
