@@ -43,12 +43,17 @@ async fn health_and_documents(app: &TestApp) {
         "/api/v1/reports/{id}/retract",
         "/api/v1/indicators/{kind}/{value}",
         "/api/public/check",
+        "/api/v1/pnbf/cases",
+        "/api/v1/pnbf/cases/{id}/events",
+        "/api/v1/pnbf/cases/{id}/dossier",
+        "/api/v1/pnbf/figures",
         "/healthz",
         "/metrics",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }
     assert!(doc["x-error-codes"]["invalid_iban"].is_string(), "error codes are listed");
+    assert!(doc["x-error-codes"]["transition_not_allowed"].is_string());
     let (status, body) = helpers::decode(app.http.get(app.url("/nowhere")).send().await.expect("request")).await;
     assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")));
     let (status, body) = helpers::decode(app.http.delete(app.url("/api/v1/checks")).send().await.expect("request")).await;
