@@ -254,16 +254,22 @@ async fn a_case_from_request_to_naw_and_dossier(app: &TestApp) {
     }
 }
 
-async fn wait_for_state(app: &TestApp, client: &Client, id: &str, want: &str) -> Value {
+/// Reads the case until `done` holds (the scheduler runs every 100 ms in the tests), at most
+/// five seconds.
+async fn wait_for(client: &Client, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
     for _ in 0..100 {
         let (_, case) = client.get(&format!("/api/v1/pnbf/cases/{id}")).await;
-        if case["state"] == want {
+        if done(&case) {
             return case;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let (_, case) = client.get(&format!("/api/v1/pnbf/cases/{id}")).await;
-    panic!("{id} did not reach {want} on {}: {case}", app.addr);
+    panic!("{id}: {what} did not happen: {case}");
+}
+
+async fn wait_for_state(client: &Client, id: &str, want: &str) -> Value {
+    wait_for(client, id, &format!("reaching {want}"), |c| c["state"] == want).await
 }
 
 async fn answers_outcomes_and_figures(app: &TestApp) {
@@ -324,21 +330,14 @@ async fn answers_outcomes_and_figures(app: &TestApp) {
     assert_eq!(psp_case["payee_bank"]["name"], "Betaaldienst");
     let clock = &state(app).settings.clock;
     clock.advance(DAY * 18 + Duration::from_secs(60));
-    for _ in 0..100 {
-        let (_, c) = psp.get(&format!("/api/v1/pnbf/cases/{id}")).await;
-        if c["reminder_sent"] == true {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let (_, reminded) = psp.get(&format!("/api/v1/pnbf/cases/{id}")).await;
+    let reminded = wait_for(&psp, &id, "the reminder", |c| c["reminder_sent"] == true).await;
     assert_eq!(
         (reminded["state"].as_str(), reminded["reminder_sent"].as_bool()),
         (Some("requested"), Some(true)),
         "{reminded}"
     );
     clock.advance(DAY * 3);
-    let expired = wait_for_state(app, &psp, &id, "no_response").await;
+    let expired = wait_for_state(&psp, &id, "no_response").await;
     let last = expired["events"].as_array().and_then(|e| e.last()).cloned().expect("event");
     assert_eq!(
         (last["event"].as_str(), last["actor"].as_str()),
@@ -356,14 +355,8 @@ async fn answers_outcomes_and_figures(app: &TestApp) {
 
     // The NAW is deleted after its retention period.
     clock.advance(DAY * 181);
-    for _ in 0..100 {
-        let (_, c) = app.bank.get(&format!("/api/v1/pnbf/cases/{id}")).await;
-        if c["naw_deleted_at"].is_string() {
-            assert!(c["naw"].is_null(), "{c}");
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let deleted = wait_for(&app.bank, &id, "the NAW's deletion", |c| c["naw_deleted_at"].is_string()).await;
+    assert!(deleted["naw"].is_null(), "{deleted}");
     let row = app.store.pnbf_case(&id).await.expect("query").expect("case");
     assert!(row.naw.is_none(), "the NAW is gone from the store");
 
@@ -540,7 +533,7 @@ async fn a_term_survives_a_restart(db: &Db) {
     let (_, still) = app.other_bank.get(&format!("/api/v1/pnbf/cases/{id}")).await;
     assert_eq!(still["state"], "requested", "ten days in, the term still runs");
     settings.clock.advance(DAY * 11 + Duration::from_secs(1));
-    wait_for_state(&app, &app.other_bank, &id, "no_response").await;
+    wait_for_state(&app.other_bank, &id, "no_response").await;
     app.stop().await;
 }
 

@@ -303,32 +303,56 @@ async fn case(State(state): State<AppState>, Path(id): Path<String>, parts: Part
     case_page(&state, &parts, &who, &id, None, None).await
 }
 
+/// Why a console form was not taken.
+enum Refused {
+    /// Not signed in: to the sign-in page.
+    SignIn,
+    /// Not a bank or PSP: the pages do not exist for it.
+    NotBank,
+    /// Too large or without the session's CSRF token: the form's page again, with this status.
+    Page(SignedIn, StatusCode),
+}
+
+impl Refused {
+    fn answer(self, parts: &Parts) -> Response {
+        match self {
+            Refused::SignIn => see_other("/partner"),
+            Refused::NotBank | Refused::Page(..) => super::not_found(parts),
+        }
+    }
+}
+
+/// A form posted to the PNBF console pages: the signed-in bank and the form's fields, once
+/// the session, the partner kind, the size and the CSRF token are checked.
+async fn bank_form(state: &AppState, parts: &Parts, body: axum::body::Body) -> Result<(SignedIn, Vec<(String, String)>), Refused> {
+    let who = signed_in(state, parts).await.ok_or(Refused::SignIn)?;
+    if !is_bank(&who) {
+        return Err(Refused::NotBank);
+    }
+    let Some(fields) = read_form(body).await else {
+        return Err(Refused::Page(who, StatusCode::PAYLOAD_TOO_LARGE));
+    };
+    if !same_token(field(&fields, "csrf").unwrap_or(""), &who.session.csrf) {
+        return Err(Refused::Page(who, StatusCode::FORBIDDEN));
+    }
+    Ok((who, fields))
+}
+
+fn expired(parts: &Parts) -> String {
+    lang_of(parts).content().ui.error_form_expired.clone()
+}
+
 fn text_field(fields: &[(String, String)], name: &str) -> Option<String> {
     field(fields, name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
 }
 
 async fn open_case(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let Some(who) = signed_in(&state, &parts).await else {
-        return see_other("/partner");
+    let (who, fields) = match bank_form(&state, &parts, body).await {
+        Ok(taken) => taken,
+        Err(Refused::Page(who, status)) => return cases_page(&state, &parts, &who, Some(expired(&parts)), status).await,
+        Err(refused) => return refused.answer(&parts),
     };
-    let t = &lang_of(&parts).content().ui;
-    let Some(fields) = read_form(body).await else {
-        return cases_page(
-            &state,
-            &parts,
-            &who,
-            Some(t.error_form_expired.clone()),
-            StatusCode::PAYLOAD_TOO_LARGE,
-        )
-        .await;
-    };
-    if !same_token(field(&fields, "csrf").unwrap_or(""), &who.session.csrf) {
-        return cases_page(&state, &parts, &who, Some(t.error_form_expired.clone()), StatusCode::FORBIDDEN).await;
-    }
-    if !is_bank(&who) {
-        return super::not_found(&parts);
-    }
     let input = CaseIn {
         payer_iban: text_field(&fields, "payer_iban").unwrap_or_default(),
         payee_iban: text_field(&fields, "payee_iban").unwrap_or_default(),
@@ -355,35 +379,11 @@ async fn open_case(State(state): State<AppState>, request: Request) -> Response 
 
 async fn move_case(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let Some(who) = signed_in(&state, &parts).await else {
-        return see_other("/partner");
+    let (who, fields) = match bank_form(&state, &parts, body).await {
+        Ok(taken) => taken,
+        Err(Refused::Page(who, status)) => return case_page(&state, &parts, &who, &id, None, Some((expired(&parts), status))).await,
+        Err(refused) => return refused.answer(&parts),
     };
-    let t = &lang_of(&parts).content().ui;
-    let Some(fields) = read_form(body).await else {
-        return case_page(
-            &state,
-            &parts,
-            &who,
-            &id,
-            None,
-            Some((t.error_form_expired.clone(), StatusCode::PAYLOAD_TOO_LARGE)),
-        )
-        .await;
-    };
-    if !same_token(field(&fields, "csrf").unwrap_or(""), &who.session.csrf) {
-        return case_page(
-            &state,
-            &parts,
-            &who,
-            &id,
-            None,
-            Some((t.error_form_expired.clone(), StatusCode::FORBIDDEN)),
-        )
-        .await;
-    }
-    if !is_bank(&who) {
-        return super::not_found(&parts);
-    }
     let naw = text_field(&fields, "naw_name").map(|name| NawJson {
         name,
         address: text_field(&fields, "naw_address").unwrap_or_default(),
