@@ -35,3 +35,21 @@ stop_server() {
   kill -TERM "$SERVER_PID" 2>/dev/null || true
   wait "$SERVER_PID" 2>/dev/null || true
 }
+
+# One wrk run: name, url, connections, [lua script]; prints requests/s, p50, p99 and the
+# number of non-2xx answers. DURATION (seconds) must be set.
+wrk_run() {
+  local name="$1" url="$2" c="$3" script="${4:-}"
+  local out
+  if [ -n "$script" ]; then
+    out=$(wrk -t1 -c"$c" -d"${DURATION}s" --latency -s "$script" "$url")
+  else
+    out=$(wrk -t1 -c"$c" -d"${DURATION}s" --latency "$url")
+  fi
+  local rps p50 p99 errors
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  errors=$(echo "$out" | awk '/Non-2xx/ {print $5}')
+  printf '%-44s c=%-3s %10s req/s   p50 %8s   p99 %8s   non-2xx %s\n' "$name" "$c" "$rps" "$p50" "$p99" "${errors:-0}"
+}

@@ -28,18 +28,7 @@ done
 MISS="NL91ABNA0417164300"
 
 run() {  # name, url, [lua script]
-  local name="$1" url="$2" script="${3:-}"
-  local out
-  if [ -n "$script" ]; then
-    out=$(wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$url")
-  else
-    out=$(wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url")
-  fi
-  local rps p50 p99
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
-  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-  printf '%-44s %12s req/s   p50 %8s   p99 %8s\n' "$name" "$rps" "$p50" "$p99"
+  wrk_run "$1" "$2" "$CONNECTIONS" "${3:-}"
 }
 
 cat >"$WORK/check.lua" <<LUA

@@ -46,19 +46,7 @@ request = function()
 end
 LUA
 run() {  # name, url, connections, [lua script]
-  local name="$1" url="$2" c="$3" script="${4:-}"
-  local out
-  if [ -n "$script" ]; then
-    out=$(wrk -t1 -c"$c" -d"${DURATION}s" --latency -s "$script" "$url")
-  else
-    out=$(wrk -t1 -c"$c" -d"${DURATION}s" --latency "$url")
-  fi
-  local rps p50 p99 errors
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
-  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-  errors=$(echo "$out" | awk '/Non-2xx/ {print $5}')
-  printf '%-44s c=%-3s %10s req/s   p50 %8s   p99 %8s   non-2xx %s\n' "$name" "$c" "$rps" "$p50" "$p99" "${errors:-0}"
+  wrk_run "$@"
 }
 indicators=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^vangnet_index_indicators / {print $2}')
 echo "server: $indicators indicators loaded; wrk: 1 thread, ${DURATION}s per run"
