@@ -60,6 +60,11 @@ fn every_command_has_help() {
         vec!["bench", "stream", "--help"],
         vec!["worker", "--help"],
         vec!["replay", "--help"],
+        vec!["pnbf", "--help"],
+        vec!["pnbf", "bank-code", "--help"],
+        vec!["pnbf", "bank-code", "set", "--help"],
+        vec!["pnbf", "bank-code", "remove", "--help"],
+        vec!["pnbf", "bank-code", "list", "--help"],
     ] {
         let out = vangnet(&args);
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
@@ -244,6 +249,42 @@ fn demo_is_idempotent() {
     let out = vangnet(&["partner", "list", "--json", "--db", &url]);
     let partners: Value = serde_json::from_str(&text(&out.stdout)).expect("JSON");
     assert_eq!(partners.as_array().map(Vec::len), Some(9), "no duplicate partners");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pnbf_directory_is_kept_from_the_command_line() {
+    for db in databases().await {
+        let url = db.url.clone();
+        let out = vangnet(&["partner", "add", "--name", "Dirbank", "--kind", "bank", "--json", "--db", &url]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let out = vangnet(&["partner", "add", "--name", "Dirpolice", "--kind", "police", "--db", &url]);
+        assert!(out.status.success());
+        let out = vangnet(&["pnbf", "bank-code", "set", "ingb", "--partner", "Dirbank", "--db", &url]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).starts_with("INGB → Dirbank"));
+        let out = vangnet(&["pnbf", "bank-code", "set", "ABNA", "--partner", "Dirpolice", "--db", &url]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(text(&out.stderr).contains("only banks and PSPs"), "{}", text(&out.stderr));
+        let out = vangnet(&["pnbf", "bank-code", "set", "IN9B", "--partner", "Dirbank", "--db", &url]);
+        assert!(text(&out.stderr).contains("not a bank code"));
+        let out = vangnet(&["pnbf", "bank-code", "list", "--json", "--db", &url]);
+        let list: Value = serde_json::from_str(&text(&out.stdout)).expect("JSON");
+        assert_eq!(list[0]["code"], "INGB");
+        assert_eq!(list[0]["partner"]["name"], "Dirbank");
+        let out = vangnet(&["pnbf", "bank-code", "remove", "INGB", "--db", &url]);
+        assert!(out.status.success());
+        let out = vangnet(&["pnbf", "bank-code", "list", "--db", &url]);
+        assert!(text(&out.stdout).trim().is_empty());
+        let audit = db.store.audit_entries(0, 100).await.expect("audit");
+        assert_eq!(
+            audit
+                .iter()
+                .filter(|e| e.action == "pnbf.directory.change" && e.actor == "cli")
+                .count(),
+            2
+        );
+        db.drop().await;
+    }
 }
 
 /// Starts `vangnet serve` on a free port over `url`; returns the process, the address it

@@ -89,6 +89,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::partner::PartnerCommand,
     },
+    /// The PNBF recovery procedure: its partner directory of bank codes.
+    Pnbf {
+        #[command(subcommand)]
+        command: commands::pnbf::PnbfCommand,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -117,6 +122,7 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => (args.db.db.clone(), args.listen.listen.clone()),
         Command::Partner { command } => (command.db().db.clone(), None),
         Command::Token { command } => (command.db().db.clone(), None),
+        Command::Pnbf { command } => (command.db().db.clone(), None),
         Command::Import(args) => (args.db.db.clone(), None),
         Command::Check(args) => (args.db.db.clone(), None),
         Command::Audit { command } => (command.db().db.clone(), None),
@@ -151,6 +157,7 @@ pub fn main() -> ExitCode {
             Command::Demo(args) => commands::demo::run(&config, args).await,
             Command::Partner { command } => commands::partner::run_partner(&config, command).await,
             Command::Token { command } => commands::partner::run_token(&config, command).await,
+            Command::Pnbf { command } => commands::pnbf::run(&config, command).await,
             Command::Import(args) => commands::import::run(&config, args).await,
             Command::Replay(args) => commands::replay::run(&config, args).await,
             Command::Check(args) => commands::check::run(&config, args).await,

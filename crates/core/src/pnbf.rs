@@ -317,6 +317,12 @@ pub fn transition(from: CaseState, mv: Move, side: Side) -> Result<CaseState, Mo
     Ok(to)
 }
 
+/// A Dutch bank code as the partner directory keys it: four letters (`INGB`), upper-cased.
+pub fn bank_code(code: &str) -> Option<String> {
+    let c = code.trim().to_ascii_uppercase();
+    (c.len() == 4 && c.bytes().all(|b| b.is_ascii_uppercase())).then_some(c)
+}
+
 /// The tunable parts of the procedure.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Procedure {

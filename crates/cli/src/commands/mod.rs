@@ -8,6 +8,7 @@ pub mod demo;
 mod demo_pnbf;
 pub mod import;
 pub mod partner;
+pub mod pnbf;
 pub mod replay;
 pub mod serve;
 

@@ -644,16 +644,8 @@ pub async fn bank_codes(State(state): State<AppState>, Caller(_partner): Caller)
 }
 
 fn bank_code(code: &str) -> Result<String, ApiError> {
-    let c = code.trim().to_ascii_uppercase();
-    if c.len() == 4 && c.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(c)
-    } else {
-        Err(ApiError::invalid(
-            "invalid_bank_code",
-            "code",
-            "a Dutch bank code is four letters (e.g. INGB)",
-        ))
-    }
+    vangnet_core::pnbf::bank_code(code)
+        .ok_or_else(|| ApiError::invalid("invalid_bank_code", "code", "a Dutch bank code is four letters (e.g. INGB)"))
 }
 
 async fn directory_audit(state: &AppState, partner: &Partner, code: &str, details: String) -> Result<(), ApiError> {
