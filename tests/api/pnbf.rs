@@ -211,6 +211,18 @@ async fn a_case_from_request_to_naw_and_dossier(app: &TestApp) {
     let audit = app.store.audit_entries(0, 1000).await.expect("audit");
     assert!(audit.iter().any(|e| e.action == "pnbf.naw.read" && e.actor == "victim"));
 
+    // A lost link: the victim's bank makes a new one; the old one stops working.
+    let (status, _) = app.other_bank.post(&format!("/api/v1/pnbf/cases/{id}/link"), &json!(null)).await;
+    assert_eq!(status, 404, "only the victim's bank makes links");
+    let (status, fresh) = app.bank.post(&format!("/api/v1/pnbf/cases/{id}/link"), &json!(null)).await;
+    assert_eq!(status, 200, "{fresh}");
+    let fresh = fresh["victim_link"].as_str().expect("link").to_owned();
+    assert_ne!(fresh, link);
+    let old = app.http.get(app.url(&link)).send().await.expect("request");
+    assert_eq!(old.status().as_u16(), 404);
+    let new = app.http.get(app.url(&fresh)).send().await.expect("request");
+    assert_eq!(new.status().as_u16(), 200);
+
     // The dossier: payment, aangifte, timeline, NAW and the registry evidence.
     let (status, dossier) = app.bank.get(&format!("/api/v1/pnbf/cases/{id}/dossier")).await;
     assert_eq!(status, 200, "{dossier}");
@@ -223,7 +235,7 @@ async fn a_case_from_request_to_naw_and_dossier(app: &TestApp) {
         .iter()
         .filter_map(|e| e["event"].as_str())
         .collect();
-    assert_eq!(timeline, ["open", "refused", "request_naw", "release_naw"]);
+    assert_eq!(timeline, ["open", "refused", "request_naw", "release_naw", "new_link"]);
     assert_eq!(dossier["registry_evidence"]["police_reports"], 3);
     assert_eq!(dossier["registry_evidence"]["aangifte_reports"], 3);
     assert_eq!(dossier["registry_evidence"]["status"], "reported");

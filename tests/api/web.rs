@@ -636,6 +636,17 @@ async fn partner_console_works_pnbf_cases(app: &TestApp) {
     let en = citizen.get(&format!("{link}?lang=en")).await;
     assert!(en.body.contains("€89.95") && en.body.contains("bailiff"));
 
+    // The customer lost the link: the bank makes a new one, the old one stops working.
+    let renewed = victim_bank
+        .post(&format!("/partner/zaken/{id}"), &[("csrf", csrf_v.as_str()), ("event", "new_link")])
+        .await;
+    assert_eq!(renewed.status, 200);
+    let at = renewed.body.find("/zaak/").expect("a new link");
+    let fresh = renewed.body[at..at + 6 + 64].to_owned();
+    assert_ne!(fresh, link);
+    assert_eq!(citizen.get(&link).await.status, 404);
+    assert!(citizen.get(&format!("{fresh}?lang=nl")).await.body.contains("een nieuwe link"));
+
     // Figures, on the page and as CSV.
     let figures = victim_bank.get("/partner/zaken/cijfers").await;
     assert_eq!(figures.status, 200);

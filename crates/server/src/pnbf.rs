@@ -568,11 +568,12 @@ async fn change(app: &AppState, case: Case, side: Side, actor: &str, input: NewM
     Ok(Case { row: next, body })
 }
 
-/// A bookkeeping change by the platform that does not move the state: the reminder and the
-/// deletion of the NAW.
+/// A change that does not move the state: the platform's reminder and deletion of the NAW, and
+/// a new victim's link made by the victim's bank.
 async fn housekeeping(
     app: &AppState,
     case: Case,
+    (actor, side): (&str, Side),
     event: &str,
     edit: impl FnOnce(&mut PnbfCaseRow, &mut CaseBody),
 ) -> Result<Case, PnbfError> {
@@ -588,8 +589,8 @@ async fn housekeeping(
         case_id: row.id.clone(),
         seq: next.version,
         at: now,
-        actor: "system".to_owned(),
-        side: Side::System.as_str().to_owned(),
+        actor: actor.to_owned(),
+        side: side.as_str().to_owned(),
         event: event.to_owned(),
         from_state: Some(row.state.clone()),
         to_state: row.state.clone(),
@@ -600,6 +601,30 @@ async fn housekeeping(
         return Err(PnbfError::Conflict);
     }
     Ok(Case { row: next, body })
+}
+
+/// Makes a new secret link for the victim (the victim's bank only, e.g. when the customer lost
+/// the first); the old link stops working. Returns the new secret, shown once.
+pub async fn new_link(app: &AppState, partner: &Partner, id: &str) -> Result<String, PnbfError> {
+    let (case, side) = case_for(app, partner, id).await?;
+    if side != Side::VictimBank {
+        return Err(PnbfError::NotFound);
+    }
+    let secret = random_hex(32)?;
+    let digest = link_digest(&secret);
+    let changed = housekeeping(app, case, (&partner.actor(), Side::VictimBank), "new_link", |row, _| {
+        row.link_digest = digest;
+    })
+    .await?;
+    audit(
+        app,
+        &partner.actor(),
+        AuditAction::PnbfCaseMove,
+        &changed.row.id,
+        "{\"new_link\":true}".to_owned(),
+    )
+    .await?;
+    Ok(secret)
 }
 
 /// What one run of the scheduler did.
@@ -647,7 +672,7 @@ pub async fn sweep(app: &AppState) -> Result<Sweep, PnbfError> {
                 .await?;
                 done.expired += 1;
             } else if case.row.remind_at.is_some_and(|t| t <= now) {
-                case = housekeeping(app, case, "reminder", |row, body| {
+                case = housekeeping(app, case, ("system", Side::System), "reminder", |row, body| {
                     row.remind_at = None;
                     body.reminder_sent = true;
                 })
@@ -655,7 +680,7 @@ pub async fn sweep(app: &AppState) -> Result<Sweep, PnbfError> {
                 done.reminded += 1;
             }
             if case.row.naw_delete_at.is_some_and(|t| t <= now) {
-                let deleted = housekeeping(app, case, "naw_deleted", |row, body| {
+                let deleted = housekeeping(app, case, ("system", Side::System), "naw_deleted", |row, body| {
                     row.naw = None;
                     row.naw_delete_at = None;
                     body.naw_deleted_at = Some(now.millis());

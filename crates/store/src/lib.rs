@@ -499,7 +499,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// A PNBF case by the digest of the victim's link.
     async fn pnbf_case_by_link(&self, link_digest: &str) -> Result<Option<PnbfCaseRow>, StoreError>;
 
-    /// Writes a changed case and its event if the stored version is still `expected_version`
+    /// Writes a changed case (every field but its id, victim's bank and opening time) and its
+    /// event if the stored version is still `expected_version`
     /// (false when another change came first: nothing is written).
     async fn pnbf_update(&self, case: &PnbfCaseRow, expected_version: i64, event: &PnbfEventRow) -> Result<bool, StoreError>;
 

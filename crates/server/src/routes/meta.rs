@@ -105,6 +105,7 @@ impl Modify for ErrorCodes {
         super::pnbf::read,
         super::pnbf::event,
         super::pnbf::dossier,
+        super::pnbf::new_link,
         super::pnbf::figures,
         super::pnbf::bank_codes,
         super::pnbf::set_bank_code,

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/pnbf/cases/{id}", get(read))
         .route("/api/v1/pnbf/cases/{id}/events", post(event))
         .route("/api/v1/pnbf/cases/{id}/dossier", get(dossier))
+        .route("/api/v1/pnbf/cases/{id}/link", post(new_link))
         .route("/api/v1/pnbf/figures", get(figures))
         .route("/api/v1/pnbf/bank-codes", get(bank_codes))
         .route("/api/v1/pnbf/bank-codes/{code}", put(set_bank_code).delete(remove_bank_code))
@@ -525,6 +526,35 @@ pub async fn event(
     let case = pnbf::apply(&state, &partner, &id, mv).await?;
     let side = case.side_of(&partner).unwrap_or(Side::VictimBank);
     Ok((NO_STORE, Json(case_out(&state, &case, side, &partner).await?)))
+}
+
+/// A new victim's link.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkOut {
+    /// The path of the victim's page, shown once; the earlier link no longer works.
+    pub victim_link: String,
+}
+
+/// Makes a new secret link for the victim (victim's bank only), e.g. when the customer lost the
+/// first; the old link stops working. Recorded as the case event `new_link`.
+#[utoipa::path(post, path = "/api/v1/pnbf/cases/{id}/link", tag = "pnbf",
+    params(("id" = String, Path, description = "The case id")),
+    responses((status = 200, description = "The new link, shown once", body = LinkOut), (status = 404, description = "No such case, or not opened by this bank", body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn new_link(
+    State(state): State<AppState>,
+    Caller(partner): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<([(header::HeaderName, &'static str); 1], Json<LinkOut>), ApiError> {
+    banks_only(&partner)?;
+    let secret = pnbf::new_link(&state, &partner, &id).await?;
+    Ok((
+        NO_STORE,
+        Json(LinkOut {
+            victim_link: format!("/zaak/{secret}"),
+        }),
+    ))
 }
 
 /// The dossier for civil recovery.

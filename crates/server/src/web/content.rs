@@ -65,6 +65,7 @@ pub const CASE_EVENTS: &[&str] = &[
     "withdraw",
     "reminder",
     "naw_deleted",
+    "new_link",
 ];
 
 /// Everything one language file holds.
@@ -184,6 +185,7 @@ pub struct Ui {
     pub partner_case_title: String,
     pub partner_case_moves: String,
     pub partner_case_dossier: String,
+    pub partner_case_new_link: String,
     pub partner_case_link_once: String,
     pub partner_case_waiting: String,
     pub partner_case_overdue: String,

@@ -384,6 +384,13 @@ async fn move_case(State(state): State<AppState>, Path(id): Path<String>, reques
         Err(Refused::Page(who, status)) => return case_page(&state, &parts, &who, &id, None, Some((expired(&parts), status))).await,
         Err(refused) => return refused.answer(&parts),
     };
+    if field(&fields, "event") == Some("new_link") {
+        return match crate::pnbf::new_link(&state, &who.partner, &id).await {
+            Ok(secret) => case_page(&state, &parts, &who, &id, Some(format!("/zaak/{secret}")), None).await,
+            Err(crate::pnbf::PnbfError::NotFound) => super::not_found(&parts),
+            Err(_) => server_error(&parts),
+        };
+    }
     let naw = text_field(&fields, "naw_name").map(|name| NawJson {
         name,
         address: text_field(&fields, "naw_address").unwrap_or_default(),

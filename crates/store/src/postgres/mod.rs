@@ -1182,7 +1182,7 @@ impl Store for PostgresStore {
         let mut tx = self.pool.begin().await?;
         let changed = sqlx::query(
             "UPDATE pnbf_cases SET payee_bank = $3, state = $4, version = $5, updated_at = $6, term_ends = $7, \
-             remind_at = $8, naw_delete_at = $9, body = $10, naw = $11 WHERE id = $1 AND version = $2",
+             remind_at = $8, naw_delete_at = $9, body = $10, naw = $11, link_digest = $12 WHERE id = $1 AND version = $2",
         )
         .bind(&case.id)
         .bind(expected_version)
@@ -1195,6 +1195,7 @@ impl Store for PostgresStore {
         .bind(case.naw_delete_at.map(Timestamp::millis))
         .bind(&case.body)
         .bind(&case.naw)
+        .bind(&case.link_digest)
         .execute(&mut *tx)
         .await?
         .rows_affected();

@@ -1084,7 +1084,7 @@ impl Store for SqliteStore {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let changed = tx.execute(
                 "UPDATE pnbf_cases SET payee_bank = ?3, state = ?4, version = ?5, updated_at = ?6, term_ends = ?7, \
-                 remind_at = ?8, naw_delete_at = ?9, body = ?10, naw = ?11 WHERE id = ?1 AND version = ?2",
+                 remind_at = ?8, naw_delete_at = ?9, body = ?10, naw = ?11, link_digest = ?12 WHERE id = ?1 AND version = ?2",
                 params![
                     case.id,
                     expected_version,
@@ -1096,7 +1096,8 @@ impl Store for SqliteStore {
                     case.remind_at.map(Timestamp::millis),
                     case.naw_delete_at.map(Timestamp::millis),
                     case.body,
-                    case.naw
+                    case.naw,
+                    case.link_digest
                 ],
             )?;
             if changed == 0 {

@@ -738,6 +738,7 @@ async fn pnbf_cases_versions_and_due_terms(db: &TestDb) {
     moved.term_ends = None;
     moved.remind_at = None;
     moved.naw = Some(vec![1, 2, 3]);
+    moved.link_digest = "digest-2".to_owned();
     moved.naw_delete_at = Some(t("2027-05-01T00:00:00Z"));
     assert!(
         store
@@ -752,6 +753,12 @@ async fn pnbf_cases_versions_and_due_terms(db: &TestDb) {
             .expect("stale")
     );
     assert_eq!(store.pnbf_case("case-1").await.expect("read"), Some(moved.clone()));
+    assert_eq!(
+        store.pnbf_case_by_link("digest-1").await.expect("read"),
+        None,
+        "the old link is gone"
+    );
+    assert!(store.pnbf_case_by_link("digest-2").await.expect("read").is_some());
     let events = store.pnbf_events("case-1").await.expect("events");
     assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(events[1], event(2, "refused", Some("requested"), "refused"));
