@@ -164,6 +164,18 @@ impl Client {
         decode(response).await
     }
 
+    /// A GET whose answer is not JSON (HTML, CSV): its body as text.
+    pub async fn text(&self, path: &str) -> String {
+        let response = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("request");
+        response.text().await.expect("text")
+    }
+
     /// Checks one value; returns its result.
     pub async fn check(&self, value: &str) -> Value {
         let (status, body) = self.post("/api/v1/checks", &json!({"indicators": [{"value": value}]})).await;

@@ -241,16 +241,7 @@ async fn a_case_from_request_to_naw_and_dossier(app: &TestApp) {
     assert_eq!(dossier["registry_evidence"]["status"], "reported");
     let (status, _) = app.other_bank.get(&format!("/api/v1/pnbf/cases/{id}/dossier")).await;
     assert_eq!(status, 404, "the dossier is the victim's bank's");
-    let html = app
-        .http
-        .get(app.bank.url(&format!("/api/v1/pnbf/cases/{id}/dossier?format=html")))
-        .bearer_auth(&app.bank.token)
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("text");
+    let html = app.bank.text(&format!("/api/v1/pnbf/cases/{id}/dossier?format=html")).await;
     assert!(html.contains("P. Oplichter") && html.contains("2026-PL1234-567") && html.contains(&payee));
 
     expect_move(&app.bank, &id, json!({"event": "close", "outcome": "civil_claim"}), "closed").await;
@@ -419,16 +410,7 @@ async fn answers_outcomes_and_figures(app: &TestApp) {
         .filter_map(Value::as_u64)
         .sum();
     assert_eq!(opened_total, 5);
-    let csv = app
-        .http
-        .get(app.bank.url("/api/v1/pnbf/figures?format=csv"))
-        .bearer_auth(&app.bank.token)
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("text");
+    let csv = app.bank.text("/api/v1/pnbf/figures?format=csv").await;
     assert!(csv.starts_with("bank,role,cases,ineligible,repaid"), "{csv}");
     assert!(csv.lines().any(|l| l.starts_with("total,all,5,1,1,1,0,1,1,1,2,")), "{csv}");
 }

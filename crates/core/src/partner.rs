@@ -99,6 +99,12 @@ impl PartnerKind {
         !matches!(self, PartnerKind::Operator | PartnerKind::Citizen)
     }
 
+    /// Banks and payment service providers: the partners that hold customers' accounts, and so
+    /// screen payments and take part in PNBF cases.
+    pub fn holds_accounts(self) -> bool {
+        matches!(self, PartnerKind::Bank | PartnerKind::Psp)
+    }
+
     /// Whether this kind may retract any report, not only its own (police review).
     pub fn may_retract_any_report(self) -> bool {
         self == PartnerKind::Police

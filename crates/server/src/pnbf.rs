@@ -284,11 +284,31 @@ pub async fn payee_bank_of(app: &AppState, iban: &Iban) -> Result<Option<Partner
     let Some((_, seq)) = codes.into_iter().find(|(c, _)| c == code) else {
         return Ok(None);
     };
-    partner_by_seq(app, seq).await
+    Ok(Parties::load(app).await?.get(seq).cloned())
 }
 
-pub async fn partner_by_seq(app: &AppState, seq: i64) -> Result<Option<Partner>, PnbfError> {
-    Ok(app.store.partners().await?.into_iter().find(|p| p.seq == seq))
+/// The partners a request names by `seq` (the two banks of its cases), read from the store
+/// once per request rather than once per name.
+#[derive(Debug)]
+pub struct Parties(Vec<Partner>);
+
+impl Parties {
+    pub async fn load(app: &AppState) -> Result<Parties, PnbfError> {
+        Ok(Parties(app.store.partners().await?))
+    }
+
+    pub fn get(&self, seq: i64) -> Option<&Partner> {
+        self.0.iter().find(|p| p.seq == seq)
+    }
+
+    /// A partner's name, empty when it is unknown.
+    pub fn name(&self, seq: Option<i64>) -> Option<String> {
+        seq.and_then(|s| self.get(s)).map(|p| p.name.clone())
+    }
+
+    pub fn all(&self) -> &[Partner] {
+        &self.0
+    }
 }
 
 async fn audit(app: &AppState, partner_actor: &str, action: AuditAction, case_id: &str, details: String) -> Result<(), PnbfError> {
@@ -440,6 +460,22 @@ pub async fn case_for(app: &AppState, partner: &Partner, id: &str) -> Result<(Ca
 /// Reads a case for a partner and records the read in the audit log.
 pub async fn read(app: &AppState, partner: &Partner, id: &str) -> Result<(Case, Side), PnbfError> {
     let (case, side) = case_for(app, partner, id).await?;
+    audit_read(app, partner, &case, side).await?;
+    Ok((case, side))
+}
+
+/// Reads a case for its victim's bank only (the dossier): `NotFound` for the payee's bank as
+/// for anyone else, and audited only once the reader is known to be the victim's bank.
+pub async fn read_as_victim_bank(app: &AppState, partner: &Partner, id: &str) -> Result<Case, PnbfError> {
+    let (case, side) = case_for(app, partner, id).await?;
+    if side != Side::VictimBank {
+        return Err(PnbfError::NotFound);
+    }
+    audit_read(app, partner, &case, side).await?;
+    Ok(case)
+}
+
+async fn audit_read(app: &AppState, partner: &Partner, case: &Case, side: Side) -> Result<(), PnbfError> {
     audit(
         app,
         &partner.actor(),
@@ -447,8 +483,7 @@ pub async fn read(app: &AppState, partner: &Partner, id: &str) -> Result<(Case, 
         &case.row.id,
         format!("{{\"side\":\"{}\"}}", side.as_str()),
     )
-    .await?;
-    Ok((case, side))
+    .await
 }
 
 /// The case behind a victim's link.
@@ -870,9 +905,9 @@ pub async fn figure_rows(app: &AppState) -> Result<Vec<FigureRow>, PnbfError> {
         .into_iter()
         .map(Case::from_row)
         .collect::<Result<_, _>>()?;
-    let partners = app.store.partners().await?;
+    let parties = Parties::load(app).await?;
     let mut rows = Vec::new();
-    for p in partners.iter().filter(|p| matches!(p.kind, PartnerKind::Bank | PartnerKind::Psp)) {
+    for p in parties.all().iter().filter(|p| p.kind.holds_accounts()) {
         let as_victim: Vec<&Case> = cases.iter().filter(|c| c.row.victim_bank == p.seq).collect();
         if !as_victim.is_empty() {
             rows.push(FigureRow {
@@ -905,7 +940,7 @@ pub async fn figure_rows_for(app: &AppState, reader: &Partner) -> Result<Vec<Fig
     let rows = figure_rows(app).await?;
     Ok(match reader.kind {
         PartnerKind::Operator => rows,
-        PartnerKind::Bank | PartnerKind::Psp => rows.into_iter().filter(|r| r.bank == "total" || r.bank == reader.name).collect(),
+        k if k.holds_accounts() => rows.into_iter().filter(|r| r.bank == "total" || r.bank == reader.name).collect(),
         _ => rows.into_iter().filter(|r| r.bank == "total").collect(),
     })
 }

@@ -72,7 +72,9 @@ impl StreamSettings {
         format!("{}.{rest}", self.prefix)
     }
 
-    fn stream_name(&self, rest: &str) -> String {
+    /// A stream's name: the prefix upper-cased (other characters than letters and digits as
+    /// `_`), then `_` and `rest` (`PAYMENTS_IN`, `CALLS_IN`, `DECISIONS`, `DEAD`).
+    pub fn stream_name(&self, rest: &str) -> String {
         let prefix: String = self
             .prefix
             .chars()
@@ -165,24 +167,7 @@ async fn work(
     partners: PartnerCache,
     cancel: CancellationToken,
 ) -> Result<(), StreamError> {
-    let stream = js
-        .get_stream(settings.stream_name(if kind == Kind::Payments { "PAYMENTS_IN" } else { "CALLS_IN" }))
-        .await
-        .map_err(js_error)?;
-    let consumer: consumer::PullConsumer = stream
-        .get_or_create_consumer(
-            "workers",
-            consumer::pull::Config {
-                durable_name: Some("workers".to_owned()),
-                ack_policy: consumer::AckPolicy::Explicit,
-                ack_wait: settings.ack_wait,
-                max_deliver: settings.max_deliver,
-                max_ack_pending: i64::try_from(settings.concurrency * 4).unwrap_or(1024),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(js_error)?;
+    let consumer = input_consumer(&js, &settings, kind, "workers").await?;
     let mut messages = consumer.messages().await.map_err(js_error)?;
     let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
@@ -215,6 +200,44 @@ async fn work(
     while tasks.join_next().await.is_some() {}
     tracing::info!(stream = kind.name(), "stream worker stopped");
     Ok(())
+}
+
+/// The durable pull consumer `durable` on an input stream, with the workers' settings
+/// (explicit acks, `ack_wait`, `max_deliver`, at most four times `concurrency` unacknowledged).
+async fn input_consumer(
+    js: &jetstream::Context,
+    settings: &StreamSettings,
+    kind: Kind,
+    durable: &str,
+) -> Result<consumer::PullConsumer, StreamError> {
+    let stream = js
+        .get_stream(settings.stream_name(if kind == Kind::Payments { "PAYMENTS_IN" } else { "CALLS_IN" }))
+        .await
+        .map_err(js_error)?;
+    stream
+        .get_or_create_consumer(
+            durable,
+            consumer::pull::Config {
+                durable_name: Some(durable.to_owned()),
+                ack_policy: consumer::AckPolicy::Explicit,
+                ack_wait: settings.ack_wait,
+                max_deliver: settings.max_deliver,
+                max_ack_pending: i64::try_from(settings.concurrency * 4).unwrap_or(1024),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(js_error)
+}
+
+/// A durable pull consumer on `P.payments.in` configured exactly as the workers' (for
+/// benchmarks that compare against the workers' path).
+pub async fn payments_consumer(
+    js: &jetstream::Context,
+    settings: &StreamSettings,
+    durable: &str,
+) -> Result<consumer::PullConsumer, StreamError> {
+    input_consumer(js, settings, Kind::Payments, durable).await
 }
 
 /// Why an event goes to the dead-letter subject.
@@ -269,7 +292,7 @@ async fn partner_of(state: &AppState, partners: &PartnerCache, headers: Option<&
         }
     };
     let allowed = match kind {
-        Kind::Payments => matches!(partner.kind, PartnerKind::Bank | PartnerKind::Psp),
+        Kind::Payments => partner.kind.holds_accounts(),
         Kind::Calls => partner.kind == PartnerKind::Telecom,
     };
     if !allowed {

@@ -420,7 +420,7 @@ pub async fn stream(config: &crate::config::Config, events: usize, rate: f64, ba
     stop.cancel();
     let _ = worker.await;
     for name in ["PAYMENTS_IN", "CALLS_IN", "DECISIONS", "DEAD"] {
-        let _ = js.delete_stream(format!("{}_{name}", streams.prefix.to_uppercase())).await;
+        let _ = js.delete_stream(streams.stream_name(name)).await;
     }
     drop(app);
     let _ = std::fs::remove_dir_all(&dir);
@@ -460,25 +460,11 @@ async fn relay(
     stop: tokio_util::sync::CancellationToken,
 ) -> Result<(), vangnet_streams::StreamError> {
     use futures_util::StreamExt;
-    use vangnet_streams::async_nats::jetstream::consumer;
-    let fail = |e: &dyn std::fmt::Display| vangnet_streams::StreamError::JetStream(e.to_string());
-    let stream = js
-        .get_stream(format!("{}_PAYMENTS_IN", streams.prefix.to_uppercase()))
+    let consumer = vangnet_streams::payments_consumer(&js, &streams, "relay").await?;
+    let mut messages = consumer
+        .messages()
         .await
-        .map_err(|e| fail(&e))?;
-    let consumer: consumer::PullConsumer = stream
-        .get_or_create_consumer(
-            "relay",
-            consumer::pull::Config {
-                durable_name: Some("relay".to_owned()),
-                ack_policy: consumer::AckPolicy::Explicit,
-                max_ack_pending: 1024,
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| fail(&e))?;
-    let mut messages = consumer.messages().await.map_err(|e| fail(&e))?;
+        .map_err(|e| vangnet_streams::StreamError::JetStream(e.to_string()))?;
     let subject = streams.subject("decisions.payments");
     let mut tasks = tokio::task::JoinSet::new();
     loop {

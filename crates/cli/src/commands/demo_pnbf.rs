@@ -5,7 +5,7 @@ use anyhow::Context;
 use vangnet_core::money::Currency;
 use vangnet_core::nl_banks::NL_BANKS;
 use vangnet_core::pnbf::{CaseState, FraudCategory, Move, Outcome, PaymentMethod};
-use vangnet_core::{Money, PartnerKind, Timestamp};
+use vangnet_core::{Money, Timestamp};
 use vangnet_server::AppState;
 use vangnet_server::pnbf::{self, Naw, NewCase, NewMove};
 use vangnet_store::Partner;
@@ -41,11 +41,7 @@ pub async fn ensure(state: &AppState, partners: &[Partner], mule_ibans: &[String
     if let Some(done) = state.store.setting(DONE).await? {
         return Ok(serde_json::from_str(&done).unwrap_or_default());
     }
-    let banks: Vec<Partner> = partners
-        .iter()
-        .filter(|p| matches!(p.kind, PartnerKind::Bank | PartnerKind::Psp))
-        .cloned()
-        .collect();
+    let banks: Vec<Partner> = partners.iter().filter(|p| p.kind.holds_accounts()).cloned().collect();
     let victim_bank = banks.first().cloned().context("the demo has a bank")?;
     directory(state, &banks).await?;
     let codes = state.store.pnbf_bank_codes().await?;
@@ -76,9 +72,15 @@ pub async fn ensure(state: &AppState, partners: &[Partner], mule_ibans: &[String
         })
         .cloned()
         .collect();
+    // The story is told on the platform clock, back-dated: `go(-42)` puts it six weeks before
+    // today, `go(0)` back to today.
     let clock = &state.settings.clock;
-    // Back-date: the story of the cases starts six weeks ago.
-    clock.shift(-42 * DAY);
+    let mut day = 0i64;
+    let mut go = |to: i64| {
+        clock.shift((to - day) * DAY);
+        day = to;
+    };
+    go(-42);
     let mut links = Vec::new();
     let mut opened = Vec::new();
     let stories: [(CaseState, &str, FraudCategory); 9] = [
@@ -123,7 +125,7 @@ pub async fn ensure(state: &AppState, partners: &[Partner], mule_ibans: &[String
     }
     let payee_of = |case: &pnbf::Case| partners.iter().find(|p| Some(p.seq) == case.row.payee_bank).cloned();
     // Two days later the payee's banks answer some requests.
-    clock.shift(2 * DAY);
+    go(-40);
     for (case, goal) in &opened {
         let Some(payee_bank) = payee_of(case) else { continue };
         let answer = match goal {
@@ -142,7 +144,7 @@ pub async fn ensure(state: &AppState, partners: &[Partner], mule_ibans: &[String
             pnbf::apply(state, &payee_bank, &case.row.id, answer).await?;
         }
     }
-    clock.shift(2 * DAY);
+    go(-38);
     for (case, goal) in &opened {
         let step = match goal {
             CaseState::Closed => NewMove {
@@ -158,17 +160,17 @@ pub async fn ensure(state: &AppState, partners: &[Partner], mule_ibans: &[String
         pnbf::apply(state, &victim_bank, &case.row.id, step).await?;
     }
     // The term of the unanswered requests passes (reminder first).
-    clock.shift(16 * DAY);
+    go(-22);
     pnbf::sweep(state).await?;
-    clock.shift(2 * DAY);
+    go(-20);
     pnbf::sweep(state).await?;
-    clock.shift(2 * DAY);
+    go(-18);
     for (case, goal) in &opened {
         if matches!(goal, CaseState::NawRequested | CaseState::NawReleased) {
             pnbf::apply(state, &victim_bank, &case.row.id, mv(Move::RequestNaw)).await?;
         }
     }
-    clock.shift(3 * DAY);
+    go(-15);
     for (case, goal) in &opened {
         if *goal == CaseState::NawReleased
             && let Some(payee_bank) = payee_of(case)
@@ -190,11 +192,9 @@ pub async fn ensure(state: &AppState, partners: &[Partner], mule_ibans: &[String
             .await?;
         }
     }
-    // Back to the present (the story so far took -42 + 2 + 2 + 16 + 2 + 2 + 3 = -15 days).
-    clock.shift(15 * DAY);
     // Two recent requests: one whose term ends in two days (reminded), one fresh.
     for (days_back, amount) in [(19i64, "64.50"), (0, "175.00")] {
-        clock.shift(-days_back * DAY);
+        go(-days_back);
         let new = NewCase {
             payer: vangnet_core::indicator::Iban::parse(&nl_iban(&mut payer_rng)).context("a demo IBAN")?,
             payee: vangnet_core::indicator::Iban::parse(&payee()).context("a demo IBAN")?,
@@ -207,8 +207,8 @@ pub async fn ensure(state: &AppState, partners: &[Partner], mule_ibans: &[String
         };
         let (_, secret) = pnbf::open(state, &victim_bank, new).await?;
         links.push(("requested".to_owned(), format!("/zaak/{secret}")));
-        clock.shift(days_back * DAY);
     }
+    go(0);
     pnbf::sweep(state).await?;
     let now_ok = (state.now().millis() - Timestamp::now().millis()).abs() < DAY;
     anyhow::ensure!(now_ok, "the demo left the clock wrong");

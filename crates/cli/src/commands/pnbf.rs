@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use serde_json::json;
+use vangnet_core::Timestamp;
 use vangnet_core::audit::{AuditAction, AuditEvent};
-use vangnet_core::{PartnerKind, Timestamp};
 
 use crate::DbArgs;
 use crate::config::Config;
@@ -78,7 +78,7 @@ pub async fn run(config: &Config, command: PnbfCommand) -> anyhow::Result<ExitCo
             let Some(found) = store.partner(&partner).await? else {
                 bail!("no partner `{partner}`");
             };
-            if !matches!(found.kind, PartnerKind::Bank | PartnerKind::Psp) {
+            if !found.kind.holds_accounts() {
                 bail!("{} is a {}: only banks and PSPs hold accounts", found.name, found.kind);
             }
             store.pnbf_set_bank_code(&code, Some(found.seq), Timestamp::now()).await?;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use vangnet_core::indicator::Iban;
 use vangnet_core::screening::payments::NameCheck;
-use vangnet_core::{Currency, PartnerKind, Timestamp};
+use vangnet_core::{Currency, Timestamp};
 use vangnet_store::Partner;
 
 use axum::body::Bytes;
@@ -114,7 +114,7 @@ impl From<DecisionOut> for DecisionJson {
 }
 
 fn may_screen(partner: &Partner) -> Result<(), ApiError> {
-    if matches!(partner.kind, PartnerKind::Bank | PartnerKind::Psp) {
+    if partner.kind.holds_accounts() {
         Ok(())
     } else {
         Err(ApiError::forbidden("only banks and payment service providers screen payments"))

@@ -19,7 +19,7 @@ use vangnet_store::Partner;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Caller};
-use crate::pnbf::{self, Case, Naw, NewCase, NewMove, PnbfError};
+use crate::pnbf::{self, Case, Naw, NewCase, NewMove, Parties, PnbfError};
 use crate::state::AppState;
 use crate::wire::MoneyJson;
 
@@ -57,7 +57,7 @@ impl From<PnbfError> for ApiError {
 const NO_STORE: [(header::HeaderName, &str); 1] = [(header::CACHE_CONTROL, "no-store")];
 
 fn banks_only(partner: &Partner) -> Result<(), ApiError> {
-    if matches!(partner.kind, PartnerKind::Bank | PartnerKind::Psp) {
+    if partner.kind.holds_accounts() {
         Ok(())
     } else {
         Err(ApiError::forbidden(
@@ -234,14 +234,18 @@ fn money(m: vangnet_core::Money) -> MoneyJson {
     MoneyJson::from(m)
 }
 
-async fn party(state: &AppState, seq: i64) -> Result<Option<PartyOut>, ApiError> {
-    Ok(pnbf::partner_by_seq(state, seq).await?.map(|p| PartyOut { id: p.id, name: p.name }))
+fn party(parties: &Parties, seq: i64) -> Option<PartyOut> {
+    parties.get(seq).map(|p| PartyOut {
+        id: p.id.clone(),
+        name: p.name.clone(),
+    })
 }
 
 /// Builds the full view of a case for the reader on `side`; the NAW (victim's bank only) is
 /// decrypted and its read audited.
 pub async fn case_out(state: &AppState, case: &Case, side: Side, reader: &Partner) -> Result<CaseOut, ApiError> {
     let events = state.store.pnbf_events(&case.row.id).await?;
+    let parties = Parties::load(state).await?;
     let naw = if side == Side::VictimBank {
         readable_naw(state, case, &reader.actor()).await?.map(|n| NawOut {
             name: n.name,
@@ -262,14 +266,11 @@ pub async fn case_out(state: &AppState, case: &Case, side: Side, reader: &Partne
         id: case.row.id.clone(),
         state: case.row.state.clone(),
         your_side: side.as_str().to_owned(),
-        victim_bank: party(state, case.row.victim_bank).await?.unwrap_or(PartyOut {
+        victim_bank: party(&parties, case.row.victim_bank).unwrap_or(PartyOut {
             id: String::new(),
             name: String::new(),
         }),
-        payee_bank: match case.row.payee_bank {
-            Some(seq) => party(state, seq).await?,
-            None => None,
-        },
+        payee_bank: case.row.payee_bank.and_then(|seq| party(&parties, seq)),
         payment: PaymentOut {
             payer_iban: case.body.payer_iban.clone(),
             payee_iban: case.body.payee_iban.clone(),
@@ -452,37 +453,36 @@ pub async fn list(
         Some("inbox") => &[Side::PayeeBank],
         Some(_) => return Err(ApiError::invalid("invalid_parameter", "box", "outbox or inbox")),
     };
+    let parties = Parties::load(&state).await?;
+    let now = state.now();
     let mut out = Vec::new();
     for side in sides {
         for case in pnbf::cases_of(&state, &partner, *side).await? {
-            out.push(summary(&state, &case, *side).await?);
+            out.push(summary(&parties, now, &case, *side));
         }
     }
     Ok(Json(out))
 }
 
-pub async fn summary(state: &AppState, case: &Case, side: Side) -> Result<CaseSummary, ApiError> {
+/// A case in a list, as the bank on `side` sees it at `now`.
+pub fn summary(parties: &Parties, now: Timestamp, case: &Case, side: Side) -> CaseSummary {
     let other = match side {
         Side::VictimBank => case.row.payee_bank,
         _ => Some(case.row.victim_bank),
     };
-    let other_bank = match other {
-        Some(seq) => party(state, seq).await?.map(|p| p.name),
-        None => None,
-    };
-    Ok(CaseSummary {
+    CaseSummary {
         id: case.row.id.clone(),
         state: case.row.state.clone(),
         your_side: side.as_str().to_owned(),
-        other_bank,
+        other_bank: parties.name(other),
         amount: money(case.amount()),
         paid_at: Timestamp::from_millis(case.body.paid_at).date_string(),
         opened_at: case.row.opened_at.to_rfc3339(),
         term_ends: case.row.term_ends.map(Timestamp::to_rfc3339),
-        overdue: case.overdue(state.now()),
+        overdue: case.overdue(now),
         waiting_for_you: case.waiting_for(side),
         reference: case.body.reference.clone(),
-    })
+    }
 }
 
 /// A case with its history (only the two banks involved; others get 404). Every read is audited.
@@ -588,11 +588,7 @@ pub async fn dossier(
     Query(q): Query<DossierQuery>,
 ) -> Result<Response, ApiError> {
     banks_only(&partner)?;
-    let (_, side) = pnbf::case_for(&state, &partner, &id).await?;
-    if side != Side::VictimBank {
-        return Err(ApiError::not_found("case"));
-    }
-    let (case, _) = pnbf::read(&state, &partner, &id).await?;
+    let case = pnbf::read_as_victim_bank(&state, &partner, &id).await?;
     let out = dossier_out(&state, &case, &partner).await?;
     match q.format.as_deref() {
         None | Some("json") => Ok((NO_STORE, Json(out)).into_response()),
@@ -712,7 +708,7 @@ pub async fn set_bank_code(
         .store
         .partner(&input.partner)
         .await?
-        .filter(|p| matches!(p.kind, PartnerKind::Bank | PartnerKind::Psp))
+        .filter(|p| p.kind.holds_accounts())
         .ok_or_else(|| ApiError::invalid("unknown_partner", "partner", "no bank or PSP with that id or name"))?;
     state.store.pnbf_set_bank_code(&code, Some(target.seq), state.now()).await?;
     directory_audit(&state, &partner, &code, format!("{{\"partner\":\"{}\"}}", target.id)).await?;

@@ -102,14 +102,8 @@ pub async fn victim(
         Ok(e) => e,
         Err(_) => return super::server_error(&parts),
     };
-    let bank_name = |seq: Option<i64>| {
-        let state = state.clone();
-        async move {
-            match seq {
-                Some(s) => crate::pnbf::partner_by_seq(&state, s).await.ok().flatten().map(|p| p.name),
-                None => None,
-            }
-        }
+    let Ok(parties) = crate::pnbf::Parties::load(&state).await else {
+        return super::server_error(&parts);
     };
     let texts = c.states.get(&case.row.state);
     let page = VictimPage {
@@ -125,8 +119,8 @@ pub async fn victim(
         amount: money_text(case.amount(), lang),
         paid_on: date_text(vangnet_core::Timestamp::from_millis(case.body.paid_at), lang),
         payee_iban: Iban::parse(&case.body.payee_iban).map(|i| i.grouped()).unwrap_or_default(),
-        victim_bank: bank_name(Some(case.row.victim_bank)).await.unwrap_or_default(),
-        payee_bank: bank_name(case.row.payee_bank).await,
+        victim_bank: parties.name(Some(case.row.victim_bank)).unwrap_or_default(),
+        payee_bank: parties.name(case.row.payee_bank),
         history: events
             .iter()
             .map(|e| {
@@ -148,7 +142,6 @@ use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use vangnet_core::PartnerKind;
 use vangnet_core::pnbf::Side;
 
 use super::console::{SignedIn, read_form, signed_in};
@@ -205,7 +198,7 @@ struct FiguresPage {
 }
 
 fn is_bank(who: &SignedIn) -> bool {
-    matches!(who.partner.kind, PartnerKind::Bank | PartnerKind::Psp)
+    who.partner.kind.holds_accounts()
 }
 
 fn error_text(e: &ApiError) -> String {
@@ -219,6 +212,10 @@ async fn cases_page(state: &AppState, parts: &Parts, who: &SignedIn, error: Opti
     let t = &lang_of(parts).content().ui;
     let mut boxes = Vec::new();
     if is_bank(who) {
+        let Ok(parties) = crate::pnbf::Parties::load(state).await else {
+            return server_error(parts);
+        };
+        let now = state.now();
         for (side, heading, id) in [
             (Side::VictimBank, &t.partner_cases_outbox, "outbox"),
             (Side::PayeeBank, &t.partner_cases_inbox, "inbox"),
@@ -226,13 +223,7 @@ async fn cases_page(state: &AppState, parts: &Parts, who: &SignedIn, error: Opti
             let Ok(list) = crate::pnbf::cases_of(state, &who.partner, side).await else {
                 return server_error(parts);
             };
-            let mut rows = Vec::with_capacity(list.len());
-            for c in &list {
-                match summary(state, c, side).await {
-                    Ok(s) => rows.push(s),
-                    Err(_) => return server_error(parts),
-                }
-            }
+            let rows = list.iter().map(|c| summary(&parties, now, c, side)).collect();
             boxes.push((heading.clone(), id, rows));
         }
     }
@@ -422,14 +413,9 @@ async fn dossier(State(state): State<AppState>, Path(id): Path<String>, parts: P
     let Some(who) = signed_in(&state, &parts).await else {
         return see_other("/partner");
     };
-    // Only the victim's bank has a dossier; the read is audited once that is known.
-    match crate::pnbf::case_for(&state, &who.partner, &id).await {
-        Ok((_, Side::VictimBank)) => {}
-        Ok(_) | Err(crate::pnbf::PnbfError::NotFound) => return super::not_found(&parts),
-        Err(_) => return server_error(&parts),
-    }
-    let found = match crate::pnbf::read(&state, &who.partner, &id).await {
-        Ok((c, _)) => c,
+    let found = match crate::pnbf::read_as_victim_bank(&state, &who.partner, &id).await {
+        Ok(c) => c,
+        Err(crate::pnbf::PnbfError::NotFound) => return super::not_found(&parts),
         Err(_) => return server_error(&parts),
     };
     match crate::routes::pnbf::dossier_out(&state, &found, &who.partner).await {
