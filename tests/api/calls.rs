@@ -8,6 +8,7 @@ use crate::helpers::{TestApp, report_body};
 
 api_tests! {
     protected_and_spoofed_numbers_are_blocked,
+    do_not_originate_entries_belong_to_their_owner,
     the_on_call_signal_reaches_the_payment_decision,
     call_rights_and_validation,
 }
@@ -32,7 +33,19 @@ async fn protected_and_spoofed_numbers_are_blocked(app: &TestApp) {
     assert_eq!(before["decision"], "allow", "{before}");
     let (status, listed) = app.bank.put("/api/v1/protected-numbers/020-1234567", &json!(null)).await;
     assert_eq!(status, 200, "{listed}");
-    assert_eq!((listed["e164"].as_str(), listed["added"].as_bool()), (Some(HELPDESK), Some(true)));
+    assert_eq!(
+        (listed["e164"].as_str(), listed["added"].as_bool(), listed["state"].as_str()),
+        (Some(HELPDESK), Some(true), Some("pending"))
+    );
+    let (_, pending) = telecom
+        .post("/api/v1/calls/events", &call("c-1b", "start", HELPDESK, GRANDMA, "domestic"))
+        .await;
+    assert_eq!(pending["decision"], "allow", "a bank's entry waits for the operator: {pending}");
+    let (status, approved) = app
+        .operator
+        .post("/api/v1/protected-numbers/%2B31201234567/approve", &json!(null))
+        .await;
+    assert_eq!((status, approved["state"].as_str()), (200, Some("active")), "{approved}");
     let (_, blocked) = telecom
         .post("/api/v1/calls/events", &call("c-2", "start", HELPDESK, GRANDMA, "domestic"))
         .await;
@@ -50,10 +63,14 @@ async fn protected_and_spoofed_numbers_are_blocked(app: &TestApp) {
     assert_eq!(after["decision"], "allow");
 
     let (status, bulk) = app
-        .bank
+        .telecom()
         .put("/api/v1/protected-numbers", &json!({"numbers": ["+31881234567", "0881234568"]}))
         .await;
     assert_eq!((status, bulk["added"].as_u64()), (200, Some(2)), "{bulk}");
+    assert_eq!(
+        bulk["results"][0]["state"], "active",
+        "a telecom provider's entries are active at once: {bulk}"
+    );
 
     let roaming = "+31687654321";
     let (_, spoofed) = telecom
@@ -79,6 +96,108 @@ async fn protected_and_spoofed_numbers_are_blocked(app: &TestApp) {
         (flagged["decision"].as_str(), flagged["reasons"][0]["code"].as_str()),
         (Some("flag"), Some("caller_reported"))
     );
+}
+
+/// The probe: a bank deleted a number another bank had protected, and a spoofed call from it
+/// went from `block` to `allow`; any bank could put any consumer's mobile on the list.
+async fn do_not_originate_entries_belong_to_their_owner(app: &TestApp) {
+    let telecom = app.telecom();
+    let start = |id: &str| call(id, "start", HELPDESK, GRANDMA, "domestic");
+    let (status, _) = app.bank.put("/api/v1/protected-numbers/%2B31201234567", &json!(null)).await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .operator
+        .post("/api/v1/protected-numbers/%2B31201234567/approve", &json!(null))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(telecom.post("/api/v1/calls/events", &start("o-1")).await.1["decision"], "block");
+
+    // Another bank can neither remove nor take over the entry.
+    let (status, body) = app.other_bank.delete("/api/v1/protected-numbers/%2B31201234567").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("not_owner")), "{body}");
+    assert_eq!(
+        telecom.post("/api/v1/calls/events", &start("o-2")).await.1["decision"],
+        "block",
+        "still protected"
+    );
+    let (status, body) = app.other_bank.put("/api/v1/protected-numbers/%2B31201234567", &json!(null)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("number_owned_by_other_partner")),
+        "{body}"
+    );
+    let (status, _) = app.other_bank.get("/api/v1/protected-numbers/%2B31201234567").await;
+    assert_eq!(status, 404, "another bank does not see the entry's history");
+    let (status, body) = app.telecom().delete("/api/v1/protected-numbers/%2B31201234567").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("not_owner")));
+
+    // A bank cannot silence a consumer's mobile on its own: its entry waits for the operator.
+    let (status, body) = app.other_bank.put("/api/v1/protected-numbers/0612345679", &json!(null)).await;
+    assert_eq!((status, body["state"].as_str()), (200, Some("pending")), "{body}");
+    let (_, mobile) = telecom
+        .post("/api/v1/calls/events", &call("o-3", "start", "+31612345679", GRANDMA, "domestic"))
+        .await;
+    assert_eq!(mobile["decision"], "allow", "pending entries are not screened: {mobile}");
+    let (status, pending) = app.operator.get("/api/v1/protected-numbers?state=pending").await;
+    assert_eq!(status, 200);
+    let pending: Vec<&str> = pending["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["e164"].as_str())
+        .collect();
+    assert_eq!(pending, vec!["+31612345679"], "the operator's approval queue");
+    let (status, body) = app
+        .bank
+        .post("/api/v1/protected-numbers/%2B31612345679/approve", &json!(null))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden")),
+        "only operators approve"
+    );
+    let (status, _) = app.operator.delete("/api/v1/protected-numbers/%2B31612345679").await;
+    assert_eq!(status, 204, "rejecting is removing");
+
+    // The owner sees its entries and every change, the operator's too.
+    let (status, own) = app.bank.get("/api/v1/protected-numbers").await;
+    assert_eq!(status, 200);
+    assert_eq!(own["items"].as_array().map(Vec::len), Some(1), "{own}");
+    assert_eq!(own["items"][0]["owner"], app.bank.partner.id.as_str());
+    let (status, body) = app.operator.delete("/api/v1/protected-numbers/%2B31201234567").await;
+    assert_eq!(status, 204, "an operator removes anyone's: {body}");
+    let (status, history) = app.bank.get("/api/v1/protected-numbers/%2B31201234567").await;
+    assert_eq!((status, history["state"].as_str()), (200, Some("removed")), "{history}");
+    let changes: Vec<(&str, &str)> = history["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|c| (c["change"].as_str().unwrap_or(""), c["actor"].as_str().unwrap_or("")))
+        .collect();
+    let (bank, operator) = (app.bank.partner.actor(), app.operator.partner.actor());
+    assert_eq!(
+        changes,
+        vec![
+            ("requested", bank.as_str()),
+            ("approved", operator.as_str()),
+            ("removed", operator.as_str())
+        ]
+    );
+    let audit = app.store.audit_entries_of(&operator, 50).await.expect("audit");
+    assert_eq!(
+        audit.iter().filter(|e| e.action == "call_list.change").count(),
+        3,
+        "approve, reject, remove"
+    );
+
+    // Spoofing exceptions have owners too.
+    let other_telecom = app.new_client("Ander Net", vangnet_core::PartnerKind::Telecom).await;
+    let (status, _) = telecom.put("/api/v1/spoofing-exceptions/%2B31687654321", &json!(null)).await;
+    assert_eq!(status, 200);
+    let (status, _) = other_telecom.delete("/api/v1/spoofing-exceptions/%2B31687654321").await;
+    assert_eq!(status, 403);
+    let (status, own) = other_telecom.get("/api/v1/spoofing-exceptions").await;
+    assert_eq!((status, own["items"].as_array().map(Vec::len)), (200, Some(0)));
 }
 
 async fn the_on_call_signal_reaches_the_payment_decision(app: &TestApp) {

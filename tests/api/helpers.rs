@@ -237,7 +237,7 @@ pub fn test_settings() -> Settings {
 async fn partner(store: &Arc<dyn Store>, name: &str, kind: PartnerKind) -> (Partner, String) {
     let token = ApiToken::generate().expect("randomness");
     let (partner, _) = store
-        .create_partner(name, kind, &token.digest(), &token.label(), "test", Timestamp::now())
+        .create_partner(name, kind, &token.digest(), "test", "test", Timestamp::now())
         .await
         .expect("partner");
     (partner, token.expose().to_owned())

@@ -13,6 +13,8 @@ api_tests! {
     public_check_is_coarse_and_needs_enough_reports,
     public_check_cannot_be_used_to_enumerate,
     citizen_report_form_validates_and_counts_a_person_once,
+    citizen_reports_never_decide,
+    citizen_reports_are_triaged_by_the_helpdesk_and_police,
     citizen_form_refuses_forgeries_and_robots,
     partner_console_signs_in_searches_and_signs_out,
     partner_console_works_pnbf_cases,
@@ -271,16 +273,25 @@ async fn citizen_report_form_validates_and_counts_a_person_once(app: &TestApp) {
         "next steps for marketplace fraud"
     );
 
-    let counted = |v: Value| v["reports"].as_u64();
-    assert_eq!(counted(app.bank.check(iban).await), Some(1));
+    // Unverified, a citizen informs partners (a count of people) and decides nothing.
+    let unverified = |v: &Value| {
+        (
+            v["status"].as_str().map(str::to_owned),
+            v["reports"].as_u64(),
+            v["unverified_citizen_reports"].as_u64(),
+        )
+    };
+    let first = app.bank.check(iban).await;
+    assert_eq!(unverified(&first), (Some("not_reported".into()), Some(0), Some(1)), "{first}");
     let again = send_report(&mut citizen, &[iban], &[]).await;
     assert_eq!(again.status, 303);
-    assert_eq!(counted(app.bank.check(iban).await), Some(1), "the same person counts once");
+    assert_eq!(unverified(&app.bank.check(iban).await).2, Some(1), "the same person counts once");
     let mut neighbour = Browser::new(app);
     assert_eq!(send_report(&mut neighbour, &[iban], &[]).await.status, 303);
-    let result = app.bank.check(iban).await;
-    assert_eq!(counted(result.clone()), Some(2), "{result}");
-    assert_eq!(result["reporting_partners"], 1, "citizens are one source");
+    assert_eq!(
+        unverified(&app.bank.check(iban).await),
+        (Some("not_reported".into()), Some(0), Some(2))
+    );
 
     let mut third = Browser::new(app);
     assert_eq!(send_report(&mut third, &[iban], &[]).await.status, 303);
@@ -289,12 +300,219 @@ async fn citizen_report_form_validates_and_counts_a_person_once(app: &TestApp) {
         "not_reported",
         "citizens alone never make it reported"
     );
+    // A partner report names it: the citizens are counted beside it (without weight)…
     app.report(&app.bank, report_body("marketplace", "green", &[iban])).await;
+    let result = app.bank.check(iban).await;
+    assert_eq!(
+        (result["status"].as_str(), result["reports"].as_u64()),
+        (Some("reported"), Some(4)),
+        "{result}"
+    );
+    assert_eq!(result["reporting_partners"], 2, "the bank, and the citizens as one source");
+    // …but the public check counts only verified citizens.
     assert_eq!(
         public(app, iban).await.1["status"],
-        "reported",
-        "one partner report and three citizens reach the threshold"
+        "not_reported",
+        "one partner report and three unverified citizens do not reach the threshold"
     );
+}
+
+/// The probe: fifteen form posts from three addresses, each with a fresh cookie, made a payment
+/// to that IBAN `block`; one made partner checks answer `reported` and calls from a number
+/// `flag`. Here many more, from many people, change no decision at all.
+async fn citizen_reports_never_decide(app: &TestApp) {
+    let (alone_iban, control_iban) = ("NL28ABNA0412345601", "NL98ABNA0412345602");
+    let (listed_iban, listed_control) = ("NL38RABO0398765401", "NL11RABO0398765402");
+    let phone = "+31623456700";
+    app.report(&app.police, report_body("marketplace", "amber", &[listed_iban, listed_control]))
+        .await;
+    let decide = |id: &str, payer: &str, payee: &str| json!({"id": id, "payer": {"iban": payer}, "payee": {"iban": payee}, "amount": {"value": "950.00", "currency": "EUR"}, "instant": true});
+    let score = |d: &Value| (d["decision"].as_str().map(str::to_owned), d["score"].as_f64());
+    let (status, before) = app
+        .bank
+        .post("/api/v1/payments/score", &decide("p-before", "NL19INGB0006543201", listed_iban))
+        .await;
+    assert_eq!(status, 200, "{before}");
+
+    for person in 0..40 {
+        let mut visitor = Browser::new(app);
+        let values: &[&str] = if person % 2 == 0 {
+            &[alone_iban, phone]
+        } else {
+            &[alone_iban, listed_iban, phone]
+        };
+        assert_eq!(send_report(&mut visitor, values, &[]).await.status, 303);
+    }
+
+    let check = app.bank.check(alone_iban).await;
+    assert_eq!(
+        (check["status"].as_str(), check["unverified_citizen_reports"].as_u64()),
+        (Some("not_reported"), Some(40)),
+        "{check}"
+    );
+    assert_eq!(public(app, alone_iban).await.1["status"], "not_reported");
+    let (_, alone) = app
+        .bank
+        .post("/api/v1/payments/score", &decide("p-alone", "NL19INGB0006543201", alone_iban))
+        .await;
+    let (_, control) = app
+        .bank
+        .post("/api/v1/payments/score", &decide("p-control", "NL89INGB0006543202", control_iban))
+        .await;
+    assert_eq!(
+        score(&alone),
+        score(&control),
+        "as for an account nobody reported: {alone} / {control}"
+    );
+    assert!(!alone.to_string().contains("payee_reported"), "{alone}");
+
+    // Beside a partner's report, 20 citizens do not move the score either.
+    let (_, after) = app
+        .bank
+        .post("/api/v1/payments/score", &decide("p-after", "NL24SNSB0923456701", listed_iban))
+        .await;
+    let (_, twin) = app
+        .bank
+        .post("/api/v1/payments/score", &decide("p-twin", "NL94SNSB0923456702", listed_control))
+        .await;
+    assert_eq!(score(&after), score(&twin), "{after} / {twin}");
+    assert_eq!(
+        score(&after).1,
+        score(&before).1,
+        "the same registry score before and after the citizens"
+    );
+
+    let (_, call) = app
+        .telecom()
+        .post(
+            "/api/v1/calls/events",
+            &json!({"call_id": "c-citizens", "event": "start", "caller": phone, "callee": "+31612345678", "ingress": "domestic"}),
+        )
+        .await;
+    assert_eq!(call["decision"], "allow", "{call}");
+}
+
+/// The helpdesk's and police's queue: a verified citizen report counts like any report, a
+/// rejected one nowhere; only they may review, once, and every read and decision is audited.
+async fn citizen_reports_are_triaged_by_the_helpdesk_and_police(app: &TestApp) {
+    let iban = "NL28ABNA0412345601";
+    for _ in 0..3 {
+        let mut visitor = Browser::new(app);
+        assert_eq!(send_report(&mut visitor, &[iban], &[]).await.status, 303);
+    }
+    let helpdesk = app.new_client("Fraudehelpdesk", vangnet_core::PartnerKind::Helpdesk).await;
+    let (status, queue) = helpdesk.get("/api/v1/citizen-reports?limit=2").await;
+    assert_eq!(status, 200, "{queue}");
+    let items = queue["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2);
+    assert_eq!(
+        items[0]["description"], "Telefoon betaald, nooit gekregen.",
+        "the submitter's own words"
+    );
+    assert_eq!(items[0]["citizen_review"], "unverified");
+    let next = queue["next"].as_str().expect("a next page");
+    let (_, rest) = helpdesk.get(&format!("/api/v1/citizen-reports?after={next}")).await;
+    assert_eq!(rest["items"].as_array().map(Vec::len), Some(1));
+    assert!(rest["next"].is_null());
+    for (who, status) in [(&app.bank, 403), (&app.operator, 403)] {
+        assert_eq!(who.get("/api/v1/citizen-reports").await.0, status);
+    }
+
+    let first = items[0]["id"].as_str().expect("id");
+    let second = items[1]["id"].as_str().expect("id");
+    let (status, reviewed) = helpdesk
+        .post(
+            &format!("/api/v1/citizen-reports/{first}/review"),
+            &json!({"outcome": "verified", "note": "klopt met een aangifte"}),
+        )
+        .await;
+    assert_eq!((status, reviewed["citizen_review"].as_str()), (200, Some("verified")), "{reviewed}");
+    let (status, body) = app
+        .police
+        .post(&format!("/api/v1/citizen-reports/{first}/review"), &json!({"outcome": "rejected"}))
+        .await;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("already_reviewed")));
+    let (status, _) = app
+        .bank
+        .post(&format!("/api/v1/citizen-reports/{second}/review"), &json!({"outcome": "verified"}))
+        .await;
+    assert_eq!(status, 403, "a bank cannot verify citizens' reports");
+    let (status, body) = app
+        .police
+        .post(&format!("/api/v1/citizen-reports/{second}/review"), &json!({"outcome": "maybe"}))
+        .await;
+    assert_eq!((status, body["error"]["field"].as_str()), (422, Some("outcome")));
+    let (status, _) = app
+        .police
+        .post(
+            &format!("/api/v1/citizen-reports/{second}/review"),
+            &json!({"outcome": "rejected", "note": "geen fraude"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .police
+        .post(
+            "/api/v1/citizen-reports/00000000-0000-7000-8000-00000000dead/review",
+            &json!({"outcome": "verified"}),
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // Verified: counted with its weight; rejected: nowhere; the third still a count.
+    let check = app.bank.check(iban).await;
+    assert_eq!(
+        (
+            check["status"].as_str(),
+            check["reports"].as_u64(),
+            check["unverified_citizen_reports"].as_u64()
+        ),
+        (Some("reported"), Some(1), Some(1)),
+        "{check}"
+    );
+    assert!(check["score"].as_f64().is_some_and(|s| s > 0.0), "{check}");
+    let (_, queue) = helpdesk.get("/api/v1/citizen-reports").await;
+    assert_eq!(
+        queue["items"].as_array().map(Vec::len),
+        Some(1),
+        "only the undecided one is waiting"
+    );
+    let (_, verified) = helpdesk.get("/api/v1/citizen-reports?state=verified").await;
+    assert_eq!(verified["items"][0]["review"]["note"], "klopt met een aangifte");
+
+    let audit = app.store.audit_entries_of(&helpdesk.partner.actor(), 20).await.expect("audit");
+    assert!(audit.iter().any(|e| e.action == "citizen_report.read" && e.details.contains(first)));
+    assert_eq!(audit.iter().filter(|e| e.action == "citizen_report.review").count(), 1);
+
+    // The same queue in the console, through its forms.
+    let mut console = console_sign_in(app, &helpdesk.token).await;
+    let page = console.get("/partner/burgermeldingen").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Burgermeldingen beoordelen"), "in Dutch");
+    assert!(page.body.contains("Telefoon betaald, nooit gekregen."));
+    let third = rest["items"][0]["id"].as_str().expect("id");
+    assert!(page.body.contains(&format!("/partner/burgermeldingen/{third}")));
+    let csrf = hidden(&page.body, "csrf");
+    let forged = console
+        .post(
+            &format!("/partner/burgermeldingen/{third}"),
+            &[("csrf", "forged"), ("outcome", "verified")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let done = console
+        .post(
+            &format!("/partner/burgermeldingen/{third}"),
+            &[("csrf", &csrf), ("outcome", "verified"), ("note", "")],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let after = console.get(done.location.as_deref().expect("redirect")).await;
+    assert!(after.body.contains("De melding is bevestigd en telt nu mee."), "{}", after.body);
+    assert!(after.body.contains("Er wachten geen burgermeldingen."));
+    assert_eq!(app.bank.check(iban).await["reports"], 2);
+    let mut bank_console = console_sign_in(app, &app.bank.token).await;
+    assert_eq!(bank_console.get("/partner/burgermeldingen").await.status, 404, "not a bank's page");
 }
 
 async fn citizen_form_refuses_forgeries_and_robots(app: &TestApp) {

@@ -41,6 +41,10 @@ pub enum AuditAction {
     PnbfCaseMove,
     PnbfNawRead,
     PnbfDirectoryChange,
+    /// A reviewer read citizen reports in the triage queue (the submitters' own words).
+    CitizenReportRead,
+    /// A reviewer verified or rejected a citizen report.
+    CitizenReportReview,
 }
 
 impl AuditAction {
@@ -64,6 +68,8 @@ impl AuditAction {
             AuditAction::PnbfCaseMove => "pnbf.case.move",
             AuditAction::PnbfNawRead => "pnbf.naw.read",
             AuditAction::PnbfDirectoryChange => "pnbf.directory.change",
+            AuditAction::CitizenReportRead => "citizen_report.read",
+            AuditAction::CitizenReportReview => "citizen_report.review",
         }
     }
 }

@@ -12,6 +12,18 @@
 //! - the report facts are 32-byte records in one vector, linked per indicator (newest first),
 //!   so an indicator costs a hash-table slot plus 32 bytes per report naming it.
 //!
+//! Citizen reports (the public web form) are unverified: they inform partners, they never decide.
+//! An unverified citizen report carries no weight in any score, so no number of them changes a
+//! check's status, a payment decision or a call decision. Partners see them as a count
+//! ([`RecordView::unverified_citizen_reports`]) until a partner report the reader may see names
+//! the same indicator (then they are listed among its reports, still without weight) or a
+//! helpdesk or police reviewer verifies them (then they count like any report, with the citizen
+//! weight). A report the reviewer rejects counts nowhere.
+//!
+//! Review statuses are last-writer-wins: each carries the change-feed position it was written
+//! at, and the index ignores a status older than the one it holds, so a change that arrives late
+//! or twice (the server's own write, then the feed) never undoes a newer one.
+//!
 //! The index never does I/O: the server loads it from the store and applies every write.
 
 use std::collections::HashMap;
@@ -123,6 +135,10 @@ const CITIZENS: u32 = u32::MAX;
 const CITIZEN_SOURCE: u8 = PartnerKind::Citizen.code();
 const FLAG_AANGIFTE: u8 = 1;
 const FLAG_RETRACTED: u8 = 2;
+/// A citizen report a helpdesk or police reviewer verified: it counts like a partner's.
+const FLAG_VERIFIED: u8 = 4;
+/// A citizen report a reviewer rejected: it counts nowhere.
+const FLAG_REJECTED: u8 = 8;
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -150,6 +166,11 @@ impl Contribution {
         self.source == CITIZEN_SOURCE
     }
 
+    /// A citizen report no reviewer has verified (or rejected) yet.
+    fn is_unverified_citizen(&self) -> bool {
+        self.is_citizen() && self.flags & (FLAG_VERIFIED | FLAG_REJECTED) == 0
+    }
+
     /// The partner that filed the report, for TLP and partner counts.
     fn owner(&self) -> u32 {
         if self.is_citizen() { CITIZENS } else { self.partner }
@@ -160,8 +181,9 @@ impl Contribution {
 ///
 /// Only reports marked TLP:CLEAR or TLP:GREEN count, and only while they count for the score
 /// (not retracted, within retention). Every partner report counts 1; every distinct citizen
-/// counts `citizen_weight`; together they must reach `min_reports`, and at least one must be
-/// a partner report, so citizens alone can never make an indicator `reported`.
+/// whose report a reviewer verified counts `citizen_weight` (unverified ones count nothing);
+/// together they must reach `min_reports`, and at least one must be a partner report, so
+/// citizens alone can never make an indicator `reported`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PublicThreshold {
     pub min_reports: f64,
@@ -202,6 +224,46 @@ pub struct ReportFacts {
     /// For citizen reports: a tag of the submitter's pseudonym, so that one person counts once
     /// per indicator however often they report it. Ignored for partner reports.
     pub submitter: u32,
+    /// For citizen reports: what a reviewer decided. Ignored for partner reports.
+    pub review: CitizenReview,
+}
+
+/// A reviewer's decision about a citizen report (the triage queue of the helpdesk and police).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CitizenReview {
+    /// Not reviewed yet: informs partners, decides nothing.
+    #[default]
+    Unverified,
+    /// Checked and found credible: counts like any report, with the citizen weight.
+    Verified,
+    /// Checked and found not credible: counts nowhere.
+    Rejected,
+}
+
+impl CitizenReview {
+    /// The stable key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CitizenReview::Unverified => "unverified",
+            CitizenReview::Verified => "verified",
+            CitizenReview::Rejected => "rejected",
+        }
+    }
+
+    /// The review for a stable key.
+    pub fn from_key(key: &str) -> Option<CitizenReview> {
+        [CitizenReview::Unverified, CitizenReview::Verified, CitizenReview::Rejected]
+            .into_iter()
+            .find(|r| r.as_str() == key)
+    }
+
+    fn flag(self) -> u8 {
+        match self {
+            CitizenReview::Unverified => 0,
+            CitizenReview::Verified => FLAG_VERIFIED,
+            CitizenReview::Rejected => FLAG_REJECTED,
+        }
+    }
 }
 
 /// What one viewer may know about one indicator at one moment.
@@ -224,6 +286,11 @@ pub struct RecordView {
     pub by_source: [(u32, f64); 9],
     /// The half-life used, for the reasons.
     pub half_life_days: f64,
+    /// Distinct citizens whose unverified reports name this indicator and are not counted
+    /// above (no partner report the reader may see names it yet).
+    pub unverified_citizen_reports: u32,
+    /// Of the counted citizen reports, those still unverified (counted, but without weight).
+    pub unweighted_citizen_reports: u32,
 }
 
 impl RecordView {
@@ -242,6 +309,8 @@ impl RecordView {
             damage: Vec::new(),
             by_source: [(0, 0.0); 9],
             half_life_days: policy.half_life_days,
+            unverified_citizen_reports: 0,
+            unweighted_citizen_reports: 0,
         }
     }
 
@@ -260,8 +329,16 @@ impl RecordView {
 
     /// Plain-language reasons for the answer, naming the facts and the score's inputs.
     pub fn reasons(&self) -> Vec<String> {
+        let mut unverified = Vec::new();
+        if self.unverified_citizen_reports > 0 {
+            let n = self.unverified_citizen_reports;
+            unverified.push(format!(
+                "{n} unverified citizen report{} (not counted: a citizen report counts once a partner report names this value or the helpdesk or police verify it)",
+                plural(n)
+            ));
+        }
         if self.reports == 0 {
-            return Vec::new();
+            return unverified;
         }
         let mut reasons = Vec::with_capacity(4);
         let types = self.fraud_type_counts();
@@ -303,6 +380,16 @@ impl RecordView {
             sources.join(", "),
             self.half_life_days
         ));
+        if self.unweighted_citizen_reports > 0 {
+            let n = self.unweighted_citizen_reports;
+            reasons.push(format!(
+                "{n} of the citizen reports {} unverified and carr{} no weight until the helpdesk or police verify {}",
+                if n == 1 { "is" } else { "are" },
+                if n == 1 { "ies" } else { "y" },
+                if n == 1 { "it" } else { "them" }
+            ));
+        }
+        reasons.extend(unverified);
         if self.status == CheckStatus::Disputed {
             reasons.push("the holder disputes this listing; it is under review, so act with care".to_owned());
         }
@@ -321,6 +408,9 @@ pub struct IndicatorIndex {
     entries: HashMap<IndexKey, Entry, BuildKeyHasher>,
     contributions: Vec<Contribution>,
     currencies: Vec<Currency>,
+    /// The change-feed position of each status held (only indicators whose status was ever
+    /// set, few of all), so an older status that arrives later is ignored.
+    status_positions: HashMap<IndexKey, i64, BuildKeyHasher>,
 }
 
 impl Default for IndicatorIndex {
@@ -348,6 +438,7 @@ impl IndicatorIndex {
             entries: HashMap::with_capacity_and_hasher(indicators, BuildKeyHasher),
             contributions: Vec::with_capacity(contributions),
             currencies: Vec::new(),
+            status_positions: HashMap::with_hasher(BuildKeyHasher),
         }
     }
 
@@ -420,6 +511,9 @@ impl IndicatorIndex {
         if facts.retracted {
             flags |= FLAG_RETRACTED;
         }
+        if facts.source == PartnerKind::Citizen {
+            flags |= facts.review.flag();
+        }
         self.contributions.push(Contribution {
             report: facts.report,
             // A citizen report keeps its submitter's tag where a partner report keeps the
@@ -460,8 +554,36 @@ impl IndicatorIndex {
         false
     }
 
-    /// Sets the review status of an indicator (creating the record if it has no reports yet).
-    pub fn set_status(&mut self, key: IndexKey, status: IndicatorStatus) {
+    /// Records a reviewer's decision about a citizen report; returns whether anything changed.
+    /// A decision is final: a report already verified or rejected keeps its first decision.
+    pub fn review(&mut self, key: IndexKey, report: u32, review: CitizenReview) -> bool {
+        let Some(entry) = self.entries.get(&key) else {
+            return false;
+        };
+        let mut at = entry.head;
+        while at != NONE {
+            let c = &mut self.contributions[at as usize];
+            if c.report == report {
+                if !c.is_unverified_citizen() {
+                    return false;
+                }
+                c.flags |= review.flag();
+                return review != CitizenReview::Unverified;
+            }
+            at = c.next;
+        }
+        false
+    }
+
+    /// Sets the review status of an indicator (creating the record if it has no reports yet),
+    /// as written at change-feed `position`. A status older than the one held is ignored, so
+    /// statuses may arrive out of order and more than once; returns whether it was applied.
+    pub fn set_status(&mut self, key: IndexKey, status: IndicatorStatus, position: i64) -> bool {
+        match self.status_positions.get(&key) {
+            Some(held) if *held > position => return false,
+            _ => {}
+        }
+        self.status_positions.insert(key, position);
         self.entries
             .entry(key)
             .or_insert(Entry {
@@ -469,6 +591,7 @@ impl IndicatorIndex {
                 status: IndicatorStatus::Active,
             })
             .status = status;
+        true
     }
 
     /// The stored review status of an indicator.
@@ -502,7 +625,7 @@ impl IndicatorIndex {
                 continue;
             }
             if c.is_citizen() {
-                if citizens.contains(&c.partner) {
+                if c.flags & FLAG_VERIFIED == 0 || citizens.contains(&c.partner) {
                     continue;
                 }
                 citizens.push(c.partner);
@@ -548,7 +671,7 @@ impl IndicatorIndex {
                 at = c.next;
                 let tlp = Tlp::from_index(usize::from(c.tlp)).unwrap_or(Tlp::Red);
                 let age_days = f64::from(now_minute.saturating_sub(c.occurred_minute)) / 1440.0;
-                if c.flags & FLAG_RETRACTED == 0 && viewer.may_see(tlp, c.owner()) && policy.retained(age_days) {
+                if c.flags & (FLAG_RETRACTED | FLAG_REJECTED) == 0 && viewer.may_see(tlp, c.owner()) && policy.retained(age_days) {
                     return Some(c);
                 }
             }
@@ -570,13 +693,17 @@ impl IndicatorIndex {
         let mut submitters: Vec<u32> = Vec::new();
         let mut damage: Vec<(u8, u64)> = Vec::new();
         let (mut first, mut last) = (u32::MAX, 0u32);
-        for c in self.visible(key, viewer, now, policy) {
+        let (counted, unverified) = self.counted(key, viewer, now, policy);
+        for (c, weighted) in counted {
             if c.is_citizen() {
                 // One person counts once per indicator, however often they report it.
                 if submitters.contains(&c.partner) {
                     continue;
                 }
                 submitters.push(c.partner);
+                if !weighted {
+                    view.unweighted_citizen_reports += 1;
+                }
             }
             view.reports += 1;
             if let Some(slot) = view.fraud_types.get_mut(usize::from(c.fraud_type)) {
@@ -592,7 +719,7 @@ impl IndicatorIndex {
                 view.aangifte_reports += 1;
             }
             let source = PartnerKind::from_code(c.source).unwrap_or(PartnerKind::Operator);
-            let weight = policy.source_weight(source, aangifte);
+            let weight = if weighted { policy.source_weight(source, aangifte) } else { 0.0 };
             let age_days = f64::from(now_minute.saturating_sub(c.occurred_minute)) / 1440.0;
             view.evidence += weight * policy.decay(age_days);
             if let Some(i) = PartnerKind::ALL.iter().position(|k| *k == source) {
@@ -606,6 +733,7 @@ impl IndicatorIndex {
                 }
             }
         }
+        view.unverified_citizen_reports = unverified;
         if view.reports == 0 {
             if self.has_reports(entry) && entry.status == IndicatorStatus::Active && self.all_expired(entry, now, policy) {
                 view.indicator_status = IndicatorStatus::Expired;
@@ -679,12 +807,62 @@ impl IndicatorIndex {
         n
     }
 
-    /// The sequence numbers of the reports `viewer` may see about an indicator, newest first.
+    /// The reports of an indicator that count for `viewer` at `now`, newest first, each with
+    /// whether it carries weight in the score; and the number of distinct citizens whose
+    /// unverified reports are left out. Unverified citizen reports count (without weight) only
+    /// when a partner report the viewer may see names the indicator too.
+    fn counted<'a>(
+        &'a self,
+        key: IndexKey,
+        viewer: &'a Viewer,
+        now: Timestamp,
+        policy: &'a ScoringPolicy,
+    ) -> (Vec<(&'a Contribution, bool)>, u32) {
+        let mut counted = Vec::new();
+        let mut held_back: Vec<&Contribution> = Vec::new();
+        let mut corroborated = false;
+        for c in self.visible(key, viewer, now, policy) {
+            if c.is_unverified_citizen() {
+                held_back.push(c);
+                continue;
+            }
+            corroborated |= !c.is_citizen();
+            counted.push((c, true));
+        }
+        if held_back.is_empty() {
+            return (counted, 0);
+        }
+        if corroborated {
+            // After the weighted ones: a person counts once, and then with their weight.
+            counted.extend(held_back.into_iter().map(|c| (c, false)));
+            return (counted, 0);
+        }
+        let mut people: Vec<u32> = held_back
+            .iter()
+            .map(|c| c.partner)
+            .filter(|p| !counted.iter().any(|(k, _)| k.is_citizen() && k.partner == *p))
+            .collect();
+        people.sort_unstable();
+        people.dedup();
+        (counted, people.len() as u32)
+    }
+
+    /// The sequence numbers of the reports that count for `viewer` about an indicator (as in
+    /// [`IndicatorIndex::view`]), newest first. Unverified citizen reports without a partner
+    /// report beside them are not among them: their text goes only to the triage queue.
     pub fn visible_reports(&self, key: IndexKey, viewer: &Viewer, now: Timestamp, policy: &ScoringPolicy) -> Vec<u32> {
         if self.status(key) == IndicatorStatus::Cleared {
             return Vec::new();
         }
-        self.visible(key, viewer, now, policy).map(|c| c.report).collect()
+        let mut reports: Vec<u32> = self
+            .counted(key, viewer, now, policy)
+            .0
+            .into_iter()
+            .map(|(c, _)| c.report)
+            .collect();
+        // Newest first, as the reader expects (report numbers grow).
+        reports.sort_unstable_by(|a, b| b.cmp(a));
+        reports
     }
 
     /// Approximate heap bytes held, for the metrics endpoint.
@@ -714,6 +892,7 @@ mod tests {
             aangifte: false,
             retracted: false,
             submitter: 0,
+            review: CitizenReview::Unverified,
         }
     }
 
@@ -724,17 +903,115 @@ mod tests {
         }
     }
 
+    fn verified(report: u32, submitter: u32, when: &str) -> ReportFacts {
+        ReportFacts {
+            review: CitizenReview::Verified,
+            ..citizen(report, submitter, when)
+        }
+    }
+
     #[test]
     fn a_citizen_counts_once_per_indicator() {
         let mut index = IndicatorIndex::new();
         let key = index.key(IndicatorKind::Iban, "NL91ABNA0417164300");
-        index.add(key, &citizen(1, 7, "2026-11-01T00:00:00Z"));
-        index.add(key, &citizen(2, 7, "2026-11-01T01:00:00Z"));
-        index.add(key, &citizen(3, 8, "2026-11-01T02:00:00Z"));
+        index.add(key, &verified(1, 7, "2026-11-01T00:00:00Z"));
+        index.add(key, &verified(2, 7, "2026-11-01T01:00:00Z"));
+        index.add(key, &verified(3, 8, "2026-11-01T02:00:00Z"));
         let view = index.view(key, &BANK, t("2026-11-02T00:00:00Z"), &ScoringPolicy::default());
         assert_eq!(view.reports, 2, "the second report of submitter 7 does not count");
         assert_eq!(view.reporting_partners, 1, "all citizens are one source");
         assert_eq!(view.by_source[8].0, 2);
+        assert_eq!(view.status, CheckStatus::Reported, "verified citizen reports count");
+    }
+
+    #[test]
+    fn unverified_citizen_reports_inform_and_never_decide() {
+        let policy = ScoringPolicy::default();
+        let now = t("2026-11-02T00:00:00Z");
+        let mut index = IndicatorIndex::new();
+        let key = index.key(IndicatorKind::Iban, "NL91ABNA0417164300");
+        for report in 1..=500 {
+            index.add(key, &citizen(report, report, "2026-11-01T00:00:00Z"));
+        }
+        let view = index.view(key, &BANK, now, &policy);
+        assert_eq!((view.status, view.reports, view.score), (CheckStatus::NotReported, 0, 0.0));
+        assert_eq!(view.unverified_citizen_reports, 500, "partners see them, as a count");
+        assert!(
+            view.reasons()[0].starts_with("500 unverified citizen reports"),
+            "{:?}",
+            view.reasons()
+        );
+        assert!(
+            index.visible_reports(key, &BANK, now, &policy).is_empty(),
+            "their text stays in the triage queue"
+        );
+
+        // A partner report the reader may see names it: the citizens are counted, without weight.
+        index.add(key, &facts(1000, 1, PartnerKind::Bank, Tlp::Amber, "2026-11-01T00:00:00Z"));
+        let alone = {
+            let mut only_bank = IndicatorIndex::new();
+            let k = only_bank.key(IndicatorKind::Iban, "NL91ABNA0417164300");
+            only_bank.add(k, &facts(1000, 1, PartnerKind::Bank, Tlp::Amber, "2026-11-01T00:00:00Z"));
+            only_bank.view(k, &BANK, now, &policy)
+        };
+        let view = index.view(key, &BANK, now, &policy);
+        assert_eq!(
+            (view.status, view.reports, view.unverified_citizen_reports),
+            (CheckStatus::Reported, 501, 0)
+        );
+        assert_eq!(view.unweighted_citizen_reports, 500);
+        assert_eq!(view.score, alone.score, "500 unverified citizens do not move the score");
+        assert_eq!(index.visible_reports(key, &BANK, now, &policy).len(), 501);
+        assert_eq!(index.visible_reports(key, &BANK, now, &policy)[0], 1000, "newest first");
+
+        // An operator may not see the AMBER bank report: for it nothing corroborates them.
+        let operator = index.view(key, &OPERATOR, now, &policy);
+        assert_eq!(
+            (operator.status, operator.unverified_citizen_reports),
+            (CheckStatus::NotReported, 500)
+        );
+
+        // Verified, a citizen report weighs; rejected, it counts nowhere.
+        let mut other = IndicatorIndex::new();
+        let k = other.key(IndicatorKind::Phone, "+31612345678");
+        other.add(k, &citizen(1, 1, "2026-11-01T00:00:00Z"));
+        other.add(k, &citizen(2, 2, "2026-11-01T00:00:00Z"));
+        assert!(other.review(k, 1, CitizenReview::Verified));
+        assert!(!other.review(k, 1, CitizenReview::Rejected), "a decision is final");
+        assert!(other.review(k, 2, CitizenReview::Rejected));
+        let view = other.view(k, &BANK, now, &policy);
+        assert_eq!(
+            (view.status, view.reports, view.unverified_citizen_reports),
+            (CheckStatus::Reported, 1, 0)
+        );
+        assert!((view.evidence - policy.source_weight(PartnerKind::Citizen, false) * policy.decay(1.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn statuses_keep_the_newest_feed_position() {
+        let mut index = IndicatorIndex::new();
+        let key = index.key(IndicatorKind::Domain, "fake-shop.nl");
+        assert!(index.set_status(key, IndicatorStatus::Disputed, 5));
+        assert!(index.set_status(key, IndicatorStatus::Cleared, 7));
+        assert!(
+            !index.set_status(key, IndicatorStatus::Disputed, 5),
+            "an older status arriving late"
+        );
+        assert!(index.set_status(key, IndicatorStatus::Cleared, 7), "the same status twice");
+        assert_eq!(index.status(key), IndicatorStatus::Cleared);
+        // Out of order from the start: the newest wins whatever the order of arrival.
+        let mut shuffled = IndicatorIndex::new();
+        let key = shuffled.key(IndicatorKind::Domain, "fake-shop.nl");
+        for (status, position) in [
+            (IndicatorStatus::Cleared, 9),
+            (IndicatorStatus::Disputed, 3),
+            (IndicatorStatus::Active, 1),
+            (IndicatorStatus::Cleared, 9),
+            (IndicatorStatus::Disputed, 3),
+        ] {
+            shuffled.set_status(key, status, position);
+        }
+        assert_eq!(shuffled.status(key), IndicatorStatus::Cleared);
     }
 
     #[test]
@@ -747,7 +1024,10 @@ mod tests {
         let status = |index: &IndicatorIndex| index.public_view(key, now, &policy, &threshold).status;
 
         for (report, submitter) in [(1, 1), (2, 2), (3, 3), (4, 3), (5, 4)] {
-            index.add(key, &citizen(report, submitter, "2026-11-01T00:00:00Z"));
+            index.add(key, &verified(report, submitter, "2026-11-01T00:00:00Z"));
+        }
+        for report in 20..200 {
+            index.add(key, &citizen(report, report, "2026-11-01T00:00:00Z"));
         }
         assert_eq!(status(&index), CheckStatus::NotReported, "citizens alone are never enough");
 
@@ -776,7 +1056,22 @@ mod tests {
         };
         assert_eq!(index.public_view(key, now, &policy, &strict).status, CheckStatus::NotReported);
         let view = index.public_view(key, now, &policy, &threshold);
-        assert_eq!(view.status, CheckStatus::Reported, "one partner report and four distinct citizens");
+        assert_eq!(
+            view.status,
+            CheckStatus::Reported,
+            "one partner report and four distinct verified citizens"
+        );
+        let mut unverified_only = IndicatorIndex::new();
+        let k = unverified_only.key(IndicatorKind::Iban, "NL91ABNA0417164300");
+        unverified_only.add(k, &facts(12, 1, PartnerKind::Bank, Tlp::Green, "2026-11-01T00:00:00Z"));
+        for report in 20..200 {
+            unverified_only.add(k, &citizen(report, report, "2026-11-01T00:00:00Z"));
+        }
+        assert_eq!(
+            unverified_only.public_view(k, now, &policy, &threshold).status,
+            CheckStatus::NotReported,
+            "one partner report and 180 unverified citizens"
+        );
         assert_eq!(view.fraud_types, vec![FraudType::Marketplace]);
 
         index.retract(key, 12);
@@ -784,11 +1079,11 @@ mod tests {
         index.add(key, &facts(13, 3, PartnerKind::Helpdesk, Tlp::Clear, "2026-11-01T00:00:00Z"));
         index.add(key, &facts(14, 3, PartnerKind::Helpdesk, Tlp::Clear, "2026-11-01T00:00:00Z"));
         assert_eq!(status(&index), CheckStatus::Reported);
-        index.set_status(key, IndicatorStatus::Disputed);
+        index.set_status(key, IndicatorStatus::Disputed, 1);
         assert_eq!(status(&index), CheckStatus::Disputed);
-        index.set_status(key, IndicatorStatus::Cleared);
+        index.set_status(key, IndicatorStatus::Cleared, 2);
         assert_eq!(status(&index), CheckStatus::NotReported, "cleared is shown as not reported");
-        index.set_status(key, IndicatorStatus::Active);
+        index.set_status(key, IndicatorStatus::Active, 3);
         assert_eq!(status(&index), CheckStatus::Reported);
         assert_eq!(
             index.public_view(key, t("2029-01-01T00:00:00Z"), &policy, &threshold).status,
@@ -882,12 +1177,12 @@ mod tests {
         assert!(!index.retract(key, 1));
         assert_eq!(index.view(key, &BANK, now, &policy).reports, 1);
 
-        index.set_status(key, IndicatorStatus::Disputed);
+        index.set_status(key, IndicatorStatus::Disputed, 4);
         let disputed = index.view(key, &BANK, now, &policy);
         assert_eq!(disputed.status, CheckStatus::Disputed);
         assert!(disputed.reasons().iter().any(|r| r.contains("disputes")));
 
-        index.set_status(key, IndicatorStatus::Cleared);
+        index.set_status(key, IndicatorStatus::Cleared, 5);
         let cleared = index.view(key, &BANK, now, &policy);
         assert_eq!((cleared.status, cleared.reports), (CheckStatus::NotReported, 0));
 

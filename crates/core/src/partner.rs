@@ -110,6 +110,12 @@ impl PartnerKind {
         self == PartnerKind::Police
     }
 
+    /// Whether this kind reviews citizen reports (the triage queue): the fraud helpdesk and
+    /// the police verify or reject what citizens reported through the web form.
+    pub fn may_review_citizen_reports(self) -> bool {
+        matches!(self, PartnerKind::Helpdesk | PartnerKind::Police)
+    }
+
     /// Whether this kind may change an indicator's status (dispute, clear, reactivate).
     pub fn may_set_indicator_status(self) -> bool {
         matches!(self, PartnerKind::Police | PartnerKind::Operator)

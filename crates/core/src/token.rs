@@ -48,16 +48,25 @@ impl ApiToken {
     pub fn digest(&self) -> TokenDigest {
         TokenDigest(Sha256::digest(self.0.as_bytes()).into())
     }
+}
 
-    /// A short, non-secret label to tell tokens apart in lists (`vn_3f9a1c…`).
-    pub fn label(&self) -> String {
-        format!("{}…", &self.0[..PREFIX.len() + 6])
+/// Not a single digit of the secret: a token is told apart by its id and the label its
+/// operator chose, never by a piece of itself kept in plain text.
+impl fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiToken(vn_…)")
     }
 }
 
-impl fmt::Debug for ApiToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ApiToken({})", self.label())
+/// Checks a token label an operator chose: at most 100 characters, no control characters.
+pub fn check_label(label: &str) -> Result<&str, &'static str> {
+    let label = label.trim();
+    if label.chars().count() > 100 {
+        Err("a token label is at most 100 characters")
+    } else if label.chars().any(char::is_control) {
+        Err("a token label cannot hold control characters")
+    } else {
+        Ok(label)
     }
 }
 

@@ -90,6 +90,18 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ),
     ("already_retracted", "The report was retracted before (409)."),
     (
+        "number_owned_by_other_partner",
+        "Another partner keeps this number on the call list; only it or an operator can change the entry (409).",
+    ),
+    (
+        "not_owner",
+        "The entry belongs to another partner; only that partner or an operator removes it (403).",
+    ),
+    (
+        "already_reviewed",
+        "A reviewer decided about this citizen report before; the first decision stands (409).",
+    ),
+    (
         "transition_not_allowed",
         "A PNBF case cannot take this event in its current state (409).",
     ),

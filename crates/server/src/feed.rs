@@ -3,7 +3,8 @@
 //! The server applies its own writes to the index at once. Writes made elsewhere (another
 //! node on the same PostgreSQL, `vangnet import` on the command line) reach it through the
 //! store's change feed, which a background task polls. Applying a change twice does nothing,
-//! so the two paths may overlap freely.
+//! and a review status older than the one the index holds is ignored (statuses carry their
+//! feed position), so the two paths may overlap and arrive in any order.
 //!
 //! PostgreSQL hands out sequence numbers when a transaction inserts, not when it commits, so
 //! a change can become visible after a later one. The [`FeedCursor`] therefore does not move
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use vangnet_core::Timestamp;
 use vangnet_core::index::IndicatorIndex;
-use vangnet_store::{ChangeEvent, StoredReport};
+use vangnet_store::{Change, ChangeEvent, StoredReport};
 
 use crate::state::AppState;
 
@@ -36,8 +37,8 @@ pub fn apply_report(index: &mut IndicatorIndex, report: &StoredReport) {
 }
 
 /// Applies one change.
-pub fn apply(index: &mut IndicatorIndex, event: &ChangeEvent) {
-    match event {
+pub fn apply(index: &mut IndicatorIndex, change: &Change) {
+    match &change.event {
         ChangeEvent::Report(report) => apply_report(index, report),
         ChangeEvent::Retraction { report_seq, indicators } => {
             let report = u32::try_from(*report_seq).unwrap_or(u32::MAX);
@@ -48,7 +49,18 @@ pub fn apply(index: &mut IndicatorIndex, event: &ChangeEvent) {
         }
         ChangeEvent::Status { kind, value, status } => {
             let key = index.key(*kind, value);
-            index.set_status(key, *status);
+            index.set_status(key, *status, change.seq);
+        }
+        ChangeEvent::Review {
+            report_seq,
+            review,
+            indicators,
+        } => {
+            let report = u32::try_from(*report_seq).unwrap_or(u32::MAX);
+            for (kind, value) in indicators {
+                let key = index.key(*kind, value);
+                index.review(key, report, *review);
+            }
         }
     }
 }
@@ -125,7 +137,7 @@ pub async fn follow(state: AppState, mut cursor: FeedCursor, cancel: Cancellatio
             {
                 let mut index = state.index.write().unwrap_or_else(std::sync::PoisonError::into_inner);
                 for change in &changes {
-                    apply(&mut index, &change.event);
+                    apply(&mut index, change);
                 }
             }
             state

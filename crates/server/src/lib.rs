@@ -10,6 +10,7 @@
 
 pub mod audit_sink;
 pub mod auth;
+pub mod citizen_reports;
 pub mod error;
 pub mod extract;
 pub mod feed;
@@ -66,10 +67,12 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(routes::checks::router())
         .merge(routes::reports::router())
+        .merge(routes::citizen_reports::router())
         .merge(routes::indicators::router())
         .merge(routes::meta::router())
         .merge(routes::payments::router())
         .merge(routes::calls::router())
+        .merge(routes::call_lists::router())
         .merge(routes::pnbf::router())
         .merge(web::router())
         .fallback(web::fallback)

@@ -213,6 +213,17 @@ pub struct RetractionOut {
     pub reason: Option<String>,
 }
 
+/// A reviewer's decision about a citizen report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewOut {
+    /// `verified` (counts like any report) or `rejected` (counts nowhere).
+    pub outcome: String,
+    pub at: String,
+    pub by_partner_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
 /// A stored report.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReportOut {
@@ -235,6 +246,12 @@ pub struct ReportOut {
     pub indicators: Vec<ReportIndicatorOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retraction: Option<RetractionOut>,
+    /// For a citizen report (partner kind `citizen`): `unverified`, `verified` or `rejected`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub citizen_review: Option<&'static str>,
+    /// The reviewer's decision about a citizen report, once made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<ReviewOut>,
 }
 
 impl From<&StoredReport> for ReportOut {
@@ -271,6 +288,13 @@ impl From<&StoredReport> for ReportOut {
                 by_partner_id: x.by_partner_id.clone(),
                 reason: x.reason.clone(),
             }),
+            citizen_review: r.is_citizen().then(|| r.citizen_review().as_str()),
+            review: r.review.as_ref().map(|x| ReviewOut {
+                outcome: x.outcome.as_str().to_owned(),
+                at: x.at.to_rfc3339(),
+                by_partner_id: x.by_partner_id.clone(),
+                note: x.note.clone(),
+            }),
         }
     }
 }
@@ -303,6 +327,11 @@ pub struct CheckResult {
     /// Reported damage per currency.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_damage: Option<Vec<MoneyJson>>,
+    /// Distinct citizens whose reports through the public web form name this value and are
+    /// not counted above: unverified citizen reports inform, they never decide (they count once
+    /// a partner report you may see names the value, or the helpdesk or police verify them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unverified_citizen_reports: Option<u32>,
     /// Why the value is invalid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorDetail>,
@@ -313,12 +342,16 @@ impl CheckResult {
     pub fn from_view(indicator: &Indicator, view: &RecordView) -> CheckResult {
         let kind = Some(indicator.kind().as_str());
         let value = indicator.canonical().to_owned();
+        let unverified = (view.unverified_citizen_reports > 0).then_some(view.unverified_citizen_reports);
         if view.status == CheckStatus::NotReported {
+            let reasons = view.reasons();
             return CheckResult {
                 kind,
                 value,
                 status: view.status.as_str(),
                 reports: Some(0),
+                unverified_citizen_reports: unverified,
+                reasons: (!reasons.is_empty()).then_some(reasons),
                 ..CheckResult::empty()
             };
         }
@@ -334,6 +367,7 @@ impl CheckResult {
             score: Some((view.score * 100.0).round() / 100.0),
             reasons: Some(view.reasons()),
             total_damage: (!view.damage.is_empty()).then(|| view.damage.iter().copied().map(MoneyJson::from).collect()),
+            unverified_citizen_reports: unverified,
             error: None,
         }
     }
@@ -362,6 +396,7 @@ impl CheckResult {
             score: None,
             reasons: None,
             total_damage: None,
+            unverified_citizen_reports: None,
             error: None,
         }
     }

@@ -126,6 +126,29 @@ pub(crate) fn report_retracted_event(actor: &str, report_id: &str, now: Timestam
     }
 }
 
+/// The audit entry of a reviewer's decision about a citizen report (never the note: it may
+/// repeat what the submitter wrote).
+pub(crate) fn citizen_review_event(actor: &str, report_id: &str, review: vangnet_core::index::CitizenReview, now: Timestamp) -> AuditEvent {
+    AuditEvent {
+        at: now,
+        actor: actor.to_owned(),
+        action: AuditAction::CitizenReportReview,
+        subject: format!("report:{report_id}"),
+        details: serde_json::json!({ "outcome": review.as_str() }).to_string(),
+    }
+}
+
+/// The audit entry of a change to a call list (how many numbers, never which).
+pub(crate) fn call_list_event(actor: &str, list: &str, change: &str, count: usize, now: Timestamp) -> AuditEvent {
+    AuditEvent {
+        at: now,
+        actor: actor.to_owned(),
+        action: AuditAction::CallListChange,
+        subject: format!("call_list:{list}"),
+        details: serde_json::json!({ "change": change, "count": count }).to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

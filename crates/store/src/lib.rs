@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use vangnet_core::audit::{AuditEntry, AuditEvent};
-use vangnet_core::index::{IndicatorIndex, IndicatorStatus, ReportFacts};
+use vangnet_core::index::{CitizenReview, IndicatorIndex, IndicatorStatus, ReportFacts};
 use vangnet_core::indicator::IndicatorKind;
 use vangnet_core::partner::{PartnerKind, Viewer};
 use vangnet_core::report::{AgeBand, Channel, FraudType, IndicatorRole, NewReport, Tlp};
@@ -128,6 +128,15 @@ pub struct Retraction {
     pub reason: Option<String>,
 }
 
+/// A reviewer's decision about a citizen report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportReview {
+    pub outcome: CitizenReview,
+    pub at: Timestamp,
+    pub by_partner_id: String,
+    pub note: Option<String>,
+}
+
 /// A report as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredReport {
@@ -151,9 +160,21 @@ pub struct StoredReport {
     pub submitter: Option<String>,
     pub indicators: Vec<StoredIndicator>,
     pub retraction: Option<Retraction>,
+    /// For citizen reports: the reviewer's decision, once made.
+    pub review: Option<ReportReview>,
 }
 
 impl StoredReport {
+    /// Whether this report came from a citizen (the public web form).
+    pub fn is_citizen(&self) -> bool {
+        self.partner_kind == PartnerKind::Citizen
+    }
+
+    /// The review state of a citizen report (`Unverified` until a reviewer decides).
+    pub fn citizen_review(&self) -> CitizenReview {
+        self.review.as_ref().map_or(CitizenReview::Unverified, |r| r.outcome)
+    }
+
     /// The facts the index keeps about this report, for each of its indicators.
     pub fn index_links(&self) -> Vec<(IndicatorKind, &str, ReportFacts)> {
         let facts = ReportFacts {
@@ -167,6 +188,7 @@ impl StoredReport {
             aangifte: self.aangifte,
             retracted: self.retraction.is_some(),
             submitter: self.submitter.as_deref().map_or(0, submitter_tag),
+            review: self.citizen_review(),
         };
         self.indicators.iter().map(|i| (i.kind, i.value.as_str(), facts)).collect()
     }
@@ -195,6 +217,16 @@ pub enum InsertOutcome {
     Existing { id: String },
     /// The partner sent this `external_id` before with different content; nothing was stored.
     Conflict { existing_id: String },
+}
+
+/// What happened to a review of a citizen report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReviewOutcome {
+    Reviewed(StoredReport),
+    /// A reviewer decided before; the first decision stands.
+    AlreadyReviewed(StoredReport),
+    /// No such report, or not a citizen report.
+    NotFound,
 }
 
 /// What happened to a retraction.
@@ -246,12 +278,88 @@ pub enum ChangeEvent {
         report_seq: i64,
         indicators: Vec<(IndicatorKind, String)>,
     },
-    /// An indicator's review status changed.
+    /// An indicator's review status changed (last writer wins, by the change's `seq`).
     Status {
         kind: IndicatorKind,
         value: String,
         status: IndicatorStatus,
     },
+    /// A reviewer verified or rejected a citizen report; its indicators are listed.
+    Review {
+        report_seq: i64,
+        review: CitizenReview,
+        indicators: Vec<(IndicatorKind, String)>,
+    },
+}
+
+/// Whether an entry of a call list is in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallEntryState {
+    /// Screened against.
+    Active,
+    /// Waiting for an operator's approval (a bank's do-not-originate entry).
+    Pending,
+}
+
+impl CallEntryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallEntryState::Active => "active",
+            CallEntryState::Pending => "pending",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<CallEntryState> {
+        match key {
+            "active" => Some(CallEntryState::Active),
+            "pending" => Some(CallEntryState::Pending),
+            _ => None,
+        }
+    }
+}
+
+/// A number on a call list, with its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallListEntry {
+    pub list: String,
+    pub e164: String,
+    /// The partner that added it (`seq` and public id).
+    pub owner_seq: i64,
+    pub owner_id: String,
+    pub state: CallEntryState,
+    pub added_at: Timestamp,
+    pub approved_at: Option<Timestamp>,
+}
+
+/// One change of a call-list entry, kept for its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallListChange {
+    pub at: Timestamp,
+    /// `partner:<id>` or `cli`.
+    pub actor: String,
+    /// `requested` (pending), `added`, `approved` or `removed`.
+    pub change: String,
+    pub owner_id: String,
+}
+
+/// What happened to one number put on a call list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallListAdd {
+    /// Put on the list now (active or pending).
+    Added(CallListEntry),
+    /// Already on the list for this owner; unchanged.
+    Existing(CallListEntry),
+    /// Another partner's entry; unchanged.
+    OwnedByOther(CallListEntry),
+}
+
+/// What happened to a removal from a call list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallListRemove {
+    Removed(CallListEntry),
+    NotFound,
+    /// The entry belongs to another partner.
+    NotOwner(CallListEntry),
 }
 
 /// A stored payment decision (`reasons` is the server's JSON text, kept as given).
@@ -410,7 +518,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn reports_by_seq(&self, seqs: &[i64]) -> Result<Vec<StoredReport>, StoreError>;
 
     /// Sets the review status of an indicator, audited under `audit_subject` (the indicator's
-    /// pseudonym: the audit log holds no indicator values).
+    /// pseudonym: the audit log holds no indicator values). Returns the change-feed position
+    /// the status was written at (statuses are last-writer-wins by this position).
     #[allow(clippy::too_many_arguments)]
     async fn set_indicator_status(
         &self,
@@ -421,7 +530,22 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         actor: &str,
         audit_subject: &str,
         now: Timestamp,
-    ) -> Result<(), StoreError>;
+    ) -> Result<i64, StoreError>;
+
+    /// Records a reviewer's decision (`Verified` or `Rejected`) about a citizen report, with
+    /// its change-feed row and audit entry. The first decision is final.
+    async fn review_citizen_report(
+        &self,
+        report_id: &str,
+        review: CitizenReview,
+        by: &Partner,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<ReviewOutcome, StoreError>;
+
+    /// Citizen reports that are not retracted and in `review` state, oldest first, after
+    /// report number `after`, at most `limit` (the triage queue).
+    async fn citizen_reports(&self, review: CitizenReview, after: i64, limit: u32) -> Result<Vec<StoredReport>, StoreError>;
 
     /// The stored record of an indicator.
     async fn indicator(&self, kind: IndicatorKind, value: &str) -> Result<Option<IndicatorRow>, StoreError>;
@@ -467,22 +591,45 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// (payer profiles, account activity).
     async fn screening_state(&self, limit: u32) -> Result<(Vec<StateBlob>, Vec<StateBlob>), StoreError>;
 
-    /// Adds numbers to a call list (`protected` or `exception`) and audits it; returns how
-    /// many were new.
+    /// Puts numbers on a call list (`protected` or `exception`) for `owner`, in `state`, with
+    /// their history rows and one audit entry; one outcome per number, in order. A number
+    /// another partner owns is left as it is.
     async fn add_call_numbers(
         &self,
         list: &str,
         numbers: &[String],
-        partner_seq: i64,
+        owner: &Partner,
+        state: CallEntryState,
         actor: &str,
         now: Timestamp,
-    ) -> Result<usize, StoreError>;
+    ) -> Result<Vec<CallListAdd>, StoreError>;
 
-    /// Removes a number from a call list and audits it; false if it was not there.
-    async fn remove_call_number(&self, list: &str, e164: &str, actor: &str, now: Timestamp) -> Result<bool, StoreError>;
+    /// Makes a pending entry active (an operator's approval), audited; `None` if there is no
+    /// such entry. An active entry is returned unchanged.
+    async fn approve_call_number(&self, list: &str, e164: &str, actor: &str, now: Timestamp) -> Result<Option<CallListEntry>, StoreError>;
 
-    /// Every number on a call list.
+    /// Removes a number from a call list, audited. With `owner`, only that partner's entry is
+    /// removed (another's is `NotOwner`); `None` removes anyone's (operators).
+    async fn remove_call_number(
+        &self,
+        list: &str,
+        e164: &str,
+        owner: Option<i64>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<CallListRemove, StoreError>;
+
+    /// The active numbers on a call list (what screening uses).
     async fn call_numbers(&self, list: &str) -> Result<Vec<String>, StoreError>;
+
+    /// The entries of a call list, pending ones included; only `owner`'s with `Some`.
+    async fn call_list_entries(&self, list: &str, owner: Option<i64>) -> Result<Vec<CallListEntry>, StoreError>;
+
+    /// One entry of a call list, if it is there.
+    async fn call_list_entry(&self, list: &str, e164: &str) -> Result<Option<CallListEntry>, StoreError>;
+
+    /// The history of one number on a call list, oldest first (also after its removal).
+    async fn call_list_history(&self, list: &str, e164: &str) -> Result<Vec<CallListChange>, StoreError>;
 
     /// Records or withdraws a subscriber's opt-out of the on-call signal.
     async fn set_opt_out(&self, subscriber_ref: &str, opted_out: bool, now: Timestamp) -> Result<(), StoreError>;

@@ -8,7 +8,12 @@ use vangnet_core::partner::PartnerKind;
 use vangnet_core::report::{AgeBand, Channel, FRAUD_TYPE_COUNT, FraudType, IndicatorRole, NewReport, Tlp};
 use vangnet_core::{Currency, Money, Timestamp};
 
-use crate::{IndicatorRow, Partner, Retraction, StoreError, StoredIndicator, StoredReport, TokenInfo, parse_key, submitter_tag};
+use vangnet_core::index::CitizenReview;
+
+use crate::{
+    CallEntryState, CallListChange, CallListEntry, IndicatorRow, Partner, ReportReview, Retraction, StoreError, StoredIndicator,
+    StoredReport, TokenInfo, parse_key, submitter_tag,
+};
 
 pub(crate) struct PartnerRecord {
     pub seq: i64,
@@ -73,14 +78,20 @@ pub(crate) struct ReportRecord {
     pub retracted_by: Option<String>,
     pub retraction_reason: Option<String>,
     pub submitter: Option<String>,
+    pub review_outcome: Option<String>,
+    pub reviewed_at: Option<i64>,
+    pub reviewed_by: Option<String>,
+    pub review_note: Option<String>,
 }
 
-/// The report columns both stores select, joined with the partner and any retraction.
+/// The report columns both stores select, joined with the partner, any retraction and any
+/// review of a citizen report.
 pub(crate) const REPORT_SELECT: &str = "SELECT r.seq, r.id, r.partner_seq, p.id, p.name, p.kind, r.external_id, r.fraud_type, \
      r.channel, r.occurred_at, r.received_at, r.amount_minor, r.currency, r.aangifte, r.victim_age_band, r.tlp, \
-     r.description, x.at, xp.id, x.reason, r.submitter \
+     r.description, x.at, xp.id, x.reason, r.submitter, cr.outcome, cr.at, crp.id, cr.note \
      FROM reports r JOIN partners p ON p.seq = r.partner_seq \
-     LEFT JOIN retractions x ON x.report_seq = r.seq LEFT JOIN partners xp ON xp.seq = x.by_partner_seq";
+     LEFT JOIN retractions x ON x.report_seq = r.seq LEFT JOIN partners xp ON xp.seq = x.by_partner_seq \
+     LEFT JOIN citizen_reviews cr ON cr.report_seq = r.seq LEFT JOIN partners crp ON crp.seq = cr.by_partner_seq";
 
 pub(crate) struct IndicatorRecord {
     pub kind: String,
@@ -120,6 +131,15 @@ impl ReportRecord {
             }),
             _ => None,
         };
+        let review = match (self.review_outcome.as_deref(), self.reviewed_at, self.reviewed_by) {
+            (Some(outcome), Some(at), Some(by)) => Some(ReportReview {
+                outcome: parse_key(outcome, "review outcome", CitizenReview::from_key)?,
+                at: Timestamp::from_millis(at),
+                by_partner_id: by,
+                note: self.review_note,
+            }),
+            _ => None,
+        };
         Ok(StoredReport {
             seq: self.seq,
             id: self.id,
@@ -144,6 +164,7 @@ impl ReportRecord {
             submitter: self.submitter,
             indicators: indicators.into_iter().map(IndicatorRecord::into_stored).collect::<Result<_, _>>()?,
             retraction,
+            review,
         })
     }
 }
@@ -179,6 +200,7 @@ pub(crate) fn stored_from_new(partner: &Partner, seq: i64, id: &str, report: &Ne
             })
             .collect(),
         retraction: None,
+        review: None,
     }
 }
 
@@ -282,12 +304,14 @@ pub(crate) struct LinkRecord {
     pub currency: Option<String>,
     pub aangifte: i64,
     pub submitter: Option<String>,
+    pub review: Option<String>,
 }
 
 /// Every link of a report that is not retracted, with what the index needs.
 pub(crate) const LINK_SELECT: &str = "SELECT ri.kind, ri.value, r.seq, r.partner_seq, p.kind, r.fraud_type, r.tlp, r.occurred_at, \
-     r.amount_minor, r.currency, r.aangifte, r.submitter \
+     r.amount_minor, r.currency, r.aangifte, r.submitter, cr.outcome \
      FROM report_indicators ri JOIN reports r ON r.seq = ri.report_seq JOIN partners p ON p.seq = r.partner_seq \
+     LEFT JOIN citizen_reviews cr ON cr.report_seq = r.seq \
      WHERE NOT EXISTS (SELECT 1 FROM retractions x WHERE x.report_seq = r.seq)";
 
 impl LinkRecord {
@@ -304,6 +328,10 @@ impl LinkRecord {
             aangifte: self.aangifte != 0,
             retracted: false,
             submitter: self.submitter.as_deref().map_or(0, submitter_tag),
+            review: match self.review.as_deref() {
+                None => CitizenReview::Unverified,
+                Some(outcome) => parse_key(outcome, "review outcome", CitizenReview::from_key)?,
+            },
         };
         let key = index.key(kind, &self.value);
         index.add(key, &facts);
@@ -329,3 +357,44 @@ pub(crate) const PNBF_COLUMNS: &str =
     "id, victim_bank, payee_bank, state, version, opened_at, updated_at, term_ends, remind_at, naw_delete_at, link_digest, body, naw";
 /// The columns of `pnbf_events`, in the order both stores read and write them.
 pub(crate) const PNBF_EVENT_COLUMNS: &str = "case_id, seq, at, actor, side, event, from_state, to_state, reason, details";
+
+/// The columns of a call-list entry both stores select, with its owner's id.
+pub(crate) const CALL_ENTRY_SELECT: &str = "SELECT c.list, c.e164, c.partner_seq, p.id, c.state, c.added_at, c.approved_at FROM call_numbers c JOIN partners p ON p.seq = c.partner_seq";
+
+/// A raw call-list entry.
+pub(crate) struct CallEntryRecord {
+    pub list: String,
+    pub e164: String,
+    pub owner_seq: i64,
+    pub owner_id: String,
+    pub state: String,
+    pub added_at: i64,
+    pub approved_at: Option<i64>,
+}
+
+impl CallEntryRecord {
+    pub fn into_entry(self) -> Result<CallListEntry, StoreError> {
+        Ok(CallListEntry {
+            list: self.list,
+            e164: self.e164,
+            owner_seq: self.owner_seq,
+            owner_id: self.owner_id,
+            state: parse_key(&self.state, "call-list state", CallEntryState::from_key)?,
+            added_at: Timestamp::from_millis(self.added_at),
+            approved_at: self.approved_at.map(Timestamp::from_millis),
+        })
+    }
+}
+
+/// The history of a call-list number, with each owner's id.
+pub(crate) const CALL_HISTORY_SELECT: &str =
+    "SELECT e.at, e.actor, e.change, p.id FROM call_number_events e JOIN partners p ON p.seq = e.owner_seq";
+
+pub(crate) fn call_change(at: i64, actor: String, change: String, owner_id: String) -> CallListChange {
+    CallListChange {
+        at: Timestamp::from_millis(at),
+        actor,
+        change,
+        owner_id,
+    }
+}

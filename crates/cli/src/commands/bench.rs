@@ -221,6 +221,7 @@ fn bench_check(indicators: u64, values: usize, hit_ratio: f64, runs: usize) -> a
             aangifte: n % 2 == 0,
             retracted: false,
             submitter: 0,
+            review: vangnet_core::index::CitizenReview::Unverified,
         };
         let key = index.key(kind, &canonical);
         index.add(key, &facts);

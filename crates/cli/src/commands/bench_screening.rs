@@ -75,6 +75,7 @@ pub fn run(indicators: u64, events: usize, runs: usize) -> anyhow::Result<()> {
             aangifte: n % 2 == 0,
             retracted: false,
             submitter: 0,
+            review: vangnet_core::index::CitizenReview::Unverified,
         };
         index.add(index.key(vangnet_core::IndicatorKind::Iban, &iban), &facts);
         ibans.push(iban);
@@ -333,7 +334,7 @@ pub async fn stream(config: &crate::config::Config, events: usize, rate: f64, ba
             "Bench bank",
             PartnerKind::Bank,
             &token.digest(),
-            &token.label(),
+            "bench",
             "cli:bench",
             Timestamp::now(),
         )

@@ -60,17 +60,16 @@ pub(crate) async fn ensure_partners(store: &dyn Store) -> anyhow::Result<Vec<(Pa
         let token = demo_token(&secret, name)?;
         let partner = match store.partner(name).await? {
             Some(existing) => {
-                let tokens = store.tokens(&existing.id).await?;
-                if !tokens.iter().any(|t| t.label == token.label() && t.revoked_at.is_none()) {
+                if store.authenticate(&token.digest()).await?.is_none() {
                     store
-                        .add_token(&existing.id, &token.digest(), &token.label(), "cli:demo", Timestamp::now())
+                        .add_token(&existing.id, &token.digest(), "demo", "cli:demo", Timestamp::now())
                         .await?;
                 }
                 existing
             }
             None => {
                 store
-                    .create_partner(name, *kind, &token.digest(), &token.label(), "cli:demo", Timestamp::now())
+                    .create_partner(name, *kind, &token.digest(), "demo", "cli:demo", Timestamp::now())
                     .await?
                     .0
             }
@@ -116,6 +115,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         next = chunk_end;
     }
     bar.finish_and_clear();
+    let citizens = super::demo_citizens::ensure(store.as_ref(), generator.mule_ibans(), anchor).await?;
     // The demo banks' helpdesk numbers never call out: a call presenting them is spoofed.
     let bank = partners
         .iter()
@@ -124,7 +124,14 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         .context("the demo has a bank")?;
     let helpdesks: Vec<String> = crate::synth::DEMO_HELPDESK_NUMBERS.iter().map(|n| (*n).to_owned()).collect();
     store
-        .add_call_numbers("protected", &helpdesks, bank.seq, "cli:demo", Timestamp::now())
+        .add_call_numbers(
+            "protected",
+            &helpdesks,
+            &bank,
+            vangnet_store::CallEntryState::Active,
+            "cli:demo",
+            Timestamp::now(),
+        )
         .await?;
     let listen = config.listen_addr()?;
     config.ensure_naw_key()?;
@@ -176,6 +183,11 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     for (state, link) in &links {
         println!("  {state:<17} {base}{link}");
     }
+    println!();
+    println!(
+        "Citizen reports from the web form ({citizens} new): unverified, they never decide. Review them at {base}/partner/burgermeldingen"
+    );
+    println!("as the Fraudehelpdesk or the Politie; a partner's check shows them as `unverified_citizen_reports` until then.");
     println!();
     println!("Watch payment and call screening (in another terminal, while this serves):");
     println!("  vangnet replay --db {}              over HTTP", config.db);

@@ -31,6 +31,10 @@ pub enum PartnerCommand {
         /// police, helpdesk, bank, psp, telecom, marketplace, victim_support or operator.
         #[arg(long, value_parser = parse_kind)]
         kind: PartnerKind,
+        /// A label for the first token, to tell it apart in `vangnet token list` (for example
+        /// where it is used: "payment engine"). Never part of the token.
+        #[arg(long, default_value = "")]
+        label: String,
         /// Print only one JSON object {"id", "name", "kind", "token"} on stdout.
         #[arg(long)]
         json: bool,
@@ -54,6 +58,10 @@ pub enum TokenCommand {
         /// The partner's id or name.
         #[arg(long)]
         partner: String,
+        /// A label to tell the token apart in `vangnet token list` (where it is used, who holds
+        /// it). Never part of the token.
+        #[arg(long, default_value = "")]
+        label: String,
         /// Print only one JSON object {"id", "partner_id", "token"} on stdout.
         #[arg(long)]
         json: bool,
@@ -96,14 +104,17 @@ impl TokenCommand {
 pub async fn run_partner(config: &Config, command: PartnerCommand) -> anyhow::Result<ExitCode> {
     let store = super::open_store(config).await?;
     match command {
-        PartnerCommand::Add { name, kind, json, .. } => {
+        PartnerCommand::Add {
+            name, kind, label, json, ..
+        } => {
+            let label = vangnet_core::token::check_label(&label).map_err(anyhow::Error::msg)?;
             let name = name.trim().to_owned();
             if name.is_empty() || name.chars().count() > 200 {
                 bail!("the name must be 1 to 200 characters");
             }
             let token = ApiToken::generate()?;
             let (partner, _) = store
-                .create_partner(&name, kind, &token.digest(), &token.label(), "cli", Timestamp::now())
+                .create_partner(&name, kind, &token.digest(), label, "cli", Timestamp::now())
                 .await?;
             if json {
                 println!(
@@ -136,12 +147,11 @@ pub async fn run_partner(config: &Config, command: PartnerCommand) -> anyhow::Re
 pub async fn run_token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
     let store = super::open_store(config).await?;
     match command {
-        TokenCommand::Add { partner, json, .. } => {
+        TokenCommand::Add { partner, label, json, .. } => {
+            let label = vangnet_core::token::check_label(&label).map_err(anyhow::Error::msg)?;
             let found = store.partner(&partner).await?.with_context(|| format!("no partner `{partner}`"))?;
             let token = ApiToken::generate()?;
-            let info = store
-                .add_token(&found.id, &token.digest(), &token.label(), "cli", Timestamp::now())
-                .await?;
+            let info = store.add_token(&found.id, &token.digest(), label, "cli", Timestamp::now()).await?;
             if json {
                 println!("{}", json!({"id": info.id, "partner_id": found.id, "token": token.expose()}));
             } else {
@@ -152,7 +162,8 @@ pub async fn run_token(config: &Config, command: TokenCommand) -> anyhow::Result
             let found = store.partner(&partner).await?.with_context(|| format!("no partner `{partner}`"))?;
             for t in store.tokens(&found.id).await? {
                 let state = t.revoked_at.map_or_else(|| "active".to_owned(), |at| format!("revoked {at}"));
-                println!("{}  {}  created {}  {}", t.id, t.label, t.created_at, state);
+                let label = if t.label.is_empty() { "(no label)" } else { t.label.as_str() };
+                println!("{}  {label}  created {}  {}", t.id, t.created_at, state);
             }
         }
         TokenCommand::Revoke { token_id, .. } => {

@@ -1,9 +1,11 @@
 //! E-mail addresses.
 //!
-//! The domain is lower case and punycode; the local part keeps its case, because RFC 5321
-//! leaves its meaning to the receiving server. Quoted local parts and international (UTF-8)
-//! local parts are accepted; domain literals (`user@[192.0.2.1]`) are not, since no fraud
-//! report needs them and they cannot be taken down by a registrar.
+//! The whole address is lower case and the domain punycode. RFC 5321 leaves the meaning of the
+//! local part's case to the receiving server, but every major provider ignores it, so
+//! `Fraud2@Outlook.COM` and `fraud2@outlook.com` are one mailbox and must be one indicator.
+//! Quoted local parts and international (UTF-8) local parts are accepted; domain literals
+//! (`user@[192.0.2.1]`) are not, since no fraud report needs them and they cannot be taken
+//! down by a registrar. The domain gets the same homoglyph facts as a web domain.
 
 use std::fmt;
 
@@ -57,7 +59,7 @@ impl Email {
         if labels.len() < 2 || !valid_labels || !tld_ok || ascii.len() > 253 {
             return Err(EmailProblem::Domain);
         }
-        let value = format!("{local}@{ascii}");
+        let value = format!("{}@{ascii}", local.to_lowercase());
         if value.len() > 254 {
             return Err(EmailProblem::Length);
         }
@@ -72,6 +74,11 @@ impl Email {
     /// The domain part, in punycode.
     pub fn domain(&self) -> &str {
         self.value.rsplit_once('@').map_or("", |(_, d)| d)
+    }
+
+    /// The homoglyph facts of the domain, as for a web domain (`gmаil.com` with a Cyrillic `а`).
+    pub(super) fn host_facts(&self) -> super::IndicatorFacts {
+        super::web::host_facts(self.domain())
     }
 }
 
@@ -124,11 +131,13 @@ mod tests {
     }
 
     #[test]
-    fn lower_cases_and_encodes_the_domain_only() {
-        assert_eq!(email("  Jan.Jansen@Example.COM "), Ok("Jan.Jansen@example.com".into()));
+    fn lower_cases_everything_and_encodes_the_domain() {
+        assert_eq!(email("  Jan.Jansen@Example.COM "), Ok("jan.jansen@example.com".into()));
+        assert_eq!(email("Fraud2@Outlook.COM"), email("fraud2@outlook.com"));
+        assert_eq!(email("JÜRGEN@Example.de"), Ok("jürgen@example.de".into()));
         assert_eq!(email("mailto:info@Bücher.de"), Ok("info@xn--bcher-kva.de".into()));
         assert_eq!(email("<helpdesk@ing-veilig.nl>"), Ok("helpdesk@ing-veilig.nl".into()));
-        assert_eq!(email("\"jan jansen\"@example.nl"), Ok("\"jan jansen\"@example.nl".into()));
+        assert_eq!(email("\"Jan Jansen\"@example.nl"), Ok("\"jan jansen\"@example.nl".into()));
         assert_eq!(email("jürgen@example.de"), Ok("jürgen@example.de".into()));
         assert_eq!(email("info[@]fake-shop[.]nl"), Ok("info@fake-shop.nl".into()));
     }
@@ -144,12 +153,22 @@ mod tests {
         assert_eq!(email(&format!("{}@example.com", "a".repeat(65))), Err(EmailProblem::LocalLength));
     }
 
+    #[test]
+    fn lookalike_letters_in_the_domain_are_flagged() {
+        let cyrillic_a = Email::parse("helpdesk@gm\u{0430}il.com").expect("valid");
+        assert_eq!(cyrillic_a.domain(), "xn--gmil-63d.com");
+        let facts = cyrillic_a.host_facts();
+        assert!(facts.mixed_script, "{facts:?}");
+        assert_eq!(facts.unicode_host.as_deref(), Some("gm\u{0430}il.com"));
+        assert!(!Email::parse("helpdesk@gmail.com").expect("valid").host_facts().mixed_script);
+    }
+
     proptest! {
         #[test]
         fn idempotent(local in "[A-Za-z0-9._%+-]{1,20}", domain in "[A-Za-z0-9]{1,12}\\.(nl|COM|de)") {
             if let Ok(e) = Email::parse(&format!("{local}@{domain}")) {
                 prop_assert_eq!(Email::parse(e.as_str()).expect("canonical"), e.clone());
-                prop_assert_eq!(e.domain(), e.domain().to_lowercase());
+                prop_assert_eq!(e.as_str(), e.as_str().to_lowercase());
             }
         }
 

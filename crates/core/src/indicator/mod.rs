@@ -267,6 +267,7 @@ impl Indicator {
             },
             Indicator::Url(v) => v.host_facts(),
             Indicator::Domain(v) => v.host_facts(),
+            Indicator::Email(v) => v.host_facts(),
             _ => IndicatorFacts::default(),
         }
     }
@@ -335,7 +336,7 @@ mod tests {
             "url:https://shop.example.com/deal?id=1"
         );
         assert_eq!(canon(None, "shop.example.co.uk"), "domain:example.co.uk");
-        assert_eq!(canon(None, "Jan.Jansen@Example.COM"), "email:Jan.Jansen@example.com");
+        assert_eq!(canon(None, "Jan.Jansen@Example.COM"), "email:jan.jansen@example.com");
         assert_eq!(
             canon(None, "0x52908400098527886E0F7030069857D2E4169EE7"),
             "crypto:eth:0x52908400098527886E0F7030069857D2E4169EE7"

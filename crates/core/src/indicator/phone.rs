@@ -115,8 +115,10 @@ impl Written {
 
 impl Written {
     /// Accepts digits with the separators people use, a leading `+`, the Dutch `(0)` after a
-    /// country code and a `tel:` URI. Letters are refused: an extension has no place in
-    /// E.164, and vanity numbers do not occur in fraud reports.
+    /// country code and a `tel:` URI. An extension is refused (it has no place in E.164).
+    /// Letters are read as on a phone keypad when there are at least three of them, as
+    /// libphonenumber does, and only after at least three digits: `0800-FRAUDE` is
+    /// `0800 372833` (helpdesks and scammers alike advertise such vanity numbers).
     fn parse(raw: &str) -> Result<Written, PhoneProblem> {
         let mut text = raw.trim();
         if text.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("tel:")) {
@@ -139,20 +141,26 @@ impl Written {
             buf: [0; MAX_DIGITS],
             len: 0,
         };
+        let vanity = text.chars().filter(char::is_ascii_alphabetic).count() >= 3;
         for (at, c) in text.char_indices() {
-            match c {
-                '0'..='9' => {
-                    if written.len == MAX_DIGITS {
-                        return Err(PhoneProblem::Length);
-                    }
-                    written.buf[written.len] = c as u8;
-                    written.len += 1;
+            let digit = match c {
+                '0'..='9' => c as u8,
+                '+' if at == 0 => {
+                    written.plus = true;
+                    continue;
                 }
-                '+' if at == 0 => written.plus = true,
-                ' ' | '-' | '.' | '/' | '(' | ')' | '\u{a0}' | '\t' => {}
-                _ if written.len >= 3 && is_extension_mark(&text[at..]) => return Err(PhoneProblem::Extension),
+                ' ' | '-' | '.' | '/' | '(' | ')' | '\u{a0}' | '\t' => continue,
+                _ if written.len >= 3 && is_extension(&text[at..]) => return Err(PhoneProblem::Extension),
+                // libphonenumber takes letters only after at least three digits (`06-HULP12` is
+                // not a number, `0800-HULP` is).
+                _ if vanity && c.is_ascii_alphabetic() && written.len >= 3 => keypad_digit(c),
                 _ => return Err(PhoneProblem::NotANumber),
+            };
+            if written.len == MAX_DIGITS {
+                return Err(PhoneProblem::Length);
             }
+            written.buf[written.len] = digit;
+            written.len += 1;
         }
         if written.len < 3 {
             return Err(PhoneProblem::NotANumber);
@@ -161,10 +169,31 @@ impl Written {
     }
 }
 
-/// Whether `rest` starts an extension: `ext`, `x`, `#` or the Dutch `toestel`/`tst`.
-fn is_extension_mark(rest: &str) -> bool {
+/// Whether `rest` is an extension: `ext`, `x`, `#` or the Dutch `toestel`/`tst`, followed
+/// by digits (with separators) to the end, as libphonenumber reads one. A mark without digits
+/// after it is a letter of a vanity number (`0800-TAXI`).
+fn is_extension(rest: &str) -> bool {
     let lower = rest.to_ascii_lowercase();
-    ["ext", "x", "#", "toestel", "tst"].iter().any(|m| lower.starts_with(m))
+    ["ext.", "ext", "x", "#", "toestel", "tst"].iter().any(|mark| {
+        lower.strip_prefix(mark).is_some_and(|tail| {
+            let tail = tail.trim_start_matches([' ', '.', ':', '=', '\t']);
+            !tail.is_empty() && tail.bytes().all(|b| b.is_ascii_digit() || b == b' ' || b == b'-')
+        })
+    })
+}
+
+/// The digit a letter stands for on a phone keypad (ITU E.161).
+fn keypad_digit(c: char) -> u8 {
+    match c.to_ascii_uppercase() {
+        'A'..='C' => b'2',
+        'D'..='F' => b'3',
+        'G'..='I' => b'4',
+        'J'..='L' => b'5',
+        'M'..='O' => b'6',
+        'P'..='S' => b'7',
+        'T'..='V' => b'8',
+        _ => b'9',
+    }
 }
 
 /// The country calling code at the start of `digits` (codes are prefix-free) and the rest.
@@ -484,6 +513,30 @@ mod tests {
         assert!(PhoneNumber::parse("12").is_err());
         assert_eq!(PhoneNumber::parse("06 12345678 ext. 12"), Err(PhoneProblem::Extension));
         assert_eq!(PhoneNumber::parse("1234567890123456789"), Err(PhoneProblem::Length));
+    }
+
+    #[test]
+    fn vanity_numbers_are_read_from_the_keypad() {
+        assert_eq!(PhoneNumber::parse("0800-FRAUDE").map(|p| p.e164), Ok("+31800372833".into()));
+        assert_eq!(PhoneNumber::parse("0800 fraude").map(|p| p.e164), Ok("+31800372833".into()));
+        assert_eq!(PhoneNumber::parse("+31 800 FRAUDE").map(|p| p.e164), Ok("+31800372833".into()));
+        assert_eq!(
+            PhoneNumber::parse("0800-TAXI").map(|p| p.e164),
+            Ok("+318008294".into()),
+            "x is a letter here"
+        );
+        assert_eq!(
+            PhoneNumber::parse("06-AB"),
+            Err(PhoneProblem::NotANumber),
+            "two letters are a typo, not a word"
+        );
+        assert_eq!(
+            PhoneNumber::parse("06-FRAUDE12"),
+            Err(PhoneProblem::NotANumber),
+            "letters after only two digits"
+        );
+        assert_eq!(PhoneNumber::parse("+31 6 FRAUDE12").map(|p| p.e164), Ok("+31637283312".into()));
+        assert_eq!(PhoneNumber::parse("020 123 4567 ext 12"), Err(PhoneProblem::Extension));
     }
 
     proptest! {

@@ -406,7 +406,7 @@ fn registrable(host: &str) -> Result<Domain, DomainProblem> {
     Ok(Domain { value })
 }
 
-fn host_facts(ascii_host: &str) -> IndicatorFacts {
+pub(super) fn host_facts(ascii_host: &str) -> IndicatorFacts {
     let (unicode, result) = idna::domain_to_unicode(ascii_host);
     if result.is_err() {
         return IndicatorFacts::default();

@@ -77,6 +77,17 @@ for _ in range(3000):
         text = "31" + national[1:]
     add(text)
 
+# Vanity numbers (keypad letters), as helpdesks and scammers advertise them, and words that
+# are too short to be one or that end in an extension.
+WORDS = ["FRAUDE", "HELPDESK", "BANK", "TAXI", "POLITIE", "HULP", "GELD", "VEILIG", "INFO", "AB", "abc", "Fraude"]
+for _ in range(400):
+    prefix = rng.choice(["0800-", "0900-", "0800 ", "+31 800 ", "+31 900 ", "088-", "06-", "+44 800 ", "+1 800 ", "0031 800 "])
+    word = rng.choice(WORDS)
+    digits = "".join(str(rng.randrange(10)) for _ in range(rng.choice([0, 0, 1, 2, 3])))
+    tail = rng.choice(["", "", "", " ext 12", " x 7"])
+    add(prefix + digits + word + tail)
+    add(prefix + word + digits)
+
 # Random international digit strings.
 for _ in range(3000):
     add("+" + "".join(str(rng.randrange(10)) for _ in range(rng.randrange(6, 15))))

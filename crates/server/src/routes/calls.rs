@@ -1,7 +1,6 @@
 //! Call screening for telecom providers and the on-call signal for banks (API.md
-//! "Interventions"): `POST /api/v1/calls/events`, the do-not-originate list
-//! (`/api/v1/protected-numbers`), the spoofing exceptions (`/api/v1/spoofing-exceptions`),
-//! `GET /api/v1/signals/on-call/{subscriber_ref}` and the subscribers' opt-out.
+//! "Interventions"): `POST /api/v1/calls/events`, `GET /api/v1/signals/on-call/{subscriber_ref}`
+//! and the subscribers' opt-out. The call lists it screens against are `call_lists.rs`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,25 +16,20 @@ use vangnet_store::Partner;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Caller};
-use crate::screening::calls::{CallInput, EXCEPTION, PROTECTED, is_subscriber_ref};
+use crate::screening::calls::{CallInput, is_subscriber_ref};
 use crate::state::AppState;
 
-/// The most numbers one bulk request may hold.
-pub const MAX_NUMBERS: usize = 1_000;
 /// The longest call id.
 pub const MAX_CALL_ID: usize = 128;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/calls/events", post(event))
-        .route("/api/v1/protected-numbers", put(protect_many))
-        .route("/api/v1/protected-numbers/{e164}", put(protect).delete(unprotect))
-        .route("/api/v1/spoofing-exceptions/{e164}", put(except).delete(unexcept))
         .route("/api/v1/signals/on-call/{subscriber_ref}", get(on_call))
         .route("/api/v1/signals/opt-out/{subscriber_ref}", put(opt_out).delete(opt_in))
 }
 
-fn only(partner: &Partner, kinds: &[PartnerKind], what: &str) -> Result<(), ApiError> {
+pub(super) fn only(partner: &Partner, kinds: &[PartnerKind], what: &str) -> Result<(), ApiError> {
     if kinds.contains(&partner.kind) {
         Ok(())
     } else {
@@ -171,199 +165,6 @@ impl CallDecisionOut {
                 .collect(),
         }
     }
-}
-
-/// A number on a call list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ListedOut {
-    pub e164: String,
-    /// `protected` or `exception`.
-    pub list: String,
-    /// False when it was on the list already.
-    pub added: bool,
-}
-
-/// Numbers to protect at once (at most 1,000).
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NumbersIn {
-    pub numbers: Vec<String>,
-}
-
-/// What a bulk request changed.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NumbersOut {
-    pub added: usize,
-    pub numbers: Vec<String>,
-}
-
-fn e164(value: &str, field: &str) -> Result<String, ApiError> {
-    PhoneNumber::parse(value)
-        .map(|p| p.as_str().to_owned())
-        .map_err(|e| ApiError::invalid("invalid_phone", field.to_owned(), format!("not a valid phone number: {e}")))
-}
-
-async fn add_numbers(state: &AppState, partner: &Partner, list: &str, numbers: Vec<String>) -> Result<usize, ApiError> {
-    let added = state
-        .store
-        .add_call_numbers(list, &numbers, partner.seq, &partner.actor(), state.now())
-        .await?;
-    state.calls.add(list, &numbers);
-    Ok(added)
-}
-
-/// Puts one number (as given in the path) on a list.
-async fn list_one(state: &AppState, partner: &Partner, list: &str, number: &str) -> Result<Json<ListedOut>, ApiError> {
-    let number = e164(number, "e164")?;
-    let added = add_numbers(state, partner, list, vec![number.clone()]).await?;
-    Ok(Json(ListedOut {
-        e164: number,
-        list: list.to_owned(),
-        added: added > 0,
-    }))
-}
-
-const LIST_KEEPERS: [PartnerKind; 3] = [PartnerKind::Bank, PartnerKind::Telecom, PartnerKind::Operator];
-
-/// Put a number on the do-not-originate list: a call presenting it as caller is blocked.
-#[utoipa::path(
-    put,
-    path = "/api/v1/protected-numbers/{e164}",
-    tag = "interventions",
-    params(("e164" = String, Path, description = "The number, E.164 (`+31201234567`), percent-encoded")),
-    responses(
-        (status = 200, description = "On the list", body = ListedOut),
-        (status = 403, description = "Only banks, telecom providers and operators", body = ErrorBody),
-        (status = 422, description = "Not a valid phone number", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn protect(
-    State(state): State<AppState>,
-    Caller(partner): Caller,
-    ApiPath(number): ApiPath<String>,
-) -> Result<Json<ListedOut>, ApiError> {
-    only(
-        &partner,
-        &LIST_KEEPERS,
-        "banks, telecom providers and operators keep the do-not-originate list",
-    )?;
-    list_one(&state, &partner, PROTECTED, &number).await
-}
-
-/// Put up to 1,000 numbers on the do-not-originate list at once.
-#[utoipa::path(
-    put,
-    path = "/api/v1/protected-numbers",
-    tag = "interventions",
-    request_body = NumbersIn,
-    responses(
-        (status = 200, description = "On the list", body = NumbersOut),
-        (status = 422, description = "A number is invalid (`field` names it) or there are more than 1,000", body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn protect_many(
-    State(state): State<AppState>,
-    Caller(partner): Caller,
-    ApiJson(input): ApiJson<NumbersIn>,
-) -> Result<Json<NumbersOut>, ApiError> {
-    only(
-        &partner,
-        &LIST_KEEPERS,
-        "banks, telecom providers and operators keep the do-not-originate list",
-    )?;
-    if input.numbers.len() > MAX_NUMBERS {
-        return Err(ApiError::invalid(
-            "batch_too_large",
-            "numbers",
-            format!("at most {MAX_NUMBERS} numbers per request"),
-        ));
-    }
-    let numbers = input
-        .numbers
-        .iter()
-        .enumerate()
-        .map(|(i, n)| e164(n, &format!("numbers[{i}]")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let added = add_numbers(&state, &partner, PROTECTED, numbers.clone()).await?;
-    Ok(Json(NumbersOut { added, numbers }))
-}
-
-async fn remove(state: &AppState, partner: &Partner, list: &str, number: &str) -> Result<StatusCode, ApiError> {
-    let number = e164(number, "e164")?;
-    if state.store.remove_call_number(list, &number, &partner.actor(), state.now()).await? {
-        state.calls.remove(list, &number);
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("number on this list"))
-    }
-}
-
-/// Take a number off the do-not-originate list.
-#[utoipa::path(
-    delete,
-    path = "/api/v1/protected-numbers/{e164}",
-    tag = "interventions",
-    params(("e164" = String, Path, description = "The number, E.164")),
-    responses((status = 204, description = "Removed"), (status = 404, description = "Not on the list", body = ErrorBody)),
-    security(("bearer" = []))
-)]
-pub async fn unprotect(
-    State(state): State<AppState>,
-    Caller(partner): Caller,
-    ApiPath(number): ApiPath<String>,
-) -> Result<StatusCode, ApiError> {
-    only(
-        &partner,
-        &LIST_KEEPERS,
-        "banks, telecom providers and operators keep the do-not-originate list",
-    )?;
-    remove(&state, &partner, PROTECTED, &number).await
-}
-
-/// Exempt a number from the spoofing rule (an own subscriber roaming abroad).
-#[utoipa::path(
-    put,
-    path = "/api/v1/spoofing-exceptions/{e164}",
-    tag = "interventions",
-    params(("e164" = String, Path, description = "The number, E.164")),
-    responses((status = 200, description = "Exempted", body = ListedOut), (status = 403, description = "Only telecom providers and operators", body = ErrorBody)),
-    security(("bearer" = []))
-)]
-pub async fn except(
-    State(state): State<AppState>,
-    Caller(partner): Caller,
-    ApiPath(number): ApiPath<String>,
-) -> Result<Json<ListedOut>, ApiError> {
-    only(
-        &partner,
-        &[PartnerKind::Telecom, PartnerKind::Operator],
-        "telecom providers and operators keep spoofing exceptions",
-    )?;
-    list_one(&state, &partner, EXCEPTION, &number).await
-}
-
-/// End a number's exemption from the spoofing rule.
-#[utoipa::path(
-    delete,
-    path = "/api/v1/spoofing-exceptions/{e164}",
-    tag = "interventions",
-    params(("e164" = String, Path, description = "The number, E.164")),
-    responses((status = 204, description = "Removed"), (status = 404, description = "Not exempted", body = ErrorBody)),
-    security(("bearer" = []))
-)]
-pub async fn unexcept(
-    State(state): State<AppState>,
-    Caller(partner): Caller,
-    ApiPath(number): ApiPath<String>,
-) -> Result<StatusCode, ApiError> {
-    only(
-        &partner,
-        &[PartnerKind::Telecom, PartnerKind::Operator],
-        "telecom providers and operators keep spoofing exceptions",
-    )?;
-    remove(&state, &partner, EXCEPTION, &number).await
 }
 
 /// The on-call signal about one subscriber.

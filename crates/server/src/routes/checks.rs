@@ -89,7 +89,9 @@ pub async fn check(
             match item {
                 Ok(indicator) => {
                     let view = index.view(index.key_of(indicator), &viewer, now, policy);
-                    if view.status != CheckStatus::NotReported {
+                    // Unverified citizen reports are something the partner learns about the
+                    // value too, so their count is audited like a hit.
+                    if view.status != CheckStatus::NotReported || view.unverified_citizen_reports > 0 {
                         hits.push(indicator);
                     }
                     results.push((Some(view.status), CheckResult::from_view(indicator, &view)));

@@ -216,7 +216,7 @@ pub async fn set_status(
     };
     super::reports::check_reason(request.reason.as_deref())?;
     let subject = state.pseudonym(indicator.kind(), indicator.canonical());
-    state
+    let position = state
         .store
         .set_indicator_status(
             indicator.kind(),
@@ -231,7 +231,7 @@ pub async fn set_status(
     {
         let mut index = state.index_mut();
         let key = index.key_of(&indicator);
-        index.set_status(key, status);
+        index.set_status(key, status, position);
     }
     Ok(Json(StatusResponse {
         kind: indicator.kind().as_str().to_owned(),

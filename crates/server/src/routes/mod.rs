@@ -1,7 +1,9 @@
 //! One module per resource, each with its own `router()`.
 
+pub mod call_lists;
 pub mod calls;
 pub mod checks;
+pub mod citizen_reports;
 pub mod health;
 pub mod indicators;
 pub mod meta;

@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/partner/melden", post(file_report))
         .route("/partner/logboek", get(audit))
         .merge(super::pnbf::console_router())
+        .merge(super::triage::console_router())
 }
 
 /// A signed-in partner.
@@ -117,6 +118,8 @@ struct RecordView {
     score: String,
     reports: u32,
     partners: u32,
+    /// Distinct citizens with unverified reports that are not counted.
+    unverified: u32,
     first_seen: String,
     last_seen: String,
     reasons: Vec<String>,
@@ -325,6 +328,7 @@ async fn search(State(state): State<AppState>, parts: Parts) -> Response {
         score: format!("{:.2}", view.score),
         reports: view.reports,
         partners: view.reporting_partners,
+        unverified: view.unverified_citizen_reports,
         first_seen: view.first_seen.map(Timestamp::date_string).unwrap_or_default(),
         last_seen: view.last_seen.map(Timestamp::date_string).unwrap_or_default(),
         reasons: view.reasons(),

@@ -15,6 +15,7 @@ pub mod help;
 pub mod pnbf;
 pub mod report;
 pub mod session;
+pub mod triage;
 
 use askama::Template;
 use axum::Router;

@@ -13,7 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, Row, Transaction};
 use vangnet_core::Timestamp;
 use vangnet_core::audit::{AuditAction, AuditEntry, AuditEvent};
-use vangnet_core::index::{IndicatorIndex, IndicatorStatus};
+use vangnet_core::index::{CitizenReview, IndicatorIndex, IndicatorStatus};
 use vangnet_core::indicator::IndicatorKind;
 use vangnet_core::partner::PartnerKind;
 use vangnet_core::report::{FraudType, NewReport};
@@ -29,7 +29,11 @@ use crate::{
     Backend, Change, ChangeEvent, Durability, IndicatorRow, InsertOutcome, MAX_INSERT_BATCH, Partner, RetractOutcome, Store, StoreError,
     StoredReport, TokenInfo, new_id, parse_key,
 };
+use crate::{CallEntryState, CallListAdd, CallListChange, CallListEntry, CallListRemove, ReviewOutcome};
 use crate::{DecisionOutcome, DecisionWrite, PaymentDecisionRow, PnbfCaseRow, PnbfEventRow, StateBlob};
+
+mod call_lists;
+mod citizen_reviews;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_registry.sql")),
@@ -37,6 +41,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/postgres/0003_payment_screening.sql")),
     (4, include_str!("../../migrations/postgres/0004_call_screening.sql")),
     (5, include_str!("../../migrations/postgres/0005_pnbf.sql")),
+    (6, include_str!("../../migrations/postgres/0006_citizen_review.sql")),
+    (7, include_str!("../../migrations/postgres/0007_status_position.sql")),
+    (8, include_str!("../../migrations/postgres/0008_call_list_owners.sql")),
+    (9, include_str!("../../migrations/postgres/0009_email_lower_case.sql")),
+    (10, include_str!("../../migrations/postgres/0010_token_labels.sql")),
 ];
 /// Key of the advisory lock that keeps two nodes from migrating at once.
 const MIGRATION_LOCK: i64 = 0x0076_616e_676e_6574;
@@ -198,6 +207,10 @@ fn report_record(r: &PgRow) -> Result<ReportRecord, sqlx::Error> {
         retracted_by: r.try_get(18)?,
         retraction_reason: r.try_get(19)?,
         submitter: r.try_get(20)?,
+        review_outcome: r.try_get(21)?,
+        reviewed_at: r.try_get(22)?,
+        reviewed_by: r.try_get(23)?,
+        review_note: r.try_get(24)?,
     })
 }
 
@@ -305,16 +318,6 @@ where
         .await?;
     row.map(|r| partner_record(&r).map_err(StoreError::from).and_then(PartnerRecord::into_partner))
         .transpose()
-}
-
-fn call_list_event(actor: &str, list: &str, change: &str, count: usize, now: Timestamp) -> AuditEvent {
-    AuditEvent {
-        at: now,
-        actor: actor.to_owned(),
-        action: AuditAction::CallListChange,
-        subject: format!("call_list:{list}"),
-        details: format!("{{\"change\":\"{change}\",\"count\":{count}}}"),
-    }
 }
 
 fn token_event(action: AuditAction, actor: &str, token_id: &str, partner_id: &str, now: Timestamp) -> AuditEvent {
@@ -528,6 +531,23 @@ async fn recount_indicator(tx: &mut Tx<'_>, kind: &str, value: &str, fraud_type:
     Ok(())
 }
 
+/// The indicators a report names, in order.
+async fn report_indicators(tx: &mut Tx<'_>, report_seq: i64) -> Result<Vec<(IndicatorKind, String)>, StoreError> {
+    let rows = sqlx::query("SELECT kind, value FROM report_indicators WHERE report_seq = $1 ORDER BY position")
+        .bind(report_seq)
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let kind: String = r.try_get(0)?;
+            Ok((
+                parse_key(&kind, "indicator kind", IndicatorKind::from_key)?,
+                r.try_get::<String, _>(1)?,
+            ))
+        })
+        .collect()
+}
+
 async fn change_from_record(tx: &mut Tx<'_>, record: ChangeRecord) -> Result<Option<Change>, StoreError> {
     let at = Timestamp::from_millis(record.at);
     let event = match record.change.as_str() {
@@ -540,21 +560,18 @@ async fn change_from_record(tx: &mut Tx<'_>, record: ChangeRecord) -> Result<Opt
         }
         "retraction" => {
             let report_seq = record.report_seq.unwrap_or(0);
-            let rows = sqlx::query("SELECT kind, value FROM report_indicators WHERE report_seq = $1 ORDER BY position")
-                .bind(report_seq)
-                .fetch_all(&mut **tx)
-                .await?;
-            let indicators = rows
-                .iter()
-                .map(|r| {
-                    let kind: String = r.try_get(0)?;
-                    Ok((
-                        parse_key(&kind, "indicator kind", IndicatorKind::from_key)?,
-                        r.try_get::<String, _>(1)?,
-                    ))
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            ChangeEvent::Retraction { report_seq, indicators }
+            ChangeEvent::Retraction {
+                report_seq,
+                indicators: report_indicators(tx, report_seq).await?,
+            }
+        }
+        "review" => {
+            let report_seq = record.report_seq.unwrap_or(0);
+            ChangeEvent::Review {
+                report_seq,
+                review: parse_key(record.status.as_deref().unwrap_or(""), "review outcome", CitizenReview::from_key)?,
+                indicators: report_indicators(tx, report_seq).await?,
+            }
         }
         "status" => ChangeEvent::Status {
             kind: parse_key(record.kind.as_deref().unwrap_or(""), "indicator kind", IndicatorKind::from_key)?,
@@ -821,8 +838,10 @@ impl Store for PostgresStore {
         actor: &str,
         audit_subject: &str,
         now: Timestamp,
-    ) -> Result<(), StoreError> {
+    ) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await?;
+        // The row is written (and so locked) before the feed row takes its number: of two
+        // concurrent changes of one indicator, the one that commits last has the higher number.
         sqlx::query(
             "INSERT INTO indicators (kind, value, status, status_reason, status_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (kind, value) DO UPDATE SET status = excluded.status, status_reason = excluded.status_reason, \
@@ -835,11 +854,18 @@ impl Store for PostgresStore {
         .bind(now.millis())
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO changes (at, change, kind, value, status) VALUES ($1, 'status', $2, $3, $4)")
-            .bind(now.millis())
+        let position: i64 =
+            sqlx::query_scalar("INSERT INTO changes (at, change, kind, value, status) VALUES ($1, 'status', $2, $3, $4) RETURNING seq")
+                .bind(now.millis())
+                .bind(kind.as_str())
+                .bind(value)
+                .bind(status.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+        sqlx::query("UPDATE indicators SET status_seq = $3 WHERE kind = $1 AND value = $2")
             .bind(kind.as_str())
             .bind(value)
-            .bind(status.as_str())
+            .bind(position)
             .execute(&mut *tx)
             .await?;
         let event = AuditEvent {
@@ -851,7 +877,22 @@ impl Store for PostgresStore {
         };
         append_audit_tx(&mut tx, &[event]).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(position)
+    }
+
+    async fn review_citizen_report(
+        &self,
+        report_id: &str,
+        review: CitizenReview,
+        by: &Partner,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<ReviewOutcome, StoreError> {
+        citizen_reviews::review(&self.pool, report_id, review, by, note, now).await
+    }
+
+    async fn citizen_reports(&self, review: CitizenReview, after: i64, limit: u32) -> Result<Vec<StoredReport>, StoreError> {
+        citizen_reviews::queue(&self.pool, review, after, limit).await
     }
 
     async fn indicator(&self, kind: IndicatorKind, value: &str) -> Result<Option<IndicatorRow>, StoreError> {
@@ -912,18 +953,19 @@ impl Store for PostgresStore {
                     currency: r.try_get(9)?,
                     aangifte: r.try_get(10)?,
                     submitter: r.try_get(11)?,
+                    review: r.try_get(12)?,
                 }
                 .add_to(&mut index)?;
             }
         }
-        let statuses = sqlx::query("SELECT kind, value, status FROM indicators WHERE status <> 'active'")
+        let statuses = sqlx::query("SELECT kind, value, status, status_seq FROM indicators WHERE status <> 'active' OR status_seq > 0")
             .fetch_all(&mut *tx)
             .await?;
         for r in statuses {
             let kind = parse_key(&r.try_get::<String, _>(0)?, "indicator kind", IndicatorKind::from_key)?;
             let status = parse_key(&r.try_get::<String, _>(2)?, "indicator status", IndicatorStatus::from_key)?;
             let key = index.key(kind, &r.try_get::<String, _>(1)?);
-            index.set_status(key, status);
+            index.set_status(key, status, r.try_get(3)?);
         }
         tx.commit().await?;
         Ok((index, head))
@@ -1013,48 +1055,49 @@ impl Store for PostgresStore {
         &self,
         list: &str,
         numbers: &[String],
-        partner_seq: i64,
+        owner: &Partner,
+        state: CallEntryState,
         actor: &str,
         now: Timestamp,
-    ) -> Result<usize, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let added = sqlx::query(
-            "INSERT INTO call_numbers (list, e164, partner_seq, added_at) SELECT $1, n, $3, $4 FROM UNNEST($2::text[]) AS n \
-             ON CONFLICT (list, e164) DO NOTHING",
-        )
-        .bind(list)
-        .bind(numbers)
-        .bind(partner_seq)
-        .bind(now.millis())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let added = usize::try_from(added).unwrap_or(usize::MAX);
-        append_audit_tx(&mut tx, &[call_list_event(actor, list, "add", added, now)]).await?;
-        tx.commit().await?;
-        Ok(added)
+    ) -> Result<Vec<CallListAdd>, StoreError> {
+        call_lists::add(&self.pool, list, numbers, owner, state, actor, now).await
     }
 
-    async fn remove_call_number(&self, list: &str, e164: &str, actor: &str, now: Timestamp) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let removed = sqlx::query("DELETE FROM call_numbers WHERE list = $1 AND e164 = $2")
-            .bind(list)
-            .bind(e164)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if removed > 0 {
-            append_audit_tx(&mut tx, &[call_list_event(actor, list, "remove", 1, now)]).await?;
-        }
-        tx.commit().await?;
-        Ok(removed > 0)
+    async fn approve_call_number(&self, list: &str, e164: &str, actor: &str, now: Timestamp) -> Result<Option<CallListEntry>, StoreError> {
+        call_lists::approve(&self.pool, list, e164, actor, now).await
+    }
+
+    async fn remove_call_number(
+        &self,
+        list: &str,
+        e164: &str,
+        owner: Option<i64>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<CallListRemove, StoreError> {
+        call_lists::remove(&self.pool, list, e164, owner, actor, now).await
     }
 
     async fn call_numbers(&self, list: &str) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT e164 FROM call_numbers WHERE list = $1 ORDER BY e164")
-            .bind(list)
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT e164 FROM call_numbers WHERE list = $1 AND state = 'active' ORDER BY e164")
+                .bind(list)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn call_list_entries(&self, list: &str, owner: Option<i64>) -> Result<Vec<CallListEntry>, StoreError> {
+        call_lists::entries(&self.pool, list, owner).await
+    }
+
+    async fn call_list_entry(&self, list: &str, e164: &str) -> Result<Option<CallListEntry>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        call_lists::entry(&mut conn, list, e164).await
+    }
+
+    async fn call_list_history(&self, list: &str, e164: &str) -> Result<Vec<CallListChange>, StoreError> {
+        call_lists::history(&self.pool, list, e164).await
     }
 
     async fn set_opt_out(&self, subscriber_ref: &str, opted_out: bool, now: Timestamp) -> Result<(), StoreError> {

@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use vangnet_core::Timestamp;
 use vangnet_core::audit::{AuditAction, AuditEntry, AuditEvent};
-use vangnet_core::index::{IndicatorIndex, IndicatorStatus};
+use vangnet_core::index::{CitizenReview, IndicatorIndex, IndicatorStatus};
 use vangnet_core::indicator::IndicatorKind;
 use vangnet_core::partner::PartnerKind;
 use vangnet_core::report::{FraudType, NewReport};
@@ -32,7 +32,11 @@ use crate::{
     Backend, Change, ChangeEvent, Durability, IndicatorRow, InsertOutcome, MAX_INSERT_BATCH, Partner, RetractOutcome, Store, StoreError,
     StoredReport, TokenInfo, new_id, parse_key,
 };
+use crate::{CallEntryState, CallListAdd, CallListChange, CallListEntry, CallListRemove, ReviewOutcome};
 use crate::{DecisionOutcome, DecisionWrite, PaymentDecisionRow, PnbfCaseRow, PnbfEventRow, StateBlob};
+
+mod call_lists;
+mod citizen_reviews;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_registry.sql")),
@@ -40,6 +44,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/sqlite/0003_payment_screening.sql")),
     (4, include_str!("../../migrations/sqlite/0004_call_screening.sql")),
     (5, include_str!("../../migrations/sqlite/0005_pnbf.sql")),
+    (6, include_str!("../../migrations/sqlite/0006_citizen_review.sql")),
+    (7, include_str!("../../migrations/sqlite/0007_status_position.sql")),
+    (8, include_str!("../../migrations/sqlite/0008_call_list_owners.sql")),
+    (9, include_str!("../../migrations/sqlite/0009_email_lower_case.sql")),
+    (10, include_str!("../../migrations/sqlite/0010_token_labels.sql")),
 ];
 const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -216,6 +225,10 @@ fn report_record(r: &Row<'_>) -> rusqlite::Result<ReportRecord> {
         retracted_by: r.get(18)?,
         retraction_reason: r.get(19)?,
         submitter: r.get(20)?,
+        review_outcome: r.get(21)?,
+        reviewed_at: r.get(22)?,
+        reviewed_by: r.get(23)?,
+        review_note: r.get(24)?,
     })
 }
 
@@ -283,16 +296,6 @@ fn partner_by(conn: &Connection, id_or_name: &str) -> Result<Option<Partner>, St
         .optional()?
         .map(PartnerRecord::into_partner)
         .transpose()
-}
-
-fn call_list_event(actor: &str, list: &str, change: &str, count: usize, now: Timestamp) -> AuditEvent {
-    AuditEvent {
-        at: now,
-        actor: actor.to_owned(),
-        action: AuditAction::CallListChange,
-        subject: format!("call_list:{list}"),
-        details: format!("{{\"change\":\"{change}\",\"count\":{count}}}"),
-    }
 }
 
 fn token_event(action: AuditAction, actor: &str, token_id: &str, partner_id: &str, now: Timestamp) -> AuditEvent {
@@ -465,6 +468,17 @@ fn recount_indicator(tx: &Transaction<'_>, kind: &str, value: &str, fraud_type: 
     Ok(())
 }
 
+/// The indicators a report names, in order.
+fn report_indicators(conn: &Connection, report_seq: i64) -> Result<Vec<(IndicatorKind, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT kind, value FROM report_indicators WHERE report_seq = ?1 ORDER BY position")?;
+    stmt.query_map([report_seq], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .map(|row| {
+            let (kind, value) = row?;
+            Ok((parse_key(&kind, "indicator kind", IndicatorKind::from_key)?, value))
+        })
+        .collect()
+}
+
 fn change_from_record(conn: &Connection, record: ChangeRecord) -> Result<Option<Change>, StoreError> {
     let at = Timestamp::from_millis(record.at);
     let event = match record.change.as_str() {
@@ -474,15 +488,18 @@ fn change_from_record(conn: &Connection, record: ChangeRecord) -> Result<Option<
         },
         "retraction" => {
             let report_seq = record.report_seq.unwrap_or(0);
-            let mut stmt = conn.prepare_cached("SELECT kind, value FROM report_indicators WHERE report_seq = ?1 ORDER BY position")?;
-            let indicators = stmt
-                .query_map([report_seq], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
-                .map(|row| {
-                    let (kind, value) = row?;
-                    Ok((parse_key(&kind, "indicator kind", IndicatorKind::from_key)?, value))
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            ChangeEvent::Retraction { report_seq, indicators }
+            ChangeEvent::Retraction {
+                report_seq,
+                indicators: report_indicators(conn, report_seq)?,
+            }
+        }
+        "review" => {
+            let report_seq = record.report_seq.unwrap_or(0);
+            ChangeEvent::Review {
+                report_seq,
+                review: parse_key(record.status.as_deref().unwrap_or(""), "review outcome", CitizenReview::from_key)?,
+                indicators: report_indicators(conn, report_seq)?,
+            }
         }
         "status" => ChangeEvent::Status {
             kind: parse_key(record.kind.as_deref().unwrap_or(""), "indicator kind", IndicatorKind::from_key)?,
@@ -748,7 +765,7 @@ impl Store for SqliteStore {
         actor: &str,
         audit_subject: &str,
         now: Timestamp,
-    ) -> Result<(), StoreError> {
+    ) -> Result<i64, StoreError> {
         let (value, reason, actor, subject) = (
             value.to_owned(),
             reason.map(str::to_owned),
@@ -767,6 +784,11 @@ impl Store for SqliteStore {
                 "INSERT INTO changes (at, change, kind, value, status) VALUES (?1, 'status', ?2, ?3, ?4)",
                 params![now.millis(), kind.as_str(), value, status.as_str()],
             )?;
+            let position = tx.last_insert_rowid();
+            tx.execute(
+                "UPDATE indicators SET status_seq = ?3 WHERE kind = ?1 AND value = ?2",
+                params![kind.as_str(), value, position],
+            )?;
             let event = AuditEvent {
                 at: now,
                 actor,
@@ -776,9 +798,26 @@ impl Store for SqliteStore {
             };
             append_audit_tx(&tx, &[event])?;
             tx.commit()?;
-            Ok(())
+            Ok(position)
         })
         .await
+    }
+
+    async fn review_citizen_report(
+        &self,
+        report_id: &str,
+        review: CitizenReview,
+        by: &Partner,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<ReviewOutcome, StoreError> {
+        let (report_id, by, note) = (report_id.to_owned(), by.clone(), note.map(str::to_owned));
+        self.write(move |conn| citizen_reviews::review(conn, &report_id, review, &by, note.as_deref(), now))
+            .await
+    }
+
+    async fn citizen_reports(&self, review: CitizenReview, after: i64, limit: u32) -> Result<Vec<StoredReport>, StoreError> {
+        self.read(move |conn| citizen_reviews::queue(conn, review, after, limit)).await
     }
 
     async fn indicator(&self, kind: IndicatorKind, value: &str) -> Result<Option<IndicatorRow>, StoreError> {
@@ -838,16 +877,18 @@ impl Store for SqliteStore {
                         currency: r.get(9)?,
                         aangifte: r.get(10)?,
                         submitter: r.get(11)?,
+                        review: r.get(12)?,
                     }
                     .add_to(&mut index)?;
                 }
-                let mut stmt = tx.prepare("SELECT kind, value, status FROM indicators WHERE status <> 'active'")?;
+                let mut stmt =
+                    tx.prepare("SELECT kind, value, status, status_seq FROM indicators WHERE status <> 'active' OR status_seq > 0")?;
                 let mut rows = stmt.query([])?;
                 while let Some(r) = rows.next()? {
                     let kind = parse_key(&r.get::<_, String>(0)?, "indicator kind", IndicatorKind::from_key)?;
                     let status = parse_key(&r.get::<_, String>(2)?, "indicator status", IndicatorStatus::from_key)?;
                     let key = index.key(kind, &r.get::<_, String>(1)?);
-                    index.set_status(key, status);
+                    index.set_status(key, status, r.get(3)?);
                 }
             }
             tx.commit()?;
@@ -959,51 +1000,57 @@ impl Store for SqliteStore {
         &self,
         list: &str,
         numbers: &[String],
-        partner_seq: i64,
+        owner: &Partner,
+        state: CallEntryState,
         actor: &str,
         now: Timestamp,
-    ) -> Result<usize, StoreError> {
-        let (list, numbers, actor) = (list.to_owned(), numbers.to_vec(), actor.to_owned());
-        self.write(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut added = 0;
-            {
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO call_numbers (list, e164, partner_seq, added_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (list, e164) DO NOTHING",
-                )?;
-                for n in &numbers {
-                    added += insert.execute(params![list, n, partner_seq, now.millis()])?;
-                }
-            }
-            append_audit_tx(&tx, &[call_list_event(&actor, &list, "add", added, now)])?;
-            tx.commit()?;
-            Ok(added)
-        })
-        .await
+    ) -> Result<Vec<CallListAdd>, StoreError> {
+        let (list, numbers, owner, actor) = (list.to_owned(), numbers.to_vec(), owner.clone(), actor.to_owned());
+        self.write(move |conn| call_lists::add(conn, &list, &numbers, &owner, state, &actor, now))
+            .await
     }
 
-    async fn remove_call_number(&self, list: &str, e164: &str, actor: &str, now: Timestamp) -> Result<bool, StoreError> {
+    async fn approve_call_number(&self, list: &str, e164: &str, actor: &str, now: Timestamp) -> Result<Option<CallListEntry>, StoreError> {
         let (list, e164, actor) = (list.to_owned(), e164.to_owned(), actor.to_owned());
-        self.write(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let removed = tx.execute("DELETE FROM call_numbers WHERE list = ?1 AND e164 = ?2", params![list, e164])?;
-            if removed > 0 {
-                append_audit_tx(&tx, &[call_list_event(&actor, &list, "remove", removed, now)])?;
-            }
-            tx.commit()?;
-            Ok(removed > 0)
-        })
-        .await
+        self.write(move |conn| call_lists::approve(conn, &list, &e164, &actor, now)).await
+    }
+
+    async fn remove_call_number(
+        &self,
+        list: &str,
+        e164: &str,
+        owner: Option<i64>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<CallListRemove, StoreError> {
+        let (list, e164, actor) = (list.to_owned(), e164.to_owned(), actor.to_owned());
+        self.write(move |conn| call_lists::remove(conn, &list, &e164, owner, &actor, now))
+            .await
     }
 
     async fn call_numbers(&self, list: &str) -> Result<Vec<String>, StoreError> {
         let list = list.to_owned();
         self.read(move |conn| {
-            let mut stmt = conn.prepare_cached("SELECT e164 FROM call_numbers WHERE list = ?1 ORDER BY e164")?;
+            let mut stmt = conn.prepare_cached("SELECT e164 FROM call_numbers WHERE list = ?1 AND state = 'active' ORDER BY e164")?;
             let rows = stmt.query_map([list], |r| r.get(0))?;
             Ok(rows.collect::<Result<Vec<String>, _>>()?)
         })
         .await
+    }
+
+    async fn call_list_entries(&self, list: &str, owner: Option<i64>) -> Result<Vec<CallListEntry>, StoreError> {
+        let list = list.to_owned();
+        self.read(move |conn| call_lists::entries(conn, &list, owner)).await
+    }
+
+    async fn call_list_entry(&self, list: &str, e164: &str) -> Result<Option<CallListEntry>, StoreError> {
+        let (list, e164) = (list.to_owned(), e164.to_owned());
+        self.read(move |conn| call_lists::entry(conn, &list, &e164)).await
+    }
+
+    async fn call_list_history(&self, list: &str, e164: &str) -> Result<Vec<CallListChange>, StoreError> {
+        let (list, e164) = (list.to_owned(), e164.to_owned());
+        self.read(move |conn| call_lists::history(conn, &list, &e164)).await
     }
 
     async fn set_opt_out(&self, subscriber_ref: &str, opted_out: bool, now: Timestamp) -> Result<(), StoreError> {

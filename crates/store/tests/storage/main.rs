@@ -10,15 +10,15 @@ mod support;
 use std::collections::HashMap;
 use support::{TestDb, draft, new_report, partner, t};
 use vangnet_core::audit::{AuditAction, AuditBreak, AuditEvent};
-use vangnet_core::index::{CheckStatus, IndicatorIndex, IndicatorStatus};
+use vangnet_core::index::{CheckStatus, CitizenReview, IndicatorIndex, IndicatorStatus};
 use vangnet_core::indicator::IndicatorKind;
 use vangnet_core::partner::{PartnerKind, Viewer};
 use vangnet_core::report::{FraudType, Tlp};
 use vangnet_core::scoring::ScoringPolicy;
 use vangnet_core::token::ApiToken;
 use vangnet_store::{
-    CITIZEN_SOURCE_ID, ChangeEvent, DecisionOutcome, DecisionWrite, InsertOutcome, PaymentDecisionRow, PnbfCaseRow, PnbfEventRow,
-    RetractOutcome, StateBlob, StoreError, verify_audit,
+    CITIZEN_SOURCE_ID, CallEntryState, CallListAdd, CallListRemove, ChangeEvent, DecisionOutcome, DecisionWrite, InsertOutcome,
+    PaymentDecisionRow, PnbfCaseRow, PnbfEventRow, RetractOutcome, ReviewOutcome, StateBlob, StoreError, verify_audit,
 };
 
 storage_tests! {
@@ -45,7 +45,7 @@ async fn partners_and_tokens(db: &TestDb) {
             "Bank A",
             PartnerKind::Bank,
             &token.digest(),
-            &token.label(),
+            "first",
             "cli",
             t("2026-11-01T00:00:00Z"),
         )
@@ -72,7 +72,7 @@ async fn partners_and_tokens(db: &TestDb) {
 
     let second = ApiToken::generate().expect("randomness");
     let second_info = store
-        .add_token(&bank.id, &second.digest(), &second.label(), "cli", t("2026-11-02T00:00:00Z"))
+        .add_token(&bank.id, &second.digest(), "rotation", "cli", t("2026-11-02T00:00:00Z"))
         .await
         .expect("added");
     assert!(
@@ -305,7 +305,7 @@ async fn change_feed_follows_every_write(db: &TestDb) {
         .retract_report(&report.id, &bank, None, t("2026-11-03T00:00:00Z"))
         .await
         .expect("retracted");
-    store
+    let position = store
         .set_indicator_status(
             IndicatorKind::Domain,
             "phish-bank.nl",
@@ -319,6 +319,7 @@ async fn change_feed_follows_every_write(db: &TestDb) {
         .expect("status");
     let changes = store.changes_since(start, 100).await.expect("feed");
     assert_eq!(changes.len(), 3);
+    assert_eq!(position, changes[2].seq, "a status carries its feed position");
     assert!(changes.windows(2).all(|w| w[0].seq < w[1].seq));
     assert!(matches!(&changes[0].event, ChangeEvent::Report(r) if r.id == report.id));
     assert!(
@@ -357,7 +358,19 @@ async fn index_loads_with_tlp_and_status(db: &TestDb) {
         )
         .await
         .expect("stored");
-    store
+    let disputed = store
+        .set_indicator_status(
+            IndicatorKind::Domain,
+            "fake-shop.nl",
+            IndicatorStatus::Disputed,
+            None,
+            "partner:x",
+            "domain:abc",
+            now,
+        )
+        .await
+        .expect("status");
+    let cleared = store
         .set_indicator_status(
             IndicatorKind::Domain,
             "fake-shop.nl",
@@ -369,8 +382,9 @@ async fn index_loads_with_tlp_and_status(db: &TestDb) {
         )
         .await
         .expect("status");
+    assert!(cleared > disputed, "later statuses have later positions");
 
-    let (index, head) = store.load_index(IndicatorIndex::new()).await.expect("loaded");
+    let (mut index, head) = store.load_index(IndicatorIndex::new()).await.expect("loaded");
     assert_eq!(head, store.feed_head().await.expect("head"));
     let policy = ScoringPolicy::default();
     let iban = index.key(IndicatorKind::Iban, "NL91ABNA0417164300");
@@ -394,6 +408,11 @@ async fn index_loads_with_tlp_and_status(db: &TestDb) {
         index.view(domain, &bank.viewer(), now, &policy).status,
         CheckStatus::NotReported,
         "cleared"
+    );
+    assert_eq!(index.status(domain), IndicatorStatus::Cleared);
+    assert!(
+        !index.set_status(domain, IndicatorStatus::Disputed, disputed),
+        "the loaded status keeps its position: the older `disputed` arriving late is ignored"
     );
     assert_eq!(index.status(domain), IndicatorStatus::Cleared);
 }
@@ -548,8 +567,9 @@ async fn citizen_reports_keep_their_submitter(db: &TestDb) {
     let first = mine("form-1").from_submitter("0a1b2c3d4e5f".to_owned());
     let second = mine("form-2").from_submitter("0a1b2c3d4e5f".to_owned());
     let other = mine("form-3").from_submitter("ffeeddcc0011".to_owned());
+    let third = mine("form-4").from_submitter("1234abcd0011".to_owned());
     let outcomes = store
-        .insert_reports(&citizens, &[first, second, other], "public", now)
+        .insert_reports(&citizens, &[first, second, other, third], "public", now)
         .await
         .expect("stored");
     let InsertOutcome::Created(stored) = &outcomes[0] else {
@@ -566,7 +586,104 @@ async fn citizen_reports_keep_their_submitter(db: &TestDb) {
         kind: PartnerKind::Bank,
     };
     let view = index.view(key, &bank, now, &ScoringPolicy::default());
-    assert_eq!(view.reports, 2, "three reports from two people count twice");
+    assert_eq!(
+        (view.reports, view.unverified_citizen_reports),
+        (0, 3),
+        "unverified: four reports from three people are three unverified citizens, not counted"
+    );
+
+    // The triage queue: oldest first, paged by report number.
+    let queue = store.citizen_reports(CitizenReview::Unverified, 0, 10).await.expect("queue");
+    assert_eq!(queue.len(), 4);
+    assert!(queue.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(
+        store
+            .citizen_reports(CitizenReview::Unverified, queue[0].seq, 1)
+            .await
+            .expect("queue")[0]
+            .id,
+        queue[1].id
+    );
+    let reviewer = partner(store, "Fraudehelpdesk", PartnerKind::Helpdesk).await;
+    let head = store.feed_head().await.expect("head");
+    let reviewed = store
+        .review_citizen_report(
+            &queue[0].id,
+            CitizenReview::Verified,
+            &reviewer,
+            Some("credible, matches a call"),
+            now,
+        )
+        .await
+        .expect("reviewed");
+    let ReviewOutcome::Reviewed(reviewed) = reviewed else {
+        panic!("{reviewed:?}")
+    };
+    let review = reviewed.review.clone().expect("kept");
+    assert_eq!(
+        (review.outcome, review.by_partner_id.as_str(), review.note.as_deref()),
+        (CitizenReview::Verified, reviewer.id.as_str(), Some("credible, matches a call"))
+    );
+    assert!(matches!(
+        store
+            .review_citizen_report(&queue[0].id, CitizenReview::Rejected, &reviewer, None, now)
+            .await
+            .expect("query"),
+        ReviewOutcome::AlreadyReviewed(r) if r.citizen_review() == CitizenReview::Verified
+    ));
+    store
+        .review_citizen_report(&queue[3].id, CitizenReview::Rejected, &reviewer, None, now)
+        .await
+        .expect("reviewed");
+    let partner_report = store
+        .insert_reports(&reviewer, &[mine("partner-1")], &reviewer.actor(), now)
+        .await
+        .expect("stored");
+    let InsertOutcome::Created(partner_report) = &partner_report[0] else {
+        panic!("created")
+    };
+    assert!(
+        matches!(
+            store
+                .review_citizen_report(&partner_report.id, CitizenReview::Verified, &reviewer, None, now)
+                .await
+                .expect("query"),
+            ReviewOutcome::NotFound
+        ),
+        "only citizen reports are reviewed"
+    );
+    let changes = store.changes_since(head, 10).await.expect("feed");
+    assert!(matches!(
+        &changes[0].event,
+        ChangeEvent::Review { report_seq, review: CitizenReview::Verified, indicators } if *report_seq == queue[0].seq && indicators.len() == 1
+    ));
+    assert_eq!(
+        store.citizen_reports(CitizenReview::Unverified, 0, 10).await.expect("queue").len(),
+        2
+    );
+    assert_eq!(store.citizen_reports(CitizenReview::Verified, 0, 10).await.expect("queue").len(), 1);
+    assert_eq!(store.citizen_reports(CitizenReview::Rejected, 0, 10).await.expect("queue").len(), 1);
+    let audited = store.audit_entries_of(&reviewer.actor(), 10).await.expect("audit");
+    assert_eq!(audited.iter().filter(|e| e.action == "citizen_report.review").count(), 2);
+
+    // Loaded again: the verified report counts (with the citizen weight; its submitter's
+    // unverified second report adds nothing), the rejected one nowhere, the other person's
+    // unverified report is a count; the partner report lets it be counted, without weight.
+    let (mut index, _) = store.load_index(IndicatorIndex::new()).await.expect("loaded");
+    let key = index.key(IndicatorKind::Iban, "NL91ABNA0417164300");
+    index.retract(key, u32::try_from(partner_report.seq).expect("small"));
+    let view = index.view(key, &bank, now, &ScoringPolicy::default());
+    assert_eq!(
+        (view.status, view.reports, view.unverified_citizen_reports),
+        (CheckStatus::Reported, 1, 1)
+    );
+    let (index, _) = store.load_index(IndicatorIndex::new()).await.expect("loaded");
+    let key = index.key(IndicatorKind::Iban, "NL91ABNA0417164300");
+    let view = index.view(key, &bank, now, &ScoringPolicy::default());
+    assert_eq!(
+        (view.reports, view.unverified_citizen_reports, view.unweighted_citizen_reports),
+        (3, 0, 1)
+    );
 }
 
 async fn payment_decisions_are_idempotent_and_keep_state(db: &TestDb) {
@@ -637,46 +754,128 @@ async fn payment_decisions_are_idempotent_and_keep_state(db: &TestDb) {
 async fn call_lists_and_opt_outs(db: &TestDb) {
     let store = &db.store;
     let bank = partner(store, "Bank A", PartnerKind::Bank).await;
+    let other_bank = partner(store, "Bank B", PartnerKind::Bank).await;
+    let telecom = partner(store, "Belnet", PartnerKind::Telecom).await;
     let now = t("2026-11-20T10:00:00Z");
     let numbers = vec!["+31201234567".to_owned(), "+31881234567".to_owned(), "+31201234567".to_owned()];
-    assert_eq!(
-        store
-            .add_call_numbers("protected", &numbers, bank.seq, &bank.actor(), now)
-            .await
-            .expect("added"),
-        2
-    );
-    assert_eq!(
-        store
-            .add_call_numbers("protected", &numbers[..1], bank.seq, &bank.actor(), now)
-            .await
-            .expect("added"),
-        0
-    );
-    store
-        .add_call_numbers("exception", &["+31612345678".to_owned()], bank.seq, &bank.actor(), now)
+    let added = store
+        .add_call_numbers("protected", &numbers, &bank, CallEntryState::Pending, &bank.actor(), now)
         .await
         .expect("added");
-    assert_eq!(
-        store.call_numbers("protected").await.expect("query"),
-        vec!["+31201234567", "+31881234567"]
+    assert!(matches!(&added[0], CallListAdd::Added(e) if e.state == CallEntryState::Pending && e.owner_id == bank.id));
+    assert!(matches!(&added[1], CallListAdd::Added(_)));
+    assert!(
+        matches!(&added[2], CallListAdd::Existing(_)),
+        "the same number twice in one request"
     );
+    assert!(
+        store.call_numbers("protected").await.expect("query").is_empty(),
+        "pending entries are not screened"
+    );
+    let again = store
+        .add_call_numbers(
+            "protected",
+            &numbers[..1],
+            &other_bank,
+            CallEntryState::Pending,
+            &other_bank.actor(),
+            now,
+        )
+        .await
+        .expect("query");
+    assert!(
+        matches!(&again[0], CallListAdd::OwnedByOther(e) if e.owner_seq == bank.seq),
+        "{again:?}"
+    );
+    let approved = store
+        .approve_call_number("protected", "+31201234567", "partner:operator", now)
+        .await
+        .expect("approve")
+        .expect("there");
+    assert_eq!((approved.state, approved.approved_at), (CallEntryState::Active, Some(now)));
     assert!(
         store
-            .remove_call_number("protected", "+31881234567", &bank.actor(), now)
-            .await
-            .expect("removed")
-    );
-    assert!(
-        !store
-            .remove_call_number("protected", "+31881234567", &bank.actor(), now)
+            .approve_call_number("protected", "+31000000000", "x", now)
             .await
             .expect("query")
+            .is_none()
     );
+    store
+        .add_call_numbers(
+            "exception",
+            &["+31612345678".to_owned()],
+            &telecom,
+            CallEntryState::Active,
+            &telecom.actor(),
+            now,
+        )
+        .await
+        .expect("added");
     assert_eq!(store.call_numbers("protected").await.expect("query"), vec!["+31201234567"]);
+    assert_eq!(store.call_list_entries("protected", Some(bank.seq)).await.expect("query").len(), 2);
+    assert!(
+        store
+            .call_list_entries("protected", Some(other_bank.seq))
+            .await
+            .expect("query")
+            .is_empty()
+    );
+    assert_eq!(store.call_list_entries("protected", None).await.expect("query").len(), 2);
+
+    assert!(matches!(
+        store
+            .remove_call_number("protected", "+31201234567", Some(other_bank.seq), &other_bank.actor(), now)
+            .await
+            .expect("query"),
+        CallListRemove::NotOwner(_)
+    ));
+    assert_eq!(
+        store.call_numbers("protected").await.expect("query"),
+        vec!["+31201234567"],
+        "another bank cannot remove it"
+    );
+    assert!(matches!(
+        store
+            .remove_call_number("protected", "+31881234567", Some(bank.seq), &bank.actor(), now)
+            .await
+            .expect("removed"),
+        CallListRemove::Removed(_)
+    ));
+    assert!(matches!(
+        store
+            .remove_call_number("protected", "+31881234567", None, "partner:operator", now)
+            .await
+            .expect("query"),
+        CallListRemove::NotFound
+    ));
+    assert!(matches!(
+        store
+            .remove_call_number("protected", "+31201234567", None, "partner:operator", now)
+            .await
+            .expect("an operator removes anyone's"),
+        CallListRemove::Removed(_)
+    ));
+    assert!(store.call_numbers("protected").await.expect("query").is_empty());
     assert_eq!(store.call_numbers("exception").await.expect("query"), vec!["+31612345678"]);
+    let history = store.call_list_history("protected", "+31201234567").await.expect("history");
+    let changes: Vec<(&str, &str)> = history.iter().map(|c| (c.change.as_str(), c.actor.as_str())).collect();
+    let bank_actor = bank.actor();
+    assert_eq!(
+        changes,
+        vec![
+            ("requested", bank_actor.as_str()),
+            ("approved", "partner:operator"),
+            ("removed", "partner:operator")
+        ]
+    );
+    assert!(history.iter().all(|c| c.owner_id == bank.id));
+    assert!(store.call_list_entry("protected", "+31201234567").await.expect("query").is_none());
     let audited = store.audit_entries_of(&bank.actor(), 10).await.expect("audit");
-    assert_eq!(audited.iter().filter(|e| e.action == "call_list.change").count(), 4);
+    assert_eq!(
+        audited.iter().filter(|e| e.action == "call_list.change").count(),
+        2,
+        "requested and removed"
+    );
 
     store.set_opt_out("ref-1", true, now).await.expect("opt out");
     store.set_opt_out("ref-1", true, now).await.expect("twice is fine");

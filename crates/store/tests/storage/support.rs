@@ -129,7 +129,7 @@ impl TestDb {
 pub async fn partner(store: &Arc<dyn Store>, name: &str, kind: PartnerKind) -> Partner {
     let token = ApiToken::generate().expect("randomness");
     store
-        .create_partner(name, kind, &token.digest(), &token.label(), "cli", t("2026-10-01T00:00:00Z"))
+        .create_partner(name, kind, &token.digest(), "first", "cli", t("2026-10-01T00:00:00Z"))
         .await
         .expect("partner")
         .0

@@ -1,0 +1,71 @@
+//! The triage of citizen reports on SQLite: a reviewer's decision and the queue.
+
+use rusqlite::{Connection, TransactionBehavior, params};
+use vangnet_core::Timestamp;
+use vangnet_core::index::CitizenReview;
+
+use super::{append_audit_tx, load_report, report_record};
+use crate::batch::citizen_review_event;
+use crate::rows::{IndicatorRecord, REPORT_SELECT};
+use crate::{CITIZEN_SOURCE_ID, Partner, ReviewOutcome, StoreError, StoredReport};
+
+pub(super) fn review(
+    conn: &mut Connection,
+    report_id: &str,
+    review: CitizenReview,
+    by: &Partner,
+    note: Option<&str>,
+    now: Timestamp,
+) -> Result<ReviewOutcome, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let Some(report) = load_report(&tx, None, Some(report_id))?.filter(StoredReport::is_citizen) else {
+        return Ok(ReviewOutcome::NotFound);
+    };
+    if report.review.is_some() {
+        return Ok(ReviewOutcome::AlreadyReviewed(report));
+    }
+    tx.execute(
+        "INSERT INTO citizen_reviews (report_seq, outcome, by_partner_seq, note, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![report.seq, review.as_str(), by.seq, note, now.millis()],
+    )?;
+    tx.execute(
+        "INSERT INTO changes (at, change, report_seq, status) VALUES (?1, 'review', ?2, ?3)",
+        params![now.millis(), report.seq, review.as_str()],
+    )?;
+    append_audit_tx(&tx, &[citizen_review_event(&by.actor(), &report.id, review, now)])?;
+    let reviewed = load_report(&tx, Some(report.seq), None)?;
+    tx.commit()?;
+    Ok(reviewed.map_or(ReviewOutcome::NotFound, ReviewOutcome::Reviewed))
+}
+
+pub(super) fn queue(conn: &mut Connection, review: CitizenReview, after: i64, limit: u32) -> Result<Vec<StoredReport>, StoreError> {
+    let state = match review {
+        CitizenReview::Unverified => "cr.outcome IS NULL",
+        CitizenReview::Verified => "cr.outcome = 'verified'",
+        CitizenReview::Rejected => "cr.outcome = 'rejected'",
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "{REPORT_SELECT} WHERE p.id = ?1 AND r.seq > ?2 AND x.at IS NULL AND {state} ORDER BY r.seq LIMIT ?3"
+    ))?;
+    let records = stmt
+        .query_map(params![CITIZEN_SOURCE_ID, after, limit], report_record)?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut links =
+        conn.prepare_cached("SELECT kind, value, role, derived FROM report_indicators WHERE report_seq = ?1 ORDER BY position")?;
+    records
+        .into_iter()
+        .map(|record| {
+            let indicators = links
+                .query_map([record.seq], |r| {
+                    Ok(IndicatorRecord {
+                        kind: r.get(0)?,
+                        value: r.get(1)?,
+                        role: r.get(2)?,
+                        derived: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            record.into_report(indicators)
+        })
+        .collect()
+}
