@@ -100,6 +100,36 @@ async fn partners_import_check_and_audit() {
         let out = vangnet(&["partner", "add", "--name", "Marktplein", "--kind", "bank", "--db", url]);
         assert!(!out.status.success() && text(&out.stderr).contains("already exists"));
 
+        // No piece of a token is kept in plain text: a token is listed by id and the label
+        // the operator chose.
+        let token = created["token"].as_str().expect("token").to_owned();
+        let out = vangnet(&[
+            "token",
+            "add",
+            "--partner",
+            "Marktplein",
+            "--label",
+            "betaalmotor",
+            "--json",
+            "--db",
+            url,
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let second: Value = serde_json::from_str(&text(&out.stdout)).expect("JSON");
+        let second_token = second["token"].as_str().expect("token").to_owned();
+        let listed = text(&vangnet(&["token", "list", "--partner", "Marktplein", "--db", url]).stdout);
+        assert!(listed.contains("betaalmotor") && listed.contains("(no label)"), "{listed}");
+        for secret in [&token, &second_token] {
+            assert!(!listed.contains(&secret[3..9]), "{listed}");
+        }
+        let tokens = db.store.tokens(created["id"].as_str().expect("id")).await.expect("tokens");
+        assert!(
+            tokens
+                .iter()
+                .all(|t| !t.label.contains(&token[3..9]) && !t.label.contains(&second_token[3..9])),
+            "{tokens:?}"
+        );
+
         let dir = tempfile::tempdir().expect("temp dir");
         let jsonl = dir.path().join("reports.jsonl");
         std::fs::write(

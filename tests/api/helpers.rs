@@ -95,6 +95,11 @@ impl Db {
         }
     }
 
+    /// The PostgreSQL pool of a PostgreSQL database (its schema is the connection's default).
+    pub fn pg_pool(&self) -> Option<&sqlx::PgPool> {
+        self.pg.as_ref().map(|(pg, _)| pg.pool())
+    }
+
     pub async fn drop(&self) {
         if let Some((pg, schema)) = &self.pg {
             let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))

@@ -27,6 +27,8 @@ api_tests! {
     indicator_record_and_review_status,
     report_reads_respect_tlp_and_are_audited,
     index_follows_writes_made_elsewhere,
+    review_statuses_ignore_older_feed_events,
+    email_addresses_match_whatever_their_case,
     batch_submission,
     garbage_never_causes_a_server_error,
 }
@@ -602,6 +604,180 @@ async fn index_follows_writes_made_elsewhere(app: &TestApp) {
         status, "reported",
         "the change feed brought the report into the index within two seconds"
     );
+}
+
+/// The probe: after disputed → cleared, the check answered `disputed` again when the feed
+/// follower re-applied the older status event the server had applied to its own index at once.
+/// Fed here deterministically: in order, reversed and twice, from this server and "another".
+async fn review_statuses_ignore_older_feed_events(app: &TestApp) {
+    let value = "fout-gemeld-webwinkel.nl";
+    app.report(&app.police, report_body("webshop", "green", &[value])).await;
+    let head = app.store.feed_head().await.expect("head");
+    let status_path = format!("/api/v1/indicators/domain/{value}/status");
+    for status in ["disputed", "cleared"] {
+        let (code, _) = app.police.put(&status_path, &json!({"status": status})).await;
+        assert_eq!(code, 200);
+    }
+    assert_eq!(app.bank.check(value).await["status"], "not_reported");
+    let changes = app.store.changes_since(head, 100).await.expect("feed");
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    let state = app.state.as_ref().expect("a running server");
+    let replay = |order: &[usize]| {
+        let mut index = state.index_mut();
+        for &i in order {
+            vangnet_server::feed::apply(&mut index, &changes[i]);
+        }
+    };
+    for order in [&[0usize, 1][..], &[1, 0], &[0, 0, 1, 1, 0], &[0]] {
+        replay(order);
+        let check = app.bank.check(value).await;
+        assert_eq!(check["status"], "not_reported", "after feeding {order:?}: {check}");
+        assert_eq!(public(app, value).await["status"], "not_reported");
+    }
+    // A newer status written by another node (straight to the store) does apply.
+    let position = app
+        .store
+        .set_indicator_status(
+            vangnet_core::IndicatorKind::Domain,
+            value,
+            vangnet_core::index::IndicatorStatus::Active,
+            Some("reopened"),
+            "test",
+            "indicator:test",
+            vangnet_core::Timestamp::now(),
+        )
+        .await
+        .expect("status");
+    let newer = app.store.changes_since(position - 1, 10).await.expect("feed");
+    {
+        let mut index = state.index_mut();
+        vangnet_server::feed::apply(&mut index, &newer[0]);
+        for change in &changes {
+            vangnet_server::feed::apply(&mut index, change);
+        }
+    }
+    assert_eq!(app.bank.check(value).await["status"], "reported", "the newest status wins");
+}
+
+async fn public(app: &TestApp, value: &str) -> Value {
+    let url = format!("/api/public/check?value={value}");
+    helpers::decode(app.http.get(app.url(&url)).send().await.expect("request")).await.1
+}
+
+/// The probe: `Fraud2@Outlook.COM` and `fraud2@outlook.com` were two indicators, and an e-mail
+/// domain with a Cyrillic letter was not flagged.
+async fn email_addresses_match_whatever_their_case(app: &TestApp) {
+    let stored = app
+        .report(&app.police, report_body("phishing", "green", &["Fraud2@Outlook.COM"]))
+        .await;
+    assert_eq!(stored["indicators"][0]["value"], "fraud2@outlook.com");
+    for asked in ["fraud2@outlook.com", "FRAUD2@OUTLOOK.COM", "Fraud2@outlook.com"] {
+        assert_eq!(app.bank.check(asked).await["status"], "reported", "{asked}");
+    }
+    app.report(&app.police, report_body("phishing", "green", &["helpdesk@gm\u{0430}il.com"]))
+        .await;
+    let (status, record) = app.bank.get("/api/v1/indicators/email/helpdesk%40xn--gmil-63d.com").await;
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(record["facts"]["mixed_script"], true, "{record}");
+    assert_eq!(record["facts"]["unicode_host"], "gm\u{0430}il.com");
+}
+
+/// Migration 9 lower-cases the e-mail addresses stored before and merges the records that
+/// then name one address. The old data is made here by writing mixed case back by hand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_email_migration_merges_spellings_of_one_address() {
+    use vangnet_core::index::IndicatorIndex;
+    use vangnet_core::report::{AgeBand, FraudType, IndicatorRole, NewReport, ReportDraft, Tlp};
+    let draft = |value: &str| {
+        let now = vangnet_core::Timestamp::now();
+        let draft = ReportDraft {
+            external_id: None,
+            fraud_type: FraudType::Phishing,
+            channel: None,
+            occurred_at: now,
+            amount: None,
+            aangifte: false,
+            victim_age_band: AgeBand::Unknown,
+            tlp: Tlp::Green,
+            description: None,
+            indicators: vec![(vangnet_core::Indicator::parse(None, value).expect("valid"), IndicatorRole::Other)],
+        };
+        NewReport::new(draft, now).expect("valid")
+    };
+    let mut dbs = vec![helpers::Db::sqlite().await];
+    dbs.extend(helpers::Db::postgres().await);
+    for db in &dbs {
+        let (police, _) = db
+            .store
+            .create_partner(
+                "Politie",
+                vangnet_core::PartnerKind::Police,
+                &vangnet_core::token::ApiToken::generate().expect("random").digest(),
+                "",
+                "test",
+                vangnet_core::Timestamp::now(),
+            )
+            .await
+            .expect("partner");
+        db.store
+            .insert_reports(
+                &police,
+                &[draft("fraud2@outlook.com"), draft("other@outlook.com")],
+                "test",
+                vangnet_core::Timestamp::now(),
+            )
+            .await
+            .expect("stored");
+        // As a version before 9 stored the first: in the case it was written, its own record.
+        let old = [
+            "UPDATE report_indicators SET value = 'Fraud2@Outlook.com' WHERE value = 'fraud2@outlook.com'",
+            "INSERT INTO indicators (kind, value, reports, reports_phishing, first_seen, last_seen) VALUES ('email', 'FRAUD2@outlook.com', 3, 3, 1000, 2000)",
+        ];
+        let migration_sqlite = include_str!("../../crates/store/migrations/sqlite/0009_email_lower_case.sql");
+        let migration_pg = include_str!("../../crates/store/migrations/postgres/0009_email_lower_case.sql");
+        match db.pg_pool() {
+            None => {
+                let conn = rusqlite::Connection::open(&db.url).expect("open");
+                for sql in old {
+                    conn.execute(sql, []).expect("old data");
+                }
+                conn.execute_batch(migration_sqlite).expect("migration");
+            }
+            Some(pool) => {
+                for sql in old {
+                    sqlx::query(sql).execute(pool).await.expect("old data");
+                }
+                sqlx::raw_sql(migration_pg).execute(pool).await.expect("migration");
+            }
+        }
+        let record = db
+            .store
+            .indicator(vangnet_core::IndicatorKind::Email, "fraud2@outlook.com")
+            .await
+            .expect("query")
+            .expect("one record");
+        assert_eq!(
+            (record.reports, record.first_seen.map(|t| t.millis())),
+            (4, Some(1000)),
+            "{record:?}"
+        );
+        assert!(
+            db.store
+                .indicator(vangnet_core::IndicatorKind::Email, "FRAUD2@outlook.com")
+                .await
+                .expect("query")
+                .is_none()
+        );
+        let (index, _) = db.store.load_index(IndicatorIndex::new()).await.expect("loaded");
+        let key = index.key(vangnet_core::IndicatorKind::Email, "fraud2@outlook.com");
+        assert_eq!(
+            index
+                .visible_reports(key, &police.viewer(), vangnet_core::Timestamp::now(), &Default::default())
+                .len(),
+            1
+        );
+        db.drop().await;
+    }
 }
 
 async fn batch_submission(app: &TestApp) {
