@@ -15,6 +15,7 @@ api_tests! {
     a_case_from_request_to_naw_and_dossier,
     answers_outcomes_and_figures,
     eligibility_and_refused_input,
+    only_the_payers_bank_opens_a_case,
 }
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -413,6 +414,33 @@ async fn answers_outcomes_and_figures(app: &TestApp) {
     let csv = app.bank.text("/api/v1/pnbf/figures?format=csv").await;
     assert!(csv.starts_with("bank,role,cases,ineligible,repaid"), "{csv}");
     assert!(csv.lines().any(|l| l.starts_with("total,all,5,1,1,1,0,1,1,1,2,")), "{csv}");
+}
+
+/// The probe: a bank opened eligible cases for accounts of another bank and of a code nobody
+/// holds, and so could ask whether RED police reports exist against any IBAN.
+async fn only_the_payers_bank_opens_a_case(app: &TestApp) {
+    directory(app).await;
+    let payee = iban("INGB", "0007654329");
+    // Bank B holds INGB accounts, not the ABNA payer's: refused, nothing stored.
+    let (status, body) = app.other_bank.post("/api/v1/pnbf/cases", &case(&iban("ADYB", "0001234567"), "50.00", "message_or_phone")).await;
+    assert_eq!((status, body["error"]["code"].as_str(), body["error"]["field"].as_str()), (403, Some("not_payers_bank"), Some("payer_iban")), "{body}");
+    let mut unknown = case(&payee, "50.00", "message_or_phone");
+    unknown["payer_iban"] = json!(iban("RABO", "0300065264"));
+    let (status, body) = app.bank.post("/api/v1/pnbf/cases", &unknown).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("unknown_payer_bank")), "{body}");
+    assert!(app.store.pnbf_cases(None).await.expect("cases").is_empty(), "nothing stored");
+
+    // Only the police reports the victim's bank may read count towards the condition: three
+    // RED and three AMBER+STRICT reports leave it unmet; three AMBER ones meet it.
+    for tlp in ["red", "amber+strict"] {
+        for _ in 0..3 {
+            app.report(&app.police, report_body("marketplace", tlp, &[&payee])).await;
+        }
+    }
+    let probe = open(app, &case(&payee, "120.00", "fake_seller")).await;
+    assert_eq!(probe["state"], "ineligible", "reports the bank may not see tell it nothing: {probe}");
+    police_reports(app, &payee, 3).await;
+    assert_eq!(open(app, &case(&payee, "120.00", "fake_seller")).await["state"], "requested");
 }
 
 async fn eligibility_and_refused_input(app: &TestApp) {

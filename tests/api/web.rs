@@ -757,6 +757,10 @@ async fn partner_console_works_pnbf_cases(app: &TestApp) {
         .pnbf_set_bank_code("INGB", Some(app.other_bank.partner.seq), now)
         .await
         .expect("directory");
+    app.store
+        .pnbf_set_bank_code("ABNA", Some(app.bank.partner.seq), now)
+        .await
+        .expect("directory");
     let mut victim_bank = console_sign_in(app, &app.bank.token).await;
     let mut payee_bank = console_sign_in(app, &app.other_bank.token).await;
 

@@ -782,29 +782,19 @@ impl IndicatorIndex {
         any
     }
 
-    /// Police reports backed by an aangifte about an indicator, still within the retention
-    /// period, whoever may read them: the PNBF eligibility condition checks them against its
-    /// threshold without showing them (or their number). Retracted reports and cleared
-    /// indicators count nothing.
-    pub fn police_aangifte_reports(&self, key: IndexKey, now: Timestamp, policy: &ScoringPolicy) -> u32 {
-        let Some(entry) = self.entries.get(&key) else {
-            return 0;
-        };
-        if entry.status == IndicatorStatus::Cleared {
+    /// Police reports backed by an aangifte about an indicator that `viewer` may see under
+    /// TLP, within the retention period: the PNBF eligibility condition for the victim's bank.
+    /// Only reports the bank may read count, so opening cases tells it nothing about AMBER+STRICT
+    /// or RED reports; the condition's sentence never shows the number either. Retracted reports
+    /// and cleared indicators count nothing.
+    pub fn police_aangifte_reports(&self, key: IndexKey, viewer: &Viewer, now: Timestamp, policy: &ScoringPolicy) -> u32 {
+        if self.status(key) == IndicatorStatus::Cleared {
             return 0;
         }
         let police = PartnerKind::Police.code();
-        let mut at = entry.head;
-        let mut n = 0;
-        while at != NONE {
-            let c = &self.contributions[at as usize];
-            at = c.next;
-            let age_days = f64::from(now.minutes().saturating_sub(c.occurred_minute)) / 1440.0;
-            if c.flags & FLAG_RETRACTED == 0 && c.flags & FLAG_AANGIFTE != 0 && c.source == police && policy.retained(age_days) {
-                n += 1;
-            }
-        }
-        n
+        self.visible(key, viewer, now, policy)
+            .filter(|c| c.flags & FLAG_AANGIFTE != 0 && c.source == police)
+            .count() as u32
     }
 
     /// The reports of an indicator that count for `viewer` at `now`, newest first, each with

@@ -114,6 +114,14 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
         "unknown_payee_bank",
         "No partner handles the payee IBAN's bank code in the PNBF directory (422).",
     ),
+    (
+        "unknown_payer_bank",
+        "No partner handles the payer IBAN's bank code in the PNBF directory (422).",
+    ),
+    (
+        "not_payers_bank",
+        "The payer IBAN is held by another bank; only that bank opens a PNBF case for it (403).",
+    ),
     ("invalid_payment_method", "Unknown payment method (422)."),
     ("invalid_category", "Unknown PNBF fraud category (422)."),
     ("invalid_event", "Unknown PNBF case event (422)."),

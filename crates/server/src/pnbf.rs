@@ -156,6 +156,8 @@ pub enum PnbfError {
     },
     #[error("no such case")]
     NotFound,
+    #[error("the payer's account is not at your bank: only the bank that holds it opens a PNBF case")]
+    NotPayersBank,
     #[error("{0}")]
     Move(rules::MoveError),
     #[error("the case changed while this move was made; read it again and retry")]
@@ -329,9 +331,30 @@ async fn audit(app: &AppState, partner_actor: &str, action: AuditAction, case_id
 pub async fn open(app: &AppState, partner: &Partner, input: NewCase) -> Result<(Case, String), PnbfError> {
     let now = app.now();
     let procedure = &app.settings.pnbf.procedure;
+    // The victim's side is the bank that holds the payer's account: no bank opens cases (or
+    // learns eligibility) for another bank's customers.
+    match payee_bank_of(app, &input.payer).await? {
+        Some(holder) if holder.seq == partner.seq => {}
+        Some(_) => return Err(PnbfError::NotPayersBank),
+        None => {
+            return Err(invalid(
+                "unknown_payer_bank",
+                "payer_iban",
+                format!(
+                    "no partner handles bank code {} in the PNBF directory; only the bank that holds the payer's account opens a case",
+                    input.payer.bank_code().unwrap_or("?")
+                ),
+            ));
+        }
+    }
     let police_reports = {
         let index = app.index();
-        index.police_aangifte_reports(index.key_of(&Indicator::Iban(input.payee.clone())), now, &app.settings.scoring)
+        index.police_aangifte_reports(
+            index.key_of(&Indicator::Iban(input.payee.clone())),
+            &partner.viewer(),
+            now,
+            &app.settings.scoring,
+        )
     };
     let conditions = rules::eligibility(
         &CaseFacts {

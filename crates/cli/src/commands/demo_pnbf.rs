@@ -49,11 +49,22 @@ pub async fn ensure(state: &AppState, partners: &[Partner], mule_ibans: &[String
         let code = iban.get(4..8).unwrap_or("");
         codes.iter().any(|(c, seq)| c == code && *seq != victim_bank.seq)
     };
+    // A bank opens cases only for its own customers' accounts.
+    let at_victim_bank = |iban: &str| {
+        let code = iban.get(4..8).unwrap_or("");
+        codes.iter().any(|(c, seq)| c == code && *seq == victim_bank.seq)
+    };
     let mut rng = Rng::new(seed ^ 0x706e_6266);
     let mut payer_rng = Rng::new(seed ^ 0x7061_7965);
     let mut payee = || loop {
         let iban = nl_iban(&mut rng);
         if elsewhere(&iban) {
+            return iban;
+        }
+    };
+    let mut payer = || loop {
+        let iban = nl_iban(&mut payer_rng);
+        if at_victim_bank(&iban) {
             return iban;
         }
     };
@@ -67,7 +78,7 @@ pub async fn ensure(state: &AppState, partners: &[Partner], mule_ibans: &[String
             vangnet_core::indicator::Iban::parse(i).is_ok_and(|iban| {
                 let index = state.index();
                 let key = index.key_of(&vangnet_core::Indicator::Iban(iban));
-                index.police_aangifte_reports(key, state.now(), &state.settings.scoring) >= needed
+                index.police_aangifte_reports(key, &victim_bank.viewer(), state.now(), &state.settings.scoring) >= needed
             })
         })
         .cloned()
@@ -106,7 +117,7 @@ pub async fn ensure(state: &AppState, partners: &[Partner], mule_ibans: &[String
             _ => (payee(), *category),
         };
         let new = NewCase {
-            payer: vangnet_core::indicator::Iban::parse(&nl_iban(&mut payer_rng)).context("a demo IBAN")?,
+            payer: vangnet_core::indicator::Iban::parse(&payer()).context("a demo IBAN")?,
             payee: vangnet_core::indicator::Iban::parse(&payee_iban).context("a demo IBAN")?,
             amount: Money::parse(amount, Currency::EUR).context("a demo amount")?,
             paid_at: state.now().plus_millis(-((i as i64 % 4) + 2) * DAY),
@@ -196,7 +207,7 @@ pub async fn ensure(state: &AppState, partners: &[Partner], mule_ibans: &[String
     for (days_back, amount) in [(19i64, "64.50"), (0, "175.00")] {
         go(-days_back);
         let new = NewCase {
-            payer: vangnet_core::indicator::Iban::parse(&nl_iban(&mut payer_rng)).context("a demo IBAN")?,
+            payer: vangnet_core::indicator::Iban::parse(&payer()).context("a demo IBAN")?,
             payee: vangnet_core::indicator::Iban::parse(&payee()).context("a demo IBAN")?,
             amount: Money::parse(amount, Currency::EUR).context("a demo amount")?,
             paid_at: state.now().plus_millis(-DAY),

@@ -40,6 +40,7 @@ impl From<PnbfError> for ApiError {
         match e {
             PnbfError::Invalid { code, field, message } => ApiError::invalid(code, field, message),
             PnbfError::NotFound => ApiError::not_found("case"),
+            PnbfError::NotPayersBank => ApiError::new(StatusCode::FORBIDDEN, "not_payers_bank", e.to_string()).with_field("payer_iban"),
             // API.md: a move the state machine does not allow is 409, also one of the other side.
             PnbfError::Move(m) => ApiError::new(StatusCode::CONFLICT, m.code(), m.to_string()).with_field("event"),
             PnbfError::Conflict => ApiError::new(StatusCode::CONFLICT, "case_changed", e.to_string()),
