@@ -11,6 +11,7 @@ api_tests! {
     payment_validation_and_rights,
     behaviour_rules_use_the_payers_history,
     iso20022_messages_get_one_decision_per_transaction,
+    oversized_and_unreadable_bodies_get_json_errors,
 }
 
 fn payment(id: &str, payer: &str, payee: &str, euros: &str) -> Value {
@@ -336,4 +337,57 @@ async fn iso20022_messages_get_one_decision_per_transaction(app: &TestApp) {
     assert_eq!((status, error["error"]["code"].as_str()), (422, Some("invalid_xml")));
     let (status, error) = post_xml(app, "text/plain", "hello".to_owned()).await;
     assert_eq!((status, error["error"]["code"].as_str()), (415, Some("unsupported_media_type")));
+    let (status, error) = post_xml(app, "application/xml", format!("{}<Document/>", document("pacs.008.001.08", &txs))).await;
+    assert_eq!(
+        (status, error["error"]["code"].as_str()),
+        (422, Some("invalid_xml")),
+        "a second root element"
+    );
+    let (status, error) = post_xml(app, "application/xml", document("pacs.008.001.99", &txs)).await;
+    assert_eq!((status, error["error"]["code"].as_str()), (422, Some("unsupported_message")));
+    let (status, error) = post_xml(app, "application/xml", document("pacs.008.001.08", &txs).replace("M-1", "M&#0;1")).await;
+    assert_eq!(
+        (status, error["error"]["code"].as_str()),
+        (422, Some("invalid_xml")),
+        "&#0; is not XML"
+    );
+}
+
+/// The probe: a body over the limit was answered `413` and an unreadable body `400`, both as
+/// `text/plain` "Failed to buffer the request body…". Every error is the JSON error body.
+async fn oversized_and_unreadable_bodies_get_json_errors(app: &TestApp) {
+    let big = "x".repeat(300 * 1024);
+    for content_type in ["application/xml", "application/json"] {
+        let response = app
+            .http
+            .post(app.url("/api/v1/payments/score"))
+            .bearer_auth(&app.bank.token)
+            .header("content-type", content_type)
+            .body(big.clone())
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.headers()["content-type"], "application/json", "{content_type}");
+        let (status, error) = crate::helpers::decode(response).await;
+        assert_eq!(
+            (status, error["error"]["code"].as_str()),
+            (413, Some("payload_too_large")),
+            "{content_type}"
+        );
+    }
+    // A chunked body that breaks off in the middle of a chunk.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    let head = format!(
+        "POST /api/v1/payments/score HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {}\r\ncontent-type: application/xml\r\n\
+         transfer-encoding: chunked\r\n\r\nZZ\r\nnot a chunk\r\n",
+        app.bank.token
+    );
+    stream.write_all(head.as_bytes()).await.expect("write");
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("content-type: application/json"), "{answer}");
+    assert!(answer.contains("\"code\":\"unreadable_body\""), "{answer}");
 }

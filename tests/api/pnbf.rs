@@ -422,12 +422,26 @@ async fn only_the_payers_bank_opens_a_case(app: &TestApp) {
     directory(app).await;
     let payee = iban("INGB", "0007654329");
     // Bank B holds INGB accounts, not the ABNA payer's: refused, nothing stored.
-    let (status, body) = app.other_bank.post("/api/v1/pnbf/cases", &case(&iban("ADYB", "0001234567"), "50.00", "message_or_phone")).await;
-    assert_eq!((status, body["error"]["code"].as_str(), body["error"]["field"].as_str()), (403, Some("not_payers_bank"), Some("payer_iban")), "{body}");
+    let (status, body) = app
+        .other_bank
+        .post(
+            "/api/v1/pnbf/cases",
+            &case(&iban("ADYB", "0001234567"), "50.00", "message_or_phone"),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str(), body["error"]["field"].as_str()),
+        (403, Some("not_payers_bank"), Some("payer_iban")),
+        "{body}"
+    );
     let mut unknown = case(&payee, "50.00", "message_or_phone");
     unknown["payer_iban"] = json!(iban("RABO", "0300065264"));
     let (status, body) = app.bank.post("/api/v1/pnbf/cases", &unknown).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("unknown_payer_bank")), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("unknown_payer_bank")),
+        "{body}"
+    );
     assert!(app.store.pnbf_cases(None).await.expect("cases").is_empty(), "nothing stored");
 
     // Only the police reports the victim's bank may read count towards the condition: three
@@ -438,7 +452,10 @@ async fn only_the_payers_bank_opens_a_case(app: &TestApp) {
         }
     }
     let probe = open(app, &case(&payee, "120.00", "fake_seller")).await;
-    assert_eq!(probe["state"], "ineligible", "reports the bank may not see tell it nothing: {probe}");
+    assert_eq!(
+        probe["state"], "ineligible",
+        "reports the bank may not see tell it nothing: {probe}"
+    );
     police_reports(app, &payee, 3).await;
     assert_eq!(open(app, &case(&payee, "120.00", "fake_seller")).await["state"], "requested");
 }

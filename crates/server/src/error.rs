@@ -27,6 +27,10 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ),
     ("invalid_json", "The body is not valid JSON (400)."),
     (
+        "unreadable_body",
+        "The request body could not be read (a broken chunked encoding or connection) (400).",
+    ),
+    (
         "invalid_request",
         "The JSON does not have the expected shape; `field` names where (422).",
     ),
@@ -69,7 +73,7 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("invalid_xml", "The ISO 20022 message is not well-formed XML, or not UTF-8 (422)."),
     (
         "unsupported_message",
-        "Not a pacs.008 (.001.08 or later) or pain.001 (.001.03, .001.09) message (422).",
+        "Not a pacs.008 (.001.08 to .001.13) or pain.001 (.001.03, .001.09) message (422).",
     ),
     (
         "missing_element",
@@ -247,6 +251,49 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// The last safety net for the API's error shape: an error answer under `/api/` that is not
+/// JSON (a rejection of a layer or extractor that does not know the API's shape) is answered as
+/// the JSON error with the code of its status. The extractors answer in the API's shape
+/// themselves; this only keeps a future one from slipping through.
+pub async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    if !api || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::BAD_REQUEST => ("unreadable_body", "the request could not be read"),
+        StatusCode::NOT_FOUND => ("not_found", "no such resource"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this resource does not support that method"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is larger than the server accepts"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "this content type is not accepted here"),
+        StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "too many requests; slow down"),
+        StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "the server cannot answer right now; try again shortly"),
+        s if s.is_client_error() => ("invalid_request", "the request was not accepted"),
+        _ => ("internal", "something went wrong on the server; it has been logged"),
+    };
+    tracing::warn!(
+        status = status.as_u16(),
+        code,
+        "an error answer was not in the API's shape; rewritten"
+    );
+    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+    let mut rewritten = ApiError::new(status, code, message).into_response();
+    if let Some(value) = retry_after {
+        rewritten.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    rewritten
 }
 
 #[cfg(test)]

@@ -40,7 +40,22 @@ where
                 "send the body as JSON with Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        let ApiBody(bytes) = ApiBody::from_request(req, state).await?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// A request body as bytes, with the JSON error shape for a body that is too large (413
+/// `payload_too_large`) or cannot be read (400 `unreadable_body`): axum's own rejections are
+/// plain text.
+#[derive(Debug)]
+pub struct ApiBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state).await.map(ApiBody).map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
@@ -48,10 +63,9 @@ where
                     "the request body is larger than the server accepts",
                 )
             } else {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "the request body could not be read")
+                ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", "the request body could not be read")
             }
-        })?;
-        parse_json(&bytes).map(ApiJson)
+        })
     }
 }
 

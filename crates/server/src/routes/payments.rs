@@ -12,12 +12,11 @@ use vangnet_core::screening::payments::NameCheck;
 use vangnet_core::{Currency, Timestamp};
 use vangnet_store::Partner;
 
-use axum::body::Bytes;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
-use crate::extract::{ApiPath, Caller, parse_json};
+use crate::extract::{ApiBody, ApiPath, Caller, parse_json};
 use crate::screening::iso20022::{self, MessageError, RawTransaction};
 use crate::screening::{DecisionOut, PaymentInput, ScreeningError};
 use crate::state::AppState;
@@ -275,7 +274,7 @@ pub fn transaction_input(tx: &RawTransaction, now: Timestamp) -> Result<PaymentI
 ///
 /// With `Content-Type: application/json`: one payment, answered with its decision (`allow`,
 /// `warn`, `hold`, `block`), a score and the reasons, under the rules file whose version is
-/// given. With `Content-Type: application/xml`: a pacs.008 (`.001.08` and later) or pain.001
+/// given. With `Content-Type: application/xml`: a pacs.008 (`.001.08` to `.001.13`) or pain.001
 /// (`.001.03`, `.001.09`) message of up to 1,000 transactions, answered with one entry per
 /// transaction in message order (`MessageDecisions`): a decision, or that transaction's error
 /// (a missing element, an invalid IBAN). A message that is not well-formed, or not one of these
@@ -301,7 +300,12 @@ pub fn transaction_input(tx: &RawTransaction, now: Timestamp) -> Result<PaymentI
     ),
     security(("bearer" = []))
 )]
-pub async fn score(State(state): State<AppState>, Caller(partner): Caller, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn score(
+    State(state): State<AppState>,
+    Caller(partner): Caller,
+    headers: HeaderMap,
+    ApiBody(body): ApiBody,
+) -> Result<Response, ApiError> {
     may_screen(&partner)?;
     let media = media_type(&headers);
     if media == "application/json" {

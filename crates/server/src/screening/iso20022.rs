@@ -1,16 +1,32 @@
 //! ISO 20022 credit transfers for payment screening: pacs.008 (`FIToFICstmrCdtTrf`, versions
-//! .001.08 and later) between banks, and pain.001 (`CstmrCdtTrfInitn`, .001.03 and .001.09)
-//! from customers. One streaming pass (quick-xml) picks out, per transaction, what the rules
+//! .001.08 to .001.13, [`PACS008_VERSIONS`]) between banks, and pain.001 (`CstmrCdtTrfInitn`,
+//! .001.03 and .001.09) from customers. One streaming pass (quick-xml) picks out, per transaction, what the rules
 //! need: end-to-end id, amount and currency, debtor and creditor IBAN, creditor name, the
 //! instant flag (local instrument `INST`) and the time. A message that is not well-formed XML,
 //! or not one of these messages, is refused as a whole; a transaction that lacks a required
 //! element gets its own error and the others are still decided.
+//!
+//! Well-formed means XML 1.0's rules, which the streaming reader alone does not enforce: one
+//! root element and nothing but white space, comments and processing instructions around it;
+//! only the characters XML allows (no NUL, no other control characters but tab, line feed and
+//! carriage return), also when written as a character reference (`&#0;` is refused).
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
 /// The most transactions one message may carry.
 pub const MAX_TRANSACTIONS: usize = 1_000;
+
+/// The pacs.008 versions read (the rules are tested against 08; later versions keep the
+/// elements read here where they were).
+pub const PACS008_VERSIONS: [&str; 6] = ["08", "09", "10", "11", "12", "13"];
+/// The pain.001 versions read.
+pub const PAIN001_VERSIONS: [&str; 2] = ["03", "09"];
+
+/// XML 1.0's `Char` production: what may appear in a document at all.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+}
 
 /// Which message a document is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,14 +97,16 @@ fn kind_of(namespace: &str) -> Result<MessageKind, MessageError> {
         )));
     };
     if let Some(version) = name.strip_prefix("pacs.008.001.") {
-        if version.len() == 2 && version.parse::<u32>().is_ok_and(|v| v >= 8) {
+        if PACS008_VERSIONS.contains(&version) {
             return Ok(MessageKind::Pacs008(name.to_owned()));
         }
-    } else if matches!(name, "pain.001.001.03" | "pain.001.001.09") {
+    } else if let Some(version) = name.strip_prefix("pain.001.001.")
+        && PAIN001_VERSIONS.contains(&version)
+    {
         return Ok(MessageKind::Pain001(name.to_owned()));
     }
     Err(MessageError::Unsupported(format!(
-        "`{name}` is not supported: send pacs.008.001.08 or later, pain.001.001.03 or pain.001.001.09"
+        "`{name}` is not supported: send pacs.008.001.08 to pacs.008.001.13, pain.001.001.03 or pain.001.001.09"
     )))
 }
 
@@ -210,14 +228,21 @@ fn entity(name: &str) -> Option<char> {
                 || name.strip_prefix('#').and_then(|d| d.parse::<u32>().ok()),
                 |h| u32::from_str_radix(h, 16).ok(),
             )?;
-            char::from_u32(code)
+            char::from_u32(code).filter(|c| is_xml_char(*c))
         }
     }
 }
 
 /// Reads a pacs.008 or pain.001 message.
 pub fn parse(xml: &str) -> Result<Message, MessageError> {
+    if let Some((at, c)) = xml.char_indices().find(|(_, c)| !is_xml_char(*c)) {
+        return Err(MessageError::Malformed(format!(
+            "the character U+{:04X} at byte {at} is not allowed in XML",
+            u32::from(c)
+        )));
+    }
     let mut reader = Reader::from_str(xml);
+    let mut root_closed = false;
     let mut stack: Vec<u8> = Vec::with_capacity(16);
     let mut kind: Option<MessageKind> = None;
     let mut message_id = None;
@@ -233,6 +258,18 @@ pub fn parse(xml: &str) -> Result<Message, MessageError> {
             .read_event()
             .map_err(|e| MessageError::Malformed(format!("{e} (at byte {})", reader.error_position())))?;
         match event {
+            Event::Start(_) | Event::Empty(_) if root_closed => {
+                return Err(MessageError::Malformed(format!(
+                    "a second root element at byte {}: a document has exactly one",
+                    reader.buffer_position()
+                )));
+            }
+            Event::Text(t) if stack.is_empty() && !t.iter().all(u8::is_ascii_whitespace) => {
+                return Err(MessageError::Malformed(format!(
+                    "text outside the root element at byte {}",
+                    reader.buffer_position()
+                )));
+            }
             Event::Start(e) => {
                 let t = tag(e.local_name().as_ref());
                 if stack.is_empty() {
@@ -332,6 +369,7 @@ pub fn parse(xml: &str) -> Result<Message, MessageError> {
                     }
                     transactions.push(tx);
                 }
+                root_closed = stack.is_empty();
                 text.clear();
             }
             Event::Eof => break,
@@ -460,5 +498,49 @@ mod tests {
             .collect();
         let refs: Vec<&str> = many.iter().map(String::as_str).collect();
         assert_eq!(parse(&pacs008("08", &refs)), Err(MessageError::TooMany));
+    }
+
+    /// The probe: a second root element, a raw NUL and `&#0;` were read, and any pacs.008 with
+    /// a version of 08 or more (`.99`) was taken for a supported one.
+    #[test]
+    fn what_is_not_xml_is_refused() {
+        let tx = pacs_tx("E2E-1", "1.00", "NL02ABNA0123456789", "NL91ABNA0417164300", false);
+        let good = pacs008("08", &[&tx]);
+        assert!(parse(&good).is_ok());
+        let second_root = format!("{good}<Document/>");
+        assert!(matches!(parse(&second_root), Err(MessageError::Malformed(m)) if m.contains("second root")));
+        let second_root = format!("{good}<Other>x</Other>");
+        assert!(matches!(parse(&second_root), Err(MessageError::Malformed(_))));
+        assert!(matches!(parse(&format!("{good} trailing text")), Err(MessageError::Malformed(m)) if m.contains("outside")));
+        assert!(
+            parse(&format!("{good}\n<!-- a comment -->\n")).is_ok(),
+            "white space and comments after the root are fine"
+        );
+        let nul = good.replace("E2E-1", "E2E\u{0}1");
+        assert!(matches!(parse(&nul), Err(MessageError::Malformed(m)) if m.contains("U+0000")));
+        let bell = good.replace("E2E-1", "E2E\u{7}1");
+        assert!(matches!(parse(&bell), Err(MessageError::Malformed(_))));
+        for reference in ["&#0;", "&#x0;", "&#x1F;", "&#xFFFE;", "&#55296;"] {
+            let refd = good.replace("E2E-1", &format!("E2E{reference}1"));
+            assert!(matches!(parse(&refd), Err(MessageError::Malformed(_))), "{reference}");
+        }
+        assert_eq!(
+            parse(&good.replace("E2E-1", "E2E&#x41;1"))
+                .expect("a letter by reference")
+                .transactions[0]
+                .end_to_end_id
+                .as_deref(),
+            Some("E2EA1")
+        );
+        for version in ["99", "14", "8", "008", "07"] {
+            let xml = pacs008("08", &[&tx]).replace("pacs.008.001.08", &format!("pacs.008.001.{version}"));
+            assert!(
+                matches!(parse(&xml), Err(MessageError::Unsupported(m)) if m.contains("pacs.008.001.08 to pacs.008.001.13")),
+                "{version}"
+            );
+        }
+        for version in PACS008_VERSIONS {
+            assert!(parse(&pacs008(version, &[&tx])).is_ok(), "{version}");
+        }
     }
 }
