@@ -342,6 +342,80 @@ fn serve(url: &str) -> (std::process::Child, String, std::io::Lines<BufReader<st
     (child, addr, lines)
 }
 
+/// The probe: a second process of one installation started elsewhere refused to start, as the
+/// NAW key defaulted to the working directory; and log files carried colour codes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_naw_key_lives_beside_the_sqlite_file_and_logs_have_no_colour_codes() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let db = data.path().join("v.db");
+    let db = db.to_str().expect("path");
+    let run_in = |dir: &std::path::Path, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_vangnet"))
+            .args(args)
+            .current_dir(dir)
+            .env_remove("VANGNET_PNBF_NAW_KEY_FILE")
+            .env_remove("NO_COLOR")
+            .env("VANGNET_LOG_LEVEL", "info")
+            .env("VANGNET_METRICS_LISTEN", "")
+            .output()
+            .expect("vangnet runs")
+    };
+    let here = tempfile::tempdir().expect("temp dir");
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    let first = run_in(
+        here.path(),
+        &[
+            "demo",
+            "--no-serve",
+            "--reports",
+            "50",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            &format!("sqlite://{db}"),
+        ],
+    );
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(data.path().join("v-naw.key").exists(), "the key is made beside the database");
+    assert!(!here.path().join("vangnet-naw.key").exists(), "not in the working directory");
+    let second = run_in(
+        elsewhere.path(),
+        &["demo", "--no-serve", "--reports", "50", "--listen", "127.0.0.1:0", "--db", db],
+    );
+    assert!(second.status.success(), "started from another directory: {}", text(&second.stderr));
+    for out in [&first, &second] {
+        let log = text(&out.stderr);
+        assert!(log.contains("INFO"), "{log}");
+        assert!(!log.contains('\u{1b}'), "no colour codes when the log is not a terminal: {log:?}");
+    }
+    // With another key the refusal names the file and both fingerprints.
+    let other = data.path().join("other.key");
+    std::fs::write(&other, format!("{}\n", "ab".repeat(32))).expect("write");
+    let refused = Command::new(env!("CARGO_BIN_EXE_vangnet"))
+        .args(["demo", "--no-serve", "--reports", "50", "--listen", "127.0.0.1:0", "--db", db])
+        .env("VANGNET_PNBF_NAW_KEY_FILE", &other)
+        .env("VANGNET_METRICS_LISTEN", "")
+        .output()
+        .expect("vangnet runs");
+    let message = text(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        message.contains(other.to_str().expect("path")) && message.matches("fingerprint").count() == 2,
+        "{message}"
+    );
+    // PostgreSQL has no file to sit beside: the key file must be named.
+    if let Some(pg) = Db::postgres().await {
+        let out = Command::new(env!("CARGO_BIN_EXE_vangnet"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--db", &pg.url])
+            .env_remove("VANGNET_PNBF_NAW_KEY_FILE")
+            .output()
+            .expect("vangnet runs");
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains("pnbf.naw_key_file"), "{}", text(&out.stderr));
+        pg.drop().await;
+    }
+}
+
 #[test]
 fn serve_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().expect("temp dir");

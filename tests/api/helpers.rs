@@ -205,6 +205,8 @@ pub async fn decode(response: reqwest::Response) -> (u16, Value) {
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served without a token.
+    pub metrics_addr: Option<SocketAddr>,
     pub store: Arc<dyn Store>,
     pub http: reqwest::Client,
     pub police: Client,
@@ -224,7 +226,9 @@ pub fn test_settings() -> Settings {
         max_body_bytes: 256 * 1024,
         token_cache_ttl: Duration::ZERO,
         feed_interval: Duration::from_millis(50),
+        metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         partner_rate: Rate::UNLIMITED,
+        auth_failure_rate: Rate::UNLIMITED,
         public: vangnet_server::state::PublicSettings {
             check_rate: Rate::UNLIMITED,
             report_rate: Rate::UNLIMITED,
@@ -262,6 +266,7 @@ impl TestApp {
         let telecom = partner(&store, "Belnet", PartnerKind::Telecom).await;
         let app = Application::build(settings, Arc::clone(&store)).await.expect("the server starts");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let state = Some(app.state().clone());
         let cancel = CancellationToken::new();
         let handle = tokio::spawn(app.run_until_stopped(cancel.clone()));
@@ -275,6 +280,7 @@ impl TestApp {
         };
         TestApp {
             addr,
+            metrics_addr,
             store,
             police: client(police),
             bank: client(bank),
@@ -330,6 +336,7 @@ impl TestApp {
             .await
             .expect("the server starts again");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let state = Some(app.state().clone());
         let cancel = CancellationToken::new();
         let handle = tokio::spawn(app.run_until_stopped(cancel.clone()));
@@ -337,6 +344,7 @@ impl TestApp {
         let rebase = |c: Client| Client { base: base.clone(), ..c };
         TestApp {
             addr,
+            metrics_addr,
             store,
             http,
             police: rebase(police),

@@ -5,6 +5,7 @@ mod browser;
 mod calls;
 mod cli;
 mod helpers;
+mod limits;
 mod payments;
 mod pnbf;
 mod streams;
@@ -62,9 +63,27 @@ async fn health_and_documents(app: &TestApp) {
     assert_eq!((status, body["error"]["code"].as_str()), (405, Some("method_not_allowed")));
 
     app.bank.check("NL91ABNA0417164300").await;
+    // The probe: /metrics needed no token on the public listener, and showed business volumes
+    // and the honeypot's catch. Now: operators' tokens there, no token only on its own listener.
+    let (status, body) = helpers::decode(app.http.get(app.url("/metrics")).send().await.expect("request")).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (401, Some("missing_token")));
+    assert_eq!(app.bank.get("/metrics").await.0, 403, "a bank does not read the metrics");
+    let for_operator = app.operator.text("/metrics").await;
+    assert!(for_operator.contains("vangnet_checks_total"), "{for_operator}");
+    let metrics_addr = app.metrics_addr.expect("a metrics listener");
+    assert_ne!(metrics_addr.port(), app.addr.port());
+    let (status, _) = helpers::decode(
+        app.http
+            .get(format!("http://{metrics_addr}/api/v1/checks"))
+            .send()
+            .await
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, 404, "the metrics listener serves nothing else");
     let metrics = app
         .http
-        .get(app.url("/metrics"))
+        .get(format!("http://{metrics_addr}/metrics"))
         .send()
         .await
         .expect("request")

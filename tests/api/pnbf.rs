@@ -557,7 +557,13 @@ async fn another_naw_key_is_refused_at_start() {
     let mut other = settings;
     other.pnbf.naw_key = Some([7; 32]);
     let started = vangnet_server::Application::build(other, std::sync::Arc::clone(&db.store)).await;
-    assert!(matches!(started, Err(vangnet_server::StartError::NawKey)), "{:?}", started.err());
+    let error = started.expect_err("refused");
+    assert!(matches!(error, vangnet_server::StartError::NawKey { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains("the configured key") && message.contains("fingerprint"),
+        "{message}"
+    );
 }
 
 /// A term that is running when the server stops still passes after it starts again.

@@ -43,6 +43,7 @@ pub struct Config {
     /// A tracing filter: `info`, `debug`, `vangnet_server=debug,info` …
     pub log_level: String,
     pub limits: LimitsConfig,
+    pub metrics: MetricsConfig,
     pub auth: AuthConfig,
     pub index: IndexConfig,
     pub scoring: ScoringConfig,
@@ -64,6 +65,8 @@ pub struct PnbfConfig {
     pub min_reports_fake_seller: u32,
     pub naw_retention_days: u32,
     /// A file with the 32-byte NAW key in hex; made by `serve` and `demo` when missing.
+    /// Empty: beside the SQLite file (`vangnet.db` → `vangnet-naw.key`), and required with
+    /// PostgreSQL; `none`: no NAW can be entered or read.
     pub naw_key_file: String,
     pub tick_secs: u64,
 }
@@ -129,6 +132,25 @@ pub struct LimitsConfig {
     /// Requests per second per partner organisation; 0 turns the limit off.
     pub partner_rate_per_second: f64,
     pub partner_rate_burst: u32,
+    /// Client connections open at once (keep it well below the process's file-descriptor limit).
+    pub max_connections: usize,
+    /// Client connections open at once from one address (IPv6 by /64); 0 turns it off (behind a proxy).
+    pub max_connections_per_address: usize,
+    /// Time for a request's header to arrive, from the connection's start or the previous answer.
+    pub header_read_timeout_secs: u64,
+    /// Time a connection may move no bytes at all before it is closed.
+    pub idle_timeout_secs: u64,
+    /// Wrong tokens per second from one client address before it is answered 429.
+    pub auth_failure_rate_per_second: f64,
+    pub auth_failure_rate_burst: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Where `/metrics` is served without a token (HOST:PORT); empty: only on the main
+    /// listener, for operators' tokens.
+    pub listen: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -191,6 +213,15 @@ impl Default for Config {
                 request_timeout_secs: s.request_timeout.as_secs(),
                 partner_rate_per_second: s.partner_rate.per_second,
                 partner_rate_burst: s.partner_rate.burst,
+                max_connections: s.connections.max_connections,
+                max_connections_per_address: s.connections.max_per_address,
+                header_read_timeout_secs: s.connections.header_read_timeout.as_secs(),
+                idle_timeout_secs: s.connections.idle_timeout.as_secs(),
+                auth_failure_rate_per_second: s.auth_failure_rate.per_second,
+                auth_failure_rate_burst: s.auth_failure_rate.burst,
+            },
+            metrics: MetricsConfig {
+                listen: s.metrics_listen.map(|a| a.to_string()).unwrap_or_default(),
             },
             auth: AuthConfig {
                 token_cache_ttl_secs: s.token_cache_ttl.as_secs(),
@@ -254,7 +285,7 @@ impl Default for Config {
                     max_payment_age_months: p.max_payment_age_months,
                     min_reports_fake_seller: p.min_reports_fake_seller,
                     naw_retention_days: p.naw_retention_days,
-                    naw_key_file: "vangnet-naw.key".to_owned(),
+                    naw_key_file: String::new(),
                     tick_secs: s.pnbf.tick.as_secs(),
                 }
             },
@@ -377,6 +408,14 @@ impl Config {
         if self.limits.max_concurrency == 0 || self.limits.request_timeout_secs == 0 {
             bail!("limits.max_concurrency and limits.request_timeout_secs must be positive");
         }
+        let l = &self.limits;
+        if l.max_connections == 0 || l.header_read_timeout_secs == 0 || l.idle_timeout_secs == 0 {
+            bail!("limits.max_connections, limits.header_read_timeout_secs and limits.idle_timeout_secs must be positive");
+        }
+        if l.auth_failure_rate_per_second.is_nan() {
+            bail!("limits.auth_failure_rate_per_second must be a number (0 turns the limit off)");
+        }
+        self.metrics_addr()?;
         if self.scoring.half_life_days.is_nan() || self.scoring.half_life_days <= 0.0 || self.scoring.retention_days == 0 {
             bail!("scoring.half_life_days and scoring.retention_days must be positive");
         }
@@ -412,6 +451,18 @@ impl Config {
         Ok(())
     }
 
+    /// The metrics listener's address, if one is configured.
+    pub fn metrics_addr(&self) -> anyhow::Result<Option<SocketAddr>> {
+        let listen = self.metrics.listen.trim();
+        if listen.is_empty() {
+            return Ok(None);
+        }
+        listen
+            .parse()
+            .map(Some)
+            .with_context(|| format!("metrics.listen `{listen}` is not HOST:PORT"))
+    }
+
     pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
         self.listen
             .parse()
@@ -422,6 +473,17 @@ impl Config {
     pub fn settings(&self) -> anyhow::Result<Settings> {
         Ok(Settings {
             listen: self.listen_addr()?,
+            metrics_listen: self.metrics_addr()?,
+            connections: vangnet_server::connections::ConnectionLimits {
+                max_connections: self.limits.max_connections,
+                max_per_address: self.limits.max_connections_per_address,
+                header_read_timeout: Duration::from_secs(self.limits.header_read_timeout_secs),
+                idle_timeout: Duration::from_secs(self.limits.idle_timeout_secs),
+            },
+            auth_failure_rate: Rate {
+                per_second: self.limits.auth_failure_rate_per_second,
+                burst: self.limits.auth_failure_rate_burst,
+            },
             max_body_bytes: self.limits.max_body_bytes,
             max_concurrency: self.limits.max_concurrency,
             request_timeout: Duration::from_secs(self.limits.request_timeout_secs),
@@ -476,16 +538,42 @@ impl Config {
                     naw_retention_days: self.pnbf.naw_retention_days,
                 },
                 naw_key: self.naw_key()?,
+                naw_key_file: self.naw_key_path().ok().flatten(),
                 tick: Duration::from_secs(self.pnbf.tick_secs.max(1)),
             },
             clock: Default::default(),
         })
     }
 
-    /// The NAW key from `pnbf.naw_key_file`, when the file exists.
+    /// Where the NAW key is kept: `pnbf.naw_key_file`, or beside the SQLite file when that is
+    /// empty (so every process of one installation finds the same key, wherever it starts);
+    /// `None` for `none`. With PostgreSQL the file must be named: the nodes share it.
+    pub fn naw_key_path(&self) -> anyhow::Result<Option<std::path::PathBuf>> {
+        let configured = self.pnbf.naw_key_file.trim();
+        if configured.eq_ignore_ascii_case("none") {
+            return Ok(None);
+        }
+        if !configured.is_empty() {
+            return Ok(Some(std::path::PathBuf::from(configured)));
+        }
+        let db = self.db.trim();
+        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+            bail!(
+                "pnbf.naw_key_file (VANGNET_PNBF_NAW_KEY_FILE) must be set with PostgreSQL: the key file every node shares \
+                 (made with a fresh key when missing), or `none` to run without NAW"
+            );
+        }
+        let file = Path::new(db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")).unwrap_or(db));
+        let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("vangnet");
+        Ok(Some(file.with_file_name(format!("{stem}-naw.key"))))
+    }
+
+    /// The NAW key from its file, when the file exists.
     fn naw_key(&self) -> anyhow::Result<Option<[u8; 32]>> {
-        let path = self.pnbf.naw_key_file.trim();
-        if path.is_empty() || !Path::new(path).exists() {
+        let Ok(Some(path)) = self.naw_key_path() else { return Ok(None) };
+        let path = path.display().to_string();
+        let path = path.as_str();
+        if !Path::new(path).exists() {
             return Ok(None);
         }
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read pnbf.naw_key_file {path}"))?;
@@ -499,8 +587,10 @@ impl Config {
     /// Makes the NAW key file with a fresh random key when it is configured but missing
     /// (readable by its owner only). `serve` and `demo` call this before they start.
     pub fn ensure_naw_key(&self) -> anyhow::Result<()> {
-        let path = self.pnbf.naw_key_file.trim();
-        if path.is_empty() || Path::new(path).exists() {
+        let Some(path) = self.naw_key_path()? else { return Ok(()) };
+        let path = path.display().to_string();
+        let path = path.as_str();
+        if Path::new(path).exists() {
             return Ok(());
         }
         let mut bytes = [0u8; 32];

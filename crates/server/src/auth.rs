@@ -40,6 +40,17 @@ impl TokenCache {
         self.authenticate_digest(&token.digest()).await
     }
 
+    /// Whether a presented token is one this cache knows to be valid, without asking the store.
+    pub fn known_valid(&self, presented: &str) -> bool {
+        let Some(token) = ApiToken::parse(presented) else { return false };
+        let now = Instant::now();
+        self.entries
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&token.digest())
+            .is_some_and(|(partner, at)| partner.is_some() && now.duration_since(*at) < self.ttl)
+    }
+
     /// The partner a token digest belongs to (console sessions keep only the digest).
     pub async fn authenticate_digest(&self, digest: &TokenDigest) -> Result<Option<Partner>, ApiError> {
         let digest = *digest;

@@ -220,8 +220,36 @@ impl FromRequestParts<AppState> for Caller {
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
             .unwrap_or("");
+        // An address that sent too many wrong tokens is answered 429 without a look-up, unless
+        // it presents a token known to be valid: guessing costs the server nothing and gets
+        // nowhere, and a partner behind the same address keeps working.
+        let address = crate::web::client_key(parts, state);
+        let now = std::time::Instant::now();
+        let too_many = |retry_after: u64| {
+            state
+                .metrics
+                .counters
+                .auth_failures_limited
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            ApiError {
+                retry_after: Some(retry_after),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "too many requests with a wrong token from your address; wait and send a valid token",
+                )
+            }
+        };
+        if let Err(retry_after) = state.limits.auth_failures.peek(&address, now)
+            && !state.auth.known_valid(presented)
+        {
+            return Err(too_many(retry_after));
+        }
         let partner = state.auth.authenticate(presented).await?;
         let Some(partner) = partner else {
+            if let Err(retry_after) = state.limits.auth_failures.take(&address, now) {
+                return Err(too_many(retry_after));
+            }
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_token",

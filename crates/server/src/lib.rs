@@ -11,6 +11,7 @@
 pub mod audit_sink;
 pub mod auth;
 pub mod citizen_reports;
+pub mod connections;
 pub mod error;
 pub mod extract;
 pub mod feed;
@@ -56,8 +57,11 @@ pub enum StartError {
     Randomness(String),
     #[error("payment rules: {0}")]
     Rules(String),
-    #[error("the NAW key (pnbf.naw_key_file) is not the key this database's NAW was sealed with; start with the original key file")]
-    NawKey,
+    #[error(
+        "the NAW key in {file} (fingerprint {found}) is not the key this database's NAW was sealed with (fingerprint {expected}); \
+         start with the original key file (pnbf.naw_key_file)"
+    )]
+    NawKey { file: String, expected: String, found: String },
 }
 
 /// The routes, with every middleware, over `state`.
@@ -108,7 +112,19 @@ async fn check_naw_key(store: &dyn Store, settings: &Settings) -> Result<(), Sta
     let Some(key) = &settings.pnbf.naw_key else { return Ok(()) };
     let fingerprint = state::web_mac_with(key, "naw-key-fingerprint", "")[..16].to_owned();
     let stored = store.setting_or_insert("pnbf_naw_key_fingerprint", &fingerprint).await?;
-    if stored == fingerprint { Ok(()) } else { Err(StartError::NawKey) }
+    if stored == fingerprint {
+        Ok(())
+    } else {
+        Err(StartError::NawKey {
+            file: settings
+                .pnbf
+                .naw_key_file
+                .as_ref()
+                .map_or_else(|| "the configured key".to_owned(), |p| p.display().to_string()),
+            expected: stored,
+            found: fingerprint,
+        })
+    }
 }
 
 /// The audit pseudonym key: from the settings, or made once and kept in the store.
@@ -125,6 +141,7 @@ pub async fn audit_key(store: &dyn Store, settings: &Settings) -> Result<Vec<u8>
 #[derive(Debug)]
 pub struct Application {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     cursor: FeedCursor,
     audit_task: tokio::task::JoinHandle<()>,
@@ -138,6 +155,20 @@ impl Application {
             addr: settings.listen,
             source,
         })?;
+        let metrics_listener = match settings.metrics_listen {
+            None => None,
+            Some(addr) => match TcpListener::bind(addr).await {
+                Ok(l) => Some(l),
+                // A second process of one installation (a worker beside the server) finds the
+                // port taken: it starts without its own, and its metrics stay reachable on
+                // its main listener with an operator's token.
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                    tracing::warn!(%addr, "the metrics address is in use; /metrics is served on the main listener for operators only");
+                    None
+                }
+                Err(source) => return Err(StartError::Bind { addr, source }),
+            },
+        };
         let key = audit_key(store.as_ref(), &settings).await?;
         check_naw_key(store.as_ref(), &settings).await?;
         let metrics = Arc::new(Metrics::default());
@@ -150,6 +181,7 @@ impl Application {
         let cursor = feed::load(&state).await?;
         Ok(Application {
             listener,
+            metrics_listener,
             state,
             cursor,
             audit_task,
@@ -162,6 +194,11 @@ impl Application {
         self.listener.local_addr().unwrap_or(self.state.settings.listen)
     }
 
+    /// The address `/metrics` is served on without a token, when there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     /// The shared state (for tests and the demo).
     pub fn state(&self) -> &AppState {
         &self.state
@@ -171,6 +208,7 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let Application {
             listener,
+            metrics_listener,
             state,
             cursor,
             audit_task,
@@ -197,10 +235,21 @@ impl Application {
         );
         let pnbf_scheduler = tokio::spawn(pnbf::scheduler(state.clone(), follower_stop.clone()));
         let app = router(state.clone());
-        let stop = shutdown.clone();
-        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await;
+        let limits = state.settings.connections.clone();
+        let metrics_served = metrics_listener.map(|l| {
+            tokio::spawn(connections::serve(
+                l,
+                routes::meta::metrics_router(state.clone()),
+                limits.clone(),
+                Arc::clone(&state.metrics),
+                shutdown.clone(),
+            ))
+        });
+        connections::serve(listener, app, limits, Arc::clone(&state.metrics), shutdown.clone()).await;
+        if let Some(task) = metrics_served {
+            let _ = task.await;
+        }
+        let served: std::io::Result<()> = Ok(());
         tracing::info!("no longer accepting requests; finishing background work");
         follower_stop.cancel();
         let _ = follower.await;

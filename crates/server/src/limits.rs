@@ -47,6 +47,22 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
         }
     }
 
+    /// Whether `key` has a token left at `now`, without taking it; `Err(seconds)` to wait.
+    pub fn peek(&self, key: &K, now: Instant) -> Result<(), u64> {
+        if self.rate.is_unlimited() {
+            return Ok(());
+        }
+        let buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(bucket) = buckets.get(key) else { return Ok(()) };
+        let capacity = f64::from(self.rate.burst.max(1));
+        let tokens = (bucket.tokens + now.saturating_duration_since(bucket.refilled).as_secs_f64() * self.rate.per_second).min(capacity);
+        if tokens >= 1.0 {
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - tokens) / self.rate.per_second).as_secs().max(1))
+        }
+    }
+
     /// Takes a token for `key` at `now`; `Err(seconds)` to wait when there is none.
     pub fn take(&self, key: &K, now: Instant) -> Result<(), u64> {
         if self.rate.is_unlimited() {
@@ -83,12 +99,15 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
 #[derive(Debug)]
 pub struct Limits {
     partners: RateLimiter<i64>,
+    /// Wrong tokens per client address.
+    pub auth_failures: RateLimiter<String>,
 }
 
 impl Limits {
-    pub fn new(partner_rate: Rate) -> Self {
+    pub fn new(partner_rate: Rate, auth_failure_rate: Rate) -> Self {
         Limits {
             partners: RateLimiter::new(partner_rate, 100_000),
+            auth_failures: RateLimiter::new(auth_failure_rate, 100_000),
         }
     }
 

@@ -53,6 +53,12 @@ pub struct Counters {
     pub citizen_reports: AtomicU64,
     pub citizen_reports_rejected: AtomicU64,
     pub honeypot_hits: AtomicU64,
+    /// Connections closed at once because the server holds `limits.max_connections`.
+    pub connections_refused_total: AtomicU64,
+    /// Connections closed at once because their address holds `max_connections_per_address`.
+    pub connections_refused_address: AtomicU64,
+    /// Requests with a wrong token refused because their address failed too often.
+    pub auth_failures_limited: AtomicU64,
 }
 
 /// Gauges set by the index follower.
@@ -62,6 +68,8 @@ pub struct Gauges {
     pub index_links: AtomicU64,
     pub index_bytes: AtomicU64,
     pub feed_position: AtomicU64,
+    /// Open client connections (all listeners).
+    pub connections_open: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -223,7 +231,28 @@ impl Metrics {
                 ("result=\"failed\"", load(&c.audit_failures)),
             ],
         );
+        family(
+            "vangnet_connections_refused_total",
+            "Connections closed at once, by the limit they hit.",
+            "counter",
+            &[
+                ("limit=\"total\"", load(&c.connections_refused_total)),
+                ("limit=\"per_address\"", load(&c.connections_refused_address)),
+            ],
+        );
+        family(
+            "vangnet_auth_failures_limited_total",
+            "Requests refused with 429 because their address sent too many wrong tokens.",
+            "counter",
+            &[("", load(&c.auth_failures_limited))],
+        );
         let g = &self.gauges;
+        family(
+            "vangnet_connections_open",
+            "Client connections open now.",
+            "gauge",
+            &[("", load(&g.connections_open))],
+        );
         family(
             "vangnet_index_indicators",
             "Indicators held in the in-memory index.",

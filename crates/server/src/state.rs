@@ -21,6 +21,11 @@ use crate::metrics::Metrics;
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub listen: std::net::SocketAddr,
+    /// Where `/metrics` is served without a token (loopback by default); `None`: only on the
+    /// main listener, for operators' tokens.
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Bounds of client connections: time-outs and how many at once.
+    pub connections: crate::connections::ConnectionLimits,
     /// The largest request body accepted, in bytes (413 above it).
     pub max_body_bytes: usize,
     /// Requests handled at once; more wait.
@@ -29,6 +34,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Requests per second per partner organisation.
     pub partner_rate: Rate,
+    /// Wrong or unknown tokens per client address (then 429 until the bucket refills).
+    pub auth_failure_rate: Rate,
     /// How long an authenticated token is trusted before it is checked again (and so how
     /// long a revoked token may keep working).
     pub token_cache_ttl: Duration,
@@ -59,6 +66,8 @@ pub struct PnbfSettings {
     /// The 32-byte key that encrypts the payee's name and address at rest
     /// (ChaCha20-Poly1305). Without it the NAW cannot be entered or read.
     pub naw_key: Option<[u8; 32]>,
+    /// The file the key was read from, to name in messages.
+    pub naw_key_file: Option<std::path::PathBuf>,
     /// How often the scheduler looks for terms, reminders and NAW deletions that are due.
     pub tick: Duration,
 }
@@ -68,6 +77,7 @@ impl std::fmt::Debug for PnbfSettings {
         f.debug_struct("PnbfSettings")
             .field("procedure", &self.procedure)
             .field("naw_key", &self.naw_key.map(|_| "(set)"))
+            .field("naw_key_file", &self.naw_key_file)
             .field("tick", &self.tick)
             .finish()
     }
@@ -78,6 +88,7 @@ impl Default for PnbfSettings {
         PnbfSettings {
             procedure: vangnet_core::pnbf::Procedure::default(),
             naw_key: None,
+            naw_key_file: None,
             tick: Duration::from_secs(60),
         }
     }
@@ -188,12 +199,18 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
+            metrics_listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 9464))),
+            connections: crate::connections::ConnectionLimits::default(),
             max_body_bytes: 1024 * 1024,
             max_concurrency: 1024,
             request_timeout: Duration::from_secs(30),
             partner_rate: Rate {
                 per_second: 2_000.0,
                 burst: 4_000,
+            },
+            auth_failure_rate: Rate {
+                per_second: 1.0,
+                burst: 20,
             },
             token_cache_ttl: Duration::from_secs(10),
             feed_interval: Duration::from_millis(500),
@@ -260,7 +277,7 @@ impl AppState {
     ) -> AppState {
         AppState {
             auth: Arc::new(TokenCache::new(Arc::clone(&store), settings.token_cache_ttl)),
-            limits: Arc::new(Limits::new(settings.partner_rate)),
+            limits: Arc::new(Limits::new(settings.partner_rate, settings.auth_failure_rate)),
             index: Arc::new(RwLock::new(IndicatorIndex::new())),
             store,
             metrics,

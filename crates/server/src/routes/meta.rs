@@ -1,14 +1,21 @@
 //! `GET /metrics` (Prometheus) and `GET /api/openapi.json` (the OpenAPI 3.1 document).
+//!
+//! Metrics show business volumes and abuse counters (the honeypot's catch, refused
+//! connections), so they are not public: on the main listener `/metrics` needs an operator's
+//! token; without a token they are served only on the metrics listener (`metrics.listen`,
+//! loopback by default), which a Prometheus on the same host or network scrapes.
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use vangnet_core::PartnerKind;
 
-use crate::error::{ERROR_CODES, ErrorBody, ErrorDetail};
+use crate::error::{ApiError, ERROR_CODES, ErrorBody, ErrorDetail};
+use crate::extract::Caller;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -17,13 +24,43 @@ pub fn router() -> Router<AppState> {
         .route("/api/openapi.json", get(openapi))
 }
 
-/// Metrics in Prometheus text format.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain")))]
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// The routes of the metrics listener: `/metrics` without a token, nothing else.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(|State(state): State<AppState>| async move { exposition(&state) }))
+        .fallback(|| async { ApiError::not_found("resource") })
+        .layer(axum::middleware::from_fn(crate::web::security_headers))
+        .with_state(state)
+}
+
+fn exposition(state: &AppState) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         state.metrics.render(),
     )
+        .into_response()
+}
+
+/// Metrics in Prometheus text format (operators; without a token on the metrics listener).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text exposition format", content_type = "text/plain"),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "Only operators", body = ErrorBody),
+        (status = 429, description = "Rate limited", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn metrics(State(state): State<AppState>, Caller(partner): Caller) -> Result<Response, ApiError> {
+    if partner.kind != PartnerKind::Operator {
+        return Err(ApiError::forbidden(
+            "only operators read the metrics here; they are served without a token on the metrics listener",
+        ));
+    }
+    Ok(exposition(&state))
 }
 
 /// This document.
