@@ -30,6 +30,7 @@ api_tests! {
     index_follows_writes_made_elsewhere,
     review_statuses_ignore_older_feed_events,
     email_addresses_match_whatever_their_case,
+    a_url_check_answers_for_its_domain,
     batch_submission,
     garbage_never_causes_a_server_error,
 }
@@ -797,6 +798,56 @@ async fn the_email_migration_merges_spellings_of_one_address() {
         );
         db.drop().await;
     }
+}
+
+/// The probe: after a report of `https://www.evilshop6.nl/`, a check of
+/// `https://evilshop6.nl/other` answered `not_reported` while `evilshop6.nl` was `reported`.
+async fn a_url_check_answers_for_its_domain(app: &TestApp) {
+    for partner in [&app.police, &app.bank] {
+        app.report(partner, report_body("webshop", "green", &["https://www.evilshop6.nl/"]))
+            .await;
+    }
+    let result = app.other_bank.check("https://evilshop6.nl/other").await;
+    assert_eq!(
+        (
+            result["status"].as_str(),
+            result["value"].as_str(),
+            result["answered_for_domain"].as_str()
+        ),
+        (Some("reported"), Some("https://evilshop6.nl/other"), Some("evilshop6.nl")),
+        "{result}"
+    );
+    assert!(
+        result["reasons"][0]
+            .as_str()
+            .is_some_and(|r| r.contains("its domain evilshop6.nl is")),
+        "{result}"
+    );
+    let own = app.other_bank.check("https://www.evilshop6.nl/").await;
+    assert!(own["answered_for_domain"].is_null(), "{own}");
+    let public = public(app, "https://evilshop6.nl/other").await;
+    assert_eq!(
+        (public["status"].as_str(), public["answered_for_domain"].as_str()),
+        (Some("reported"), Some("evilshop6.nl"))
+    );
+    let page = app
+        .http
+        .get(app.url("/controleren?waarde=https%3A%2F%2Fevilshop6.nl%2Fother"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("de website evilshop6.nl wel"), "said plainly on the page");
+    // Shared platforms are not answered for: anyone can publish a form there.
+    app.report(
+        &app.police,
+        report_body("phishing", "green", &["https://docs.google.com/forms/d/e/evil/viewform"]),
+    )
+    .await;
+    let other_form = app.other_bank.check("https://docs.google.com/forms/d/e/fine/viewform").await;
+    assert_eq!(other_form["status"], "not_reported", "{other_form}");
 }
 
 async fn batch_submission(app: &TestApp) {

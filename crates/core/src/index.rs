@@ -291,6 +291,8 @@ pub struct RecordView {
     pub unverified_citizen_reports: u32,
     /// Of the counted citizen reports, those still unverified (counted, but without weight).
     pub unweighted_citizen_reports: u32,
+    /// Set when a URL was not reported itself and the answer is its registrable domain's.
+    pub answered_for_domain: Option<String>,
 }
 
 impl RecordView {
@@ -311,6 +313,7 @@ impl RecordView {
             half_life_days: policy.half_life_days,
             unverified_citizen_reports: 0,
             unweighted_citizen_reports: 0,
+            answered_for_domain: None,
         }
     }
 
@@ -340,7 +343,12 @@ impl RecordView {
         if self.reports == 0 {
             return unverified;
         }
-        let mut reasons = Vec::with_capacity(4);
+        let mut reasons = Vec::with_capacity(5);
+        if let Some(domain) = &self.answered_for_domain {
+            reasons.push(format!(
+                "this address itself is not reported, but its domain {domain} is; what follows is about the domain"
+            ));
+        }
         let types = self.fraud_type_counts();
         let mut what = String::new();
         for (i, (t, n)) in types.iter().enumerate() {
@@ -782,6 +790,48 @@ impl IndicatorIndex {
         any
     }
 
+    /// What a check of `indicator` answers: its own record, or, for a URL that is not reported
+    /// itself, its registrable domain's when that is (not on shared platforms).
+    pub fn check(&self, indicator: &Indicator, viewer: &Viewer, now: Timestamp, policy: &ScoringPolicy) -> RecordView {
+        let own = self.view(self.key_of(indicator), viewer, now, policy);
+        if own.status != CheckStatus::NotReported {
+            return own;
+        }
+        match indicator.checked_domain() {
+            Some(domain) => {
+                let mut by_domain = self.view(self.key_of(&Indicator::Domain(domain.clone())), viewer, now, policy);
+                if by_domain.status == CheckStatus::NotReported {
+                    return own;
+                }
+                by_domain.answered_for_domain = Some(domain.as_str().to_owned());
+                by_domain
+            }
+            None => own,
+        }
+    }
+
+    /// The public answer for `indicator`, with a URL answered for its domain as in
+    /// [`IndicatorIndex::check`]; the domain is returned when it answered.
+    pub fn public_check(
+        &self,
+        indicator: &Indicator,
+        now: Timestamp,
+        policy: &ScoringPolicy,
+        threshold: &PublicThreshold,
+    ) -> (PublicView, Option<String>) {
+        let own = self.public_view(self.key_of(indicator), now, policy, threshold);
+        if own.status != CheckStatus::NotReported {
+            return (own, None);
+        }
+        if let Some(domain) = indicator.checked_domain() {
+            let by_domain = self.public_view(self.key_of(&Indicator::Domain(domain.clone())), now, policy, threshold);
+            if by_domain.status != CheckStatus::NotReported {
+                return (by_domain, Some(domain.as_str().to_owned()));
+            }
+        }
+        (own, None)
+    }
+
     /// Police reports backed by an aangifte about an indicator that `viewer` may see under
     /// TLP, within the retention period: the PNBF eligibility condition for the victim's bank.
     /// Only reports the bank may read count, so opening cases tells it nothing about AMBER+STRICT
@@ -975,6 +1025,53 @@ mod tests {
             (CheckStatus::Reported, 1, 0)
         );
         assert!((view.evidence - policy.source_weight(PartnerKind::Citizen, false) * policy.decay(1.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_url_is_answered_for_its_domain() {
+        let policy = ScoringPolicy::default();
+        let now = t("2026-11-02T00:00:00Z");
+        let mut index = IndicatorIndex::new();
+        let reported = Indicator::parse(None, "https://www.evilshop6.nl/").expect("valid");
+        let domain = Indicator::Domain(reported.checked_domain().expect("a domain").clone());
+        index.add(
+            index.key_of(&reported),
+            &facts(1, 1, PartnerKind::Bank, Tlp::Green, "2026-11-01T00:00:00Z"),
+        );
+        index.add(
+            index.key_of(&domain),
+            &facts(1, 1, PartnerKind::Bank, Tlp::Green, "2026-11-01T00:00:00Z"),
+        );
+        let other = Indicator::parse(None, "https://evilshop6.nl/other").expect("valid");
+        assert_eq!(
+            index.view(index.key_of(&other), &BANK, now, &policy).status,
+            CheckStatus::NotReported
+        );
+        let checked = index.check(&other, &BANK, now, &policy);
+        assert_eq!(
+            (checked.status, checked.answered_for_domain.as_deref()),
+            (CheckStatus::Reported, Some("evilshop6.nl"))
+        );
+        assert!(
+            checked.reasons()[0].contains("its domain evilshop6.nl is"),
+            "{:?}",
+            checked.reasons()
+        );
+        let own = index.check(&reported, &BANK, now, &policy);
+        assert_eq!(own.answered_for_domain, None, "a reported URL answers for itself");
+        // On a shared platform one reported page says nothing about the others.
+        let form = Indicator::parse(None, "https://docs.google.com/forms/d/evil/viewform").expect("valid");
+        index.add(
+            index.key_of(&form),
+            &facts(2, 1, PartnerKind::Bank, Tlp::Green, "2026-11-01T00:00:00Z"),
+        );
+        let shared = Indicator::Domain(crate::indicator::Domain::parse("docs.google.com").expect("valid"));
+        index.add(
+            index.key_of(&shared),
+            &facts(3, 1, PartnerKind::Bank, Tlp::Green, "2026-11-01T00:00:00Z"),
+        );
+        let another_form = Indicator::parse(None, "https://docs.google.com/forms/d/fine/viewform").expect("valid");
+        assert_eq!(index.check(&another_form, &BANK, now, &policy).status, CheckStatus::NotReported);
     }
 
     #[test]

@@ -332,6 +332,10 @@ pub struct CheckResult {
     /// a partner report you may see names the value, or the helpdesk or police verify them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unverified_citizen_reports: Option<u32>,
+    /// For a URL that is not reported itself: the reported registrable domain the answer is
+    /// about (not on shared platforms, where one reported page says nothing about others).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answered_for_domain: Option<String>,
     /// Why the value is invalid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorDetail>,
@@ -368,6 +372,7 @@ impl CheckResult {
             reasons: Some(view.reasons()),
             total_damage: (!view.damage.is_empty()).then(|| view.damage.iter().copied().map(MoneyJson::from).collect()),
             unverified_citizen_reports: unverified,
+            answered_for_domain: view.answered_for_domain.clone(),
             error: None,
         }
     }
@@ -397,6 +402,7 @@ impl CheckResult {
             reasons: None,
             total_damage: None,
             unverified_citizen_reports: None,
+            answered_for_domain: None,
             error: None,
         }
     }

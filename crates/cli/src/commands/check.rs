@@ -70,7 +70,7 @@ pub async fn run(config: &Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
     for (i, value) in args.values.iter().enumerate() {
         match Indicator::parse(kind, value) {
             Ok(indicator) => {
-                let view = index.view(index.key_of(&indicator), &viewer, now, &policy);
+                let view = index.check(&indicator, &viewer, now, &policy);
                 if view.status != CheckStatus::NotReported {
                     hits.push(indicator.clone());
                 }

@@ -272,6 +272,13 @@ impl Indicator {
         }
     }
 
+    /// The domain a check of this indicator also answers for: the registrable domain of a URL,
+    /// unless anyone can publish pages under it (a shared platform such as `docs.google.com`,
+    /// where one reported page says nothing about the others).
+    pub fn checked_domain(&self) -> Option<&Domain> {
+        self.derived_domain().filter(|d| !d.is_shared_platform())
+    }
+
     /// The domain a URL indicator points at, which is recorded as an indicator of its own.
     pub fn derived_domain(&self) -> Option<&Domain> {
         match self {

@@ -88,7 +88,7 @@ pub async fn check(
         for (input, item) in request.indicators.iter().zip(&parsed) {
             match item {
                 Ok(indicator) => {
-                    let view = index.view(index.key_of(indicator), &viewer, now, policy);
+                    let view = index.check(indicator, &viewer, now, policy);
                     // Unverified citizen reports are something the partner learns about the
                     // value too, so their count is audited like a hit.
                     if view.status != CheckStatus::NotReported || view.unverified_citizen_reports > 0 {

@@ -58,6 +58,9 @@ pub struct PublicCheckResult {
     pub fraud_types: Vec<String>,
     /// What to do, in plain language.
     pub advice: String,
+    /// For a web address that is not reported itself: the reported domain the answer is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answered_for_domain: Option<String>,
     /// Why the value is invalid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<crate::error::ErrorDetail>,
@@ -68,6 +71,8 @@ struct Outcome {
     indicator: Option<Indicator>,
     status: Result<CheckStatus, IndicatorError>,
     fraud_types: Vec<FraudType>,
+    /// A URL that is not reported itself, answered for its reported domain.
+    domain: Option<String>,
 }
 
 fn take_token(state: &AppState, parts: &Parts) -> Result<(), u64> {
@@ -88,17 +93,13 @@ async fn run_check(state: &AppState, kind: Option<vangnet_core::IndicatorKind>, 
                 indicator: None,
                 status: Err(e),
                 fraud_types: Vec::new(),
+                domain: None,
             }
         }
         Ok(indicator) => {
-            let view = {
+            let (view, domain) = {
                 let index = state.index();
-                index.public_view(
-                    index.key_of(&indicator),
-                    state.now(),
-                    &state.settings.scoring,
-                    &state.settings.public.threshold,
-                )
+                index.public_check(&indicator, state.now(), &state.settings.scoring, &state.settings.public.threshold)
             };
             let counter = match view.status {
                 CheckStatus::Reported => &counters.public_checks_reported,
@@ -122,6 +123,7 @@ async fn run_check(state: &AppState, kind: Option<vangnet_core::IndicatorKind>, 
                 indicator: Some(indicator),
                 status: Ok(view.status),
                 fraud_types: view.fraud_types,
+                domain,
             }
         }
     }
@@ -204,6 +206,7 @@ pub async fn api(State(state): State<AppState>, parts: Parts, ApiQuery(query): A
         status: status.to_owned(),
         fraud_types: outcome.fraud_types.iter().map(|t| t.as_str().to_owned()).collect(),
         advice,
+        answered_for_domain: outcome.domain,
         error,
     })
     .into_response()
@@ -223,6 +226,8 @@ struct PageResult {
     shown_value: String,
     kind_name: String,
     fraud_types: Vec<String>,
+    /// The sentence saying the answer is about the address's domain.
+    domain_note: Option<String>,
 }
 
 #[derive(Template)]
@@ -256,6 +261,10 @@ async fn page(State(state): State<AppState>, parts: Parts) -> Response {
             .as_ref()
             .map_or_else(|| value.trim().to_owned(), |i| i.canonical().to_owned());
         let fraud_types = outcome.fraud_types.iter().map(|f| content.fraud_type(*f).to_owned()).collect();
+        let domain_note = outcome
+            .domain
+            .as_deref()
+            .map(|d| t.check_answered_for_domain.replace("{domain}", d));
         result = Some(match outcome.status {
             Ok(CheckStatus::Reported) => PageResult {
                 status: "reported",
@@ -264,6 +273,7 @@ async fn page(State(state): State<AppState>, parts: Parts) -> Response {
                 shown_value,
                 kind_name,
                 fraud_types,
+                domain_note: domain_note.clone(),
             },
             Ok(CheckStatus::Disputed) => PageResult {
                 status: "disputed",
@@ -272,6 +282,7 @@ async fn page(State(state): State<AppState>, parts: Parts) -> Response {
                 shown_value,
                 kind_name,
                 fraud_types,
+                domain_note: domain_note.clone(),
             },
             Ok(CheckStatus::NotReported) => PageResult {
                 status: "not_reported",
@@ -280,6 +291,7 @@ async fn page(State(state): State<AppState>, parts: Parts) -> Response {
                 shown_value,
                 kind_name,
                 fraud_types: Vec::new(),
+                domain_note: None,
             },
             Err(e) => {
                 let message = invalid_message(t, &e);
@@ -291,6 +303,7 @@ async fn page(State(state): State<AppState>, parts: Parts) -> Response {
                     shown_value,
                     kind_name,
                     fraud_types: Vec::new(),
+                    domain_note: None,
                 }
             }
         });

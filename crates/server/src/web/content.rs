@@ -258,6 +258,8 @@ pub struct Ui {
     pub check_disputed_text: String,
     pub check_not_reported_title: String,
     pub check_not_reported_text: String,
+    /// `{domain}` is replaced by the reported domain.
+    pub check_answered_for_domain: String,
     pub check_invalid_title: String,
     pub check_advice_reported: String,
     pub check_what_now: String,
