@@ -273,7 +273,7 @@ async fn page(State(state): State<AppState>, parts: Parts) -> Response {
                 shown_value,
                 kind_name,
                 fraud_types,
-                domain_note: domain_note.clone(),
+                domain_note,
             },
             Ok(CheckStatus::Disputed) => PageResult {
                 status: "disputed",
@@ -282,7 +282,7 @@ async fn page(State(state): State<AppState>, parts: Parts) -> Response {
                 shown_value,
                 kind_name,
                 fraud_types,
-                domain_note: domain_note.clone(),
+                domain_note,
             },
             Ok(CheckStatus::NotReported) => PageResult {
                 status: "not_reported",
