@@ -229,6 +229,7 @@ pub fn test_settings() -> Settings {
         metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         partner_rate: Rate::UNLIMITED,
         auth_failure_rate: Rate::UNLIMITED,
+        audit_hits_window: Duration::from_millis(200),
         public: vangnet_server::state::PublicSettings {
             check_rate: Rate::UNLIMITED,
             report_rate: Rate::UNLIMITED,

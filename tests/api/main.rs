@@ -31,6 +31,7 @@ api_tests! {
     review_statuses_ignore_older_feed_events,
     email_addresses_match_whatever_their_case,
     a_url_check_answers_for_its_domain,
+    check_hits_are_audited_as_counts_per_window,
     batch_submission,
     garbage_never_causes_a_server_error,
 }
@@ -848,6 +849,60 @@ async fn a_url_check_answers_for_its_domain(app: &TestApp) {
     .await;
     let other_form = app.other_bank.check("https://docs.google.com/forms/d/e/fine/viewform").await;
     assert_eq!(other_form["status"], "not_reported", "{other_form}");
+}
+
+/// The probe: every check with a hit wrote one audit entry of ~330 bytes, so a load run grew
+/// the database by a gigabyte. Hits are now counted per partner, indicator and window.
+async fn check_hits_are_audited_as_counts_per_window(app: &TestApp) {
+    let value = "NL91ABNA0417164300";
+    app.report(&app.police, report_body("marketplace", "green", &[value])).await;
+    let before = app.store.audit_head().await.expect("head").map_or(0, |h| h.0);
+    let body = json!({"indicators": vec![json!({"value": value}); 500]});
+    for _ in 0..4 {
+        assert_eq!(app.bank.post("/api/v1/checks", &body).await.0, 200);
+    }
+    app.other_bank.check(value).await;
+    let mut hits = Vec::new();
+    for _ in 0..100 {
+        hits = app.store.audit_entries(before, 1_000).await.expect("audit");
+        hits.retain(|e| e.action == "check.hits");
+        if hits.iter().filter(|e| e.actor == app.other_bank.partner.actor()).count() == 1
+            && hits.iter().filter(|e| e.actor == app.bank.partner.actor()).map(count).sum::<u64>() == 2_000
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let bank: Vec<_> = hits.iter().filter(|e| e.actor == app.bank.partner.actor()).collect();
+    assert_eq!(bank.iter().map(|e| count(e)).sum::<u64>(), 2_000, "{hits:?}");
+    assert!(
+        bank.len() <= 2,
+        "2,000 hits in at most two windows, not 2,000 entries: {}",
+        bank.len()
+    );
+    let details: Value = serde_json::from_str(&bank[0].details).expect("JSON");
+    assert_eq!(details["via"], "check");
+    assert!(details["first"].is_string() && details["last"].is_string() && details["window_secs"].is_number());
+    assert!(bank.iter().all(|e| !e.details.contains(value) && !e.subject.contains(value)));
+    assert_eq!(
+        hits.iter().filter(|e| e.actor == app.other_bank.partner.actor()).count(),
+        1,
+        "per partner"
+    );
+    assert!(
+        vangnet_store::verify_audit(app.store.as_ref(), None, |_| {})
+            .await
+            .expect("query")
+            .is_ok(),
+        "the counted entries are chained like every other"
+    );
+}
+
+fn count(entry: &vangnet_core::audit::AuditEntry) -> u64 {
+    serde_json::from_str::<Value>(&entry.details)
+        .ok()
+        .and_then(|d| d["count"].as_u64())
+        .unwrap_or(0)
 }
 
 async fn batch_submission(app: &TestApp) {

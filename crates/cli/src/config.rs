@@ -195,6 +195,8 @@ pub struct AuditConfig {
     /// Key for the pseudonyms of indicators in the audit log (at least 32 characters). When
     /// empty, one is made at first start and kept in the database.
     pub key: Secret,
+    /// Check hits of one partner on one indicator within this many seconds make one entry.
+    pub check_hits_window_secs: u64,
 }
 
 impl Default for Config {
@@ -245,7 +247,10 @@ impl Default for Config {
                     citizen: w[8],
                 },
             },
-            audit: AuditConfig { key: Secret::default() },
+            audit: AuditConfig {
+                key: Secret::default(),
+                check_hits_window_secs: s.audit_hits_window.as_secs(),
+            },
             public: PublicConfig {
                 min_reports: s.public.threshold.min_reports,
                 citizen_weight: s.public.threshold.citizen_weight,
@@ -495,6 +500,7 @@ impl Config {
             feed_interval: Duration::from_millis(self.index.feed_interval_ms.max(10)),
             scoring: self.scoring_policy(),
             audit_key: (!self.audit.key.expose().is_empty()).then(|| self.audit.key.expose().as_bytes().to_vec()),
+            audit_hits_window: Duration::from_secs(self.audit.check_hits_window_secs.max(1)),
             public: vangnet_server::state::PublicSettings {
                 threshold: vangnet_core::index::PublicThreshold {
                     min_reports: self.public.min_reports,

@@ -176,7 +176,7 @@ impl Application {
         let (screening, decision_task) =
             screening::Screening::start(Arc::clone(&store), rules, &key, settings.screening.max_state_entries).await?;
         let calls = screening::calls::CallScreening::start(store.as_ref(), &settings.calls).await?;
-        let (audit, audit_task) = AuditSink::start(Arc::clone(&store), Arc::clone(&metrics));
+        let (audit, audit_task) = AuditSink::start(Arc::clone(&store), Arc::clone(&metrics), settings.audit_hits_window);
         let state = AppState::new(store, settings, key, audit, metrics, Arc::new(screening), Arc::new(calls));
         let cursor = feed::load(&state).await?;
         Ok(Application {

@@ -44,6 +44,8 @@ pub struct Settings {
     pub scoring: ScoringPolicy,
     /// Key for the pseudonyms of indicators in the audit log; from the store when `None`.
     pub audit_key: Option<Vec<u8>>,
+    /// Check hits of one partner on one indicator within this window make one audit entry.
+    pub audit_hits_window: Duration,
     /// The citizen pages and the public check.
     pub public: PublicSettings,
     /// The partner console in the browser.
@@ -216,6 +218,7 @@ impl Default for Settings {
             feed_interval: Duration::from_millis(500),
             scoring: ScoringPolicy::default(),
             audit_key: None,
+            audit_hits_window: Duration::from_secs(60),
             public: PublicSettings::default(),
             console: ConsoleSettings::default(),
             screening: ScreeningSettings::default(),

@@ -8,7 +8,6 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use vangnet_core::audit::{AuditAction, AuditEvent};
 use vangnet_core::index::CheckStatus;
 use vangnet_core::indicator::Indicator;
 
@@ -113,13 +112,12 @@ pub async fn check(
     for indicator in hits {
         state
             .audit
-            .record(AuditEvent {
-                at: now,
-                actor: partner.actor(),
-                action: AuditAction::CheckHits,
-                subject: state.pseudonym(indicator.kind(), indicator.canonical()),
-                details: "{}".to_owned(),
-            })
+            .record_hit(
+                partner.actor(),
+                state.pseudonym(indicator.kind(), indicator.canonical()),
+                "check",
+                now,
+            )
             .await;
     }
     Ok(Json(CheckResponse {

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
-use vangnet_core::audit::{AuditAction, AuditEvent};
+
 use vangnet_core::index::CheckStatus;
 use vangnet_core::indicator::{Iban, Indicator};
 use vangnet_core::screening::payments::{AccountActivity, NameCheck, PayerProfile, PaymentFacts, RegistrySignal, ScreeningState, Verdict};
@@ -176,13 +176,7 @@ impl Screening {
         };
         if view.status != CheckStatus::NotReported {
             app.audit
-                .record(AuditEvent {
-                    at: now,
-                    actor: partner.actor(),
-                    action: AuditAction::CheckHits,
-                    subject: app.pseudonym(payee.kind(), payee.canonical()),
-                    details: r#"{"via":"payment"}"#.to_owned(),
-                })
+                .record_hit(partner.actor(), app.pseudonym(payee.kind(), payee.canonical()), "payment", now)
                 .await;
         }
         let facts = PaymentFacts {

@@ -110,13 +110,12 @@ async fn run_check(state: &AppState, kind: Option<vangnet_core::IndicatorKind>, 
             if view.status != CheckStatus::NotReported {
                 state
                     .audit
-                    .record(vangnet_core::audit::AuditEvent {
-                        at: state.now(),
-                        actor: "public".to_owned(),
-                        action: vangnet_core::audit::AuditAction::CheckHits,
-                        subject: state.pseudonym(indicator.kind(), indicator.canonical()),
-                        details: r#"{"via":"public"}"#.to_owned(),
-                    })
+                    .record_hit(
+                        "public".to_owned(),
+                        state.pseudonym(indicator.kind(), indicator.canonical()),
+                        "public",
+                        state.now(),
+                    )
                     .await;
             }
             Outcome {
