@@ -57,6 +57,30 @@ async fn health_and_documents(app: &TestApp) {
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }
+    // The probe: the public check declared its query parameters as path parameters, and
+    // statuses the server answers were missing (401 on 20 operations, 400, 415, 403, 422).
+    let public = doc["paths"]["/api/public/check"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters");
+    assert!(public.iter().all(|p| p["in"] == "query"), "{public:?}");
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("operations") {
+            let responses = &op["responses"];
+            if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                assert!(responses.get("401").is_some() && responses.get("429").is_some(), "{method} {path}");
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(responses.get(status).is_some(), "{method} {path} documents {status}");
+                }
+            }
+            assert!(responses.get("503").is_some(), "{method} {path}");
+        }
+    }
+    assert_ne!(
+        doc["paths"]["/api/v1/reports/{id}/retract"]["post"]["requestBody"]["required"], true,
+        "a retraction's body may be left out"
+    );
     assert!(doc["x-error-codes"]["invalid_iban"].is_string(), "error codes are listed");
     assert!(doc["x-error-codes"]["transition_not_allowed"].is_string());
     let (status, body) = helpers::decode(app.http.get(app.url("/nowhere")).send().await.expect("request")).await;

@@ -137,6 +137,7 @@ pub struct EntryHistoryOut {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// `active` or `pending`; both when left out.

@@ -38,6 +38,7 @@ impl From<TriageError> for ApiError {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct QueueQuery {
     /// `unverified` (the default: the queue), `verified` or `rejected`.

@@ -62,6 +62,7 @@ pub struct IndicatorRecordOut {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RecordQuery {
     /// How many reports to include (1 to 1,000; default 100).

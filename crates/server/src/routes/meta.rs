@@ -86,6 +86,62 @@ impl Modify for Security {
     }
 }
 
+/// Documents the answers every operation of a shape can give, so that none is left out: a
+/// partner operation can answer 401 (no or wrong token) and 429 (its organisation's rate, or
+/// too many wrong tokens from the address); one that takes a body 400 (not JSON, unreadable),
+/// 413 (too large), 415 (wrong content type) and 422 (wrong shape); one with path or query
+/// parameters 422; and every operation 503 (the store cannot be reached, or the request took
+/// longer than the time limit). An operation's own description of a status is kept.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete]
+                .into_iter()
+                .flatten()
+            {
+                let mut add = |status: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error(description).into());
+                };
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_body = op.request_body.is_some();
+                let has_parameters = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                if secured {
+                    add("401", "Missing or invalid token");
+                    add(
+                        "429",
+                        "Rate limited: the organisation's rate, or too many wrong tokens from this address (see `Retry-After`)",
+                    );
+                }
+                if has_body {
+                    add("400", "The body is not valid JSON or could not be read");
+                    add("413", "Body larger than the limit");
+                    add("415", "Not the content type this operation takes");
+                    add("422", "The body does not have the expected shape; `field` names what is wrong");
+                }
+                if has_parameters {
+                    add("422", "A path or query parameter is not valid; `field` names it");
+                }
+                add("503", "The store cannot be reached, or the request took longer than the time limit");
+            }
+        }
+    }
+}
+
 /// Lists every stable error code, with its meaning, as the `x-error-codes` extension and in
 /// the description of `ErrorDetail.code`.
 struct ErrorCodes;
@@ -158,7 +214,7 @@ impl Modify for ErrorCodes {
         openapi,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
-    modifiers(&Security, &ErrorCodes),
+    modifiers(&Security, &ErrorCodes, &CommonResponses),
     tags(
         (name = "checks", description = "Checking indicators against the registry"),
         (name = "reports", description = "Filing and retracting reports"),

@@ -369,6 +369,7 @@ pub async fn score(
     params(("id" = String, Path, description = "The payment id as sent")),
     responses(
         (status = 200, description = "The stored decision", body = DecisionJson),
+        (status = 403, description = "Only banks and payment service providers", body = ErrorBody),
         (status = 404, description = "No decision for this id from your organisation", body = ErrorBody),
     ),
     security(("bearer" = []))

@@ -489,7 +489,7 @@ pub fn summary(parties: &Parties, now: Timestamp, case: &Case, side: Side) -> Ca
 /// A case with its history (only the two banks involved; others get 404). Every read is audited.
 #[utoipa::path(get, path = "/api/v1/pnbf/cases/{id}", tag = "pnbf",
     params(("id" = String, Path, description = "The case id")),
-    responses((status = 200, description = "The case", body = CaseOut), (status = 404, description = "No such case, or not one of this bank's", body = ErrorBody)),
+    responses((status = 200, description = "The case", body = CaseOut), (status = 403, description = "Only banks and payment service providers", body = ErrorBody), (status = 404, description = "No such case, or not one of this bank's", body = ErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn read(
@@ -540,7 +540,7 @@ pub struct LinkOut {
 /// first; the old link stops working. Recorded as the case event `new_link`.
 #[utoipa::path(post, path = "/api/v1/pnbf/cases/{id}/link", tag = "pnbf",
     params(("id" = String, Path, description = "The case id")),
-    responses((status = 200, description = "The new link, shown once", body = LinkOut), (status = 404, description = "No such case, or not opened by this bank", body = ErrorBody)),
+    responses((status = 200, description = "The new link, shown once", body = LinkOut), (status = 403, description = "Only banks and payment service providers", body = ErrorBody), (status = 404, description = "No such case, or not opened by this bank", body = ErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn new_link(
@@ -579,7 +579,7 @@ pub struct DossierQuery {
 /// print with `?format=html`.
 #[utoipa::path(get, path = "/api/v1/pnbf/cases/{id}/dossier", tag = "pnbf",
     params(("id" = String, Path, description = "The case id"), ("format" = Option<String>, Query, description = "`json` or `html`")),
-    responses((status = 200, description = "The dossier", body = DossierOut), (status = 404, description = "No such case, or not opened by this bank", body = ErrorBody)),
+    responses((status = 200, description = "The dossier", body = DossierOut), (status = 403, description = "Only banks and payment service providers", body = ErrorBody), (status = 404, description = "No such case, or not opened by this bank", body = ErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn dossier(

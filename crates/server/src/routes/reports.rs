@@ -321,7 +321,7 @@ pub fn check_reason(reason: Option<&str>) -> Result<(), ApiError> {
     path = "/api/v1/reports/{id}/retract",
     tag = "reports",
     params(("id" = String, Path, description = "The report's id")),
-    request_body = RetractRequest,
+    request_body = Option<RetractRequest>,
     responses(
         (status = 200, description = "Retracted", body = ReportOut),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),

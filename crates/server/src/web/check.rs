@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
 
 /// The question: one value, and optionally its kind.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PublicCheckQuery {
     /// The value as the citizen has it (`NL91 ABNA 0417 1643 00`, `06-12345678`, …).
