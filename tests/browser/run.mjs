@@ -6,6 +6,7 @@
 //   VANGNET_URL      the server's base URL
 //   VANGNET_MULE     an IBAN that partners reported (the demo prints it)
 //   VANGNET_TOKEN    a demo bank's API token
+//   VANGNET_HELPDESK_TOKEN  the demo fraud helpdesk's API token (reviews citizen reports)
 //   VANGNET_CASE     the path of a victim's PNBF case page (`/zaak/…`) whose NAW was released
 //   SCREENSHOTS      the directory for screenshots
 //   CHROMIUM         the browser executable (default /usr/bin/chromium)
@@ -18,6 +19,7 @@ const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const base = process.env.VANGNET_URL;
 const mule = process.env.VANGNET_MULE;
 const token = process.env.VANGNET_TOKEN;
+const helpdeskToken = process.env.VANGNET_HELPDESK_TOKEN;
 const caseLink = process.env.VANGNET_CASE;
 const shots = process.env.SCREENSHOTS;
 if (!base || !mule || !token || !shots) {
@@ -208,6 +210,23 @@ await step('a partner signs in, finds an indicator, signs out', async () => {
   await page.click('form[action="/partner/uitloggen"] button');
   await page.locator('#token').waitFor();
   expect(!(await context.cookies()).some((c) => c.name === 'vangnet_session'), 'the session cookie is gone');
+});
+
+await step('the helpdesk reviews citizen reports in its triage queue', async () => {
+  await page.goto(`${base}/partner`);
+  await page.fill('#token', helpdeskToken);
+  await page.click('form[action="/partner/inloggen"] button');
+  await page.locator('#partner-name').waitFor();
+  await page.click('a[href="/partner/burgermeldingen"]');
+  await page.locator('section.triage').first().waitFor();
+  await inspect(page, 'partner-triage');
+  const before = await page.locator('section.triage').count();
+  await page.locator('section.triage').first().locator('button[value="verified"]').click();
+  await page.locator('p[role="status"]').waitFor();
+  expect((await page.textContent('p[role="status"]')).includes('bevestigd'), 'the decision is confirmed in Dutch');
+  expect((await page.locator('section.triage').count()) === before - 1, 'the verified report left the queue');
+  await page.click('form[action="/partner/uitloggen"] button');
+  await page.locator('#token').waitFor();
 });
 
 await step('no errors in the browser console (a CSP violation would show here)', async () => {

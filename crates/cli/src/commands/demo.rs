@@ -24,6 +24,9 @@ use crate::config::Config;
 use crate::synth::{DEMO_PARTNERS, Generator};
 use crate::{DbArgs, ListenArgs};
 
+/// The demo's do-not-originate request that waits for the operator.
+const PENDING_PROTECTED: &str = "+31302345678";
+
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     #[command(flatten)]
@@ -133,6 +136,20 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
             Timestamp::now(),
         )
         .await?;
+    // Another bank asks for its fraud line to be protected: a bank's entry waits for an
+    // operator's approval (GET /api/v1/protected-numbers?state=pending).
+    if let Some((second_bank, _)) = partners.iter().filter(|(p, _)| p.kind == vangnet_core::PartnerKind::Bank).nth(1) {
+        store
+            .add_call_numbers(
+                "protected",
+                &[PENDING_PROTECTED.to_owned()],
+                second_bank,
+                vangnet_store::CallEntryState::Pending,
+                &second_bank.actor(),
+                Timestamp::now(),
+            )
+            .await?;
+    }
     let listen = config.listen_addr()?;
     config.ensure_naw_key()?;
     let mut settings = config.settings()?;
@@ -170,7 +187,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("  {base}/partner             the partner console: sign in with a token above");
     println!("For programs:");
     println!("  {base}/api/public/check?value={mule}");
-    println!("  {base}/api/openapi.json    {base}/healthz    {base}/metrics");
+    println!("  {base}/api/openapi.json    {base}/healthz");
     println!();
     println!("Check a mule account that many victims reported, and a phone number shared by one network:");
     println!(
@@ -188,6 +205,15 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         "Citizen reports from the web form ({citizens} new): unverified, they never decide. Review them at {base}/partner/burgermeldingen"
     );
     println!("as the Fraudehelpdesk or the Politie; a partner's check shows them as `unverified_citizen_reports` until then.");
+    println!(
+        "Zuiderbank asked for {PENDING_PROTECTED} on the do-not-originate list; it waits for the operator (Beheer):\n  \
+         GET {base}/api/v1/protected-numbers?state=pending, then POST {base}/api/v1/protected-numbers/%2B{}/approve",
+        &PENDING_PROTECTED[1..]
+    );
+    match config.metrics_addr().ok().flatten() {
+        Some(addr) => println!("Metrics for Prometheus: http://{addr}/metrics (loopback), or {base}/metrics with the operator's token"),
+        None => println!("Metrics for Prometheus: {base}/metrics with the operator's token"),
+    }
     println!();
     println!("Watch payment and call screening (in another terminal, while this serves):");
     println!("  vangnet replay --db {}              over HTTP", config.db);

@@ -77,7 +77,7 @@ fn item(parts: &Parts, r: &StoredReport) -> Item {
             .indicators
             .iter()
             .filter(|i| !i.derived)
-            .map(|i| (i.kind.as_str().to_owned(), i.value.clone()))
+            .map(|i| (content.kind(i.kind).to_owned(), i.value.clone()))
             .collect(),
         text: r.description.clone().unwrap_or_default(),
     }
