@@ -27,10 +27,13 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 "$bin" serve --listen "127.0.0.1:$port" &
 server=$!
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/livez" > /dev/null && break; sleep 0.2; done
+# One worker: with two, the threads share CPython 3.11's AST state while hypothesis parses
+# its lambdas, and it fails now and then with "AST constructor recursion depth mismatch"
+# (python/cpython#106905), an error of the tool and not of the API.
 run() {
   "$venv/bin/schemathesis" run "http://127.0.0.1:$port/api/openapi.json" "$@" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --max-examples 25 --seed 2026 --workers 2 --max-time "$per_run" --no-color --warnings off
+    --max-examples 25 --seed 2026 --workers 1 --max-time "$per_run" --no-color --warnings off
 }
 status=0
 for token in "${tokens[@]}"; do

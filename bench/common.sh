@@ -1,7 +1,7 @@
 # Shared by the benchmark scripts: the release binary and a scratch directory.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VANGNET="$ROOT/target/release/vangnet"
+VANGNET="${VANGNET:-$ROOT/target/release/vangnet}"
 WORK="${BENCH_DIR:-/tmp/vangnet-bench}"
 mkdir -p "$WORK"
 [ -x "$VANGNET" ] || (cd "$ROOT" && cargo build --release)
@@ -17,10 +17,11 @@ seed_registry() {
   rm -f "$WORK/seed-$indicators.jsonl"
 }
 
-# Starts `vangnet serve` on $1 (database) and port $2; sets SERVER_PID; waits until the
-# index is loaded and /healthz answers.
+# Starts `vangnet serve` on $1 (database) and port $2, with its metrics on port $2 + 1
+# (METRICS_URL); sets SERVER_PID; waits until the index is loaded and /healthz answers.
 start_server() {
-  VANGNET_LIMITS_PARTNER_RATE_PER_SECOND=0 VANGNET_LOG_LEVEL=warn \
+  METRICS_URL="http://127.0.0.1:$(( $2 + 1 ))/metrics"
+  VANGNET_LIMITS_PARTNER_RATE_PER_SECOND=0 VANGNET_LOG_LEVEL=warn VANGNET_METRICS_LISTEN="127.0.0.1:$(( $2 + 1 ))" \
     "$VANGNET" serve --db "$1" --listen "127.0.0.1:$2" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 600); do

@@ -38,7 +38,7 @@ wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
 wrk.body = os.getenv("BODY")
 LUA
 
-indicators=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^vangnet_index_indicators / {print $2}')
+indicators=$(curl -s "$METRICS_URL" | awk '/^vangnet_index_indicators / {print $2}')
 echo "server: $indicators indicators loaded; wrk: 1 thread, $CONNECTIONS connections, ${DURATION}s per run"
 run "GET /livez (floor)" "http://127.0.0.1:$PORT/livez"
 BODY="{\"indicators\":[{\"value\":\"$MISS\"}]}" run "POST /api/v1/checks, not reported" "http://127.0.0.1:$PORT/api/v1/checks" "$WORK/check.lua"

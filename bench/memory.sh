@@ -10,7 +10,7 @@ for n in "${@:-1000000 10000000}"; do
     started=$(date +%s.%N)
     start_server "$DB" "$PORT"
     loaded=$(date +%s.%N)
-    metrics=$(curl -s "http://127.0.0.1:$PORT/metrics")
+    metrics=$(curl -s "$METRICS_URL")
     indicators=$(echo "$metrics" | awk '/^vangnet_index_indicators / {print $2}')
     links=$(echo "$metrics" | awk '/^vangnet_index_links / {print $2}')
     heap=$(echo "$metrics" | awk '/^vangnet_index_heap_bytes / {print $2}')

@@ -48,7 +48,7 @@ LUA
 run() {  # name, url, connections, [lua script]
   wrk_run "$@"
 }
-indicators=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^vangnet_index_indicators / {print $2}')
+indicators=$(curl -s "$METRICS_URL" | awk '/^vangnet_index_indicators / {print $2}')
 echo "server: $indicators indicators loaded; wrk: 1 thread, ${DURATION}s per run"
 for c in $CONNECTIONS; do
   run "GET /livez (floor)" "http://127.0.0.1:$PORT/livez" "$c"
