@@ -2,7 +2,7 @@
 # Benchmark 8: how fast the audit log grows under check load. One bank checks one reported
 # IBAN as fast as wrk can send (every answer is a hit) for DURATION seconds, against a SQLite
 # registry of about 1,000,000 indicators; printed: checks answered, check.hits entries written,
-# bytes the database (file and WAL) grew, and that growth per day at the measured rate.
+# bytes the database grew (its pages in use, as a reader sees them), and that growth per day at the measured rate.
 #   bench/audit-growth.sh [duration-seconds] [connections]
 # VANGNET=path/to/vangnet measures another build (for the same run with an older version).
 source "$(dirname "$0")/common.sh"
@@ -29,7 +29,8 @@ for iban in $(grep -o '"kind":"iban","role":"payee","value":"[^"]*"' "$WORK/cand
 done
 [ -n "$HIT" ] || { echo "no reported IBAN found among the candidates" >&2; exit 1; }
 sleep 2
-size() { du -cb "$DB" "$DB-wal" 2>/dev/null | awk 'END {print $1}'; }
+# The database's size as a reader sees it (WAL frames included, free pages not), in bytes.
+size() { python3 -c "import sqlite3; c=sqlite3.connect('file:$DB?mode=ro', uri=True); p=lambda n: c.execute('pragma '+n).fetchone()[0]; print((p('page_count')-p('freelist_count'))*p('page_size'))"; }
 hits() { python3 -c "import sqlite3,sys; c=sqlite3.connect('file:$DB?mode=ro', uri=True); print(c.execute(\"select count(*), coalesce(sum(length(details)+length(subject)+length(actor)+length(hash)*2),0) from audit_log where action='check.hits'\").fetchone()[0])"; }
 before_size=$(size); before_hits=$(hits)
 cat >"$WORK/check.lua" <<LUA
@@ -45,5 +46,6 @@ trap - EXIT
 after_size=$(size); after_hits=$(hits)
 grown=$(( after_size - before_size ))
 per_day=$(python3 -c "print(f'{$grown / $DURATION * 86400 / 1e9:.2f}')")
-printf '%s: %s checks in %ss; %s check.hits entries written; database grew %s bytes (%.1f MB); %s GB a day at this rate\n' \
-  "$("$VANGNET" --version 2>/dev/null || echo vangnet)" "$checks" "$DURATION" "$(( after_hits - before_hits ))" "$grown" "$(echo "$grown/1000000" | bc -l)" "$per_day"
+grown_mb=$(python3 -c "print(f'{$grown / 1e6:.1f}')")
+printf '%s: %s checks in %ss; %s check.hits entries written; database grew %s bytes (%s MB); %s GB a day at this rate\n' \
+  "$("$VANGNET" --version 2>/dev/null || echo vangnet)" "$checks" "$DURATION" "$(( after_hits - before_hits ))" "$grown" "$grown_mb" "$per_day"
