@@ -1,12 +1,96 @@
-//! The call lists on SQLite: entries with owners and states, and their history.
+//! Call lists with owners, states and history, and opt-outs of the on-call signal on SQLite.
 
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use vangnet_core::Timestamp;
 
-use super::append_audit_tx;
+use super::{SqliteStore, append_audit_tx};
 use crate::batch::call_list_event;
 use crate::rows::{CALL_ENTRY_SELECT, CALL_HISTORY_SELECT, CallEntryRecord, call_change};
-use crate::{CallEntryState, CallListAdd, CallListChange, CallListEntry, CallListRemove, Partner, StoreError};
+use crate::{CallEntryState, CallListAdd, CallListChange, CallListEntry, CallListRemove, CallStore, Partner, StoreError};
+
+#[async_trait]
+impl CallStore for SqliteStore {
+    async fn add_call_numbers(
+        &self,
+        list: &str,
+        numbers: &[String],
+        owner: &Partner,
+        state: CallEntryState,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Vec<CallListAdd>, StoreError> {
+        let (list, numbers, owner, actor) = (list.to_owned(), numbers.to_vec(), owner.clone(), actor.to_owned());
+        self.write(move |conn| add(conn, &list, &numbers, &owner, state, &actor, now)).await
+    }
+
+    async fn approve_call_number(&self, list: &str, e164: &str, actor: &str, now: Timestamp) -> Result<Option<CallListEntry>, StoreError> {
+        let (list, e164, actor) = (list.to_owned(), e164.to_owned(), actor.to_owned());
+        self.write(move |conn| approve(conn, &list, &e164, &actor, now)).await
+    }
+
+    async fn remove_call_number(
+        &self,
+        list: &str,
+        e164: &str,
+        owner: Option<i64>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<CallListRemove, StoreError> {
+        let (list, e164, actor) = (list.to_owned(), e164.to_owned(), actor.to_owned());
+        self.write(move |conn| remove(conn, &list, &e164, owner, &actor, now)).await
+    }
+
+    async fn call_numbers(&self, list: &str) -> Result<Vec<String>, StoreError> {
+        let list = list.to_owned();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached("SELECT e164 FROM call_numbers WHERE list = ?1 AND state = 'active' ORDER BY e164")?;
+            let rows = stmt.query_map([list], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<String>, _>>()?)
+        })
+        .await
+    }
+
+    async fn call_list_entries(&self, list: &str, owner: Option<i64>) -> Result<Vec<CallListEntry>, StoreError> {
+        let list = list.to_owned();
+        self.read(move |conn| entries(conn, &list, owner)).await
+    }
+
+    async fn call_list_entry(&self, list: &str, e164: &str) -> Result<Option<CallListEntry>, StoreError> {
+        let (list, e164) = (list.to_owned(), e164.to_owned());
+        self.read(move |conn| entry(conn, &list, &e164)).await
+    }
+
+    async fn call_list_history(&self, list: &str, e164: &str) -> Result<Vec<CallListChange>, StoreError> {
+        let (list, e164) = (list.to_owned(), e164.to_owned());
+        self.read(move |conn| history(conn, &list, &e164)).await
+    }
+
+    async fn set_opt_out(&self, subscriber_ref: &str, opted_out: bool, now: Timestamp) -> Result<(), StoreError> {
+        let subscriber_ref = subscriber_ref.to_owned();
+        self.write(move |conn| {
+            if opted_out {
+                conn.execute(
+                    "INSERT INTO signal_opt_outs (subscriber_ref, at) VALUES (?1, ?2) ON CONFLICT (subscriber_ref) DO NOTHING",
+                    params![subscriber_ref, now.millis()],
+                )?;
+            } else {
+                conn.execute("DELETE FROM signal_opt_outs WHERE subscriber_ref = ?1", [subscriber_ref])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn opt_outs(&self) -> Result<Vec<String>, StoreError> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached("SELECT subscriber_ref FROM signal_opt_outs")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<String>, _>>()?)
+        })
+        .await
+    }
+}
 
 fn entry_record(r: &Row<'_>) -> rusqlite::Result<CallEntryRecord> {
     Ok(CallEntryRecord {
@@ -20,7 +104,7 @@ fn entry_record(r: &Row<'_>) -> rusqlite::Result<CallEntryRecord> {
     })
 }
 
-pub(super) fn entry(conn: &Connection, list: &str, e164: &str) -> Result<Option<CallListEntry>, StoreError> {
+fn entry(conn: &Connection, list: &str, e164: &str) -> Result<Option<CallListEntry>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!("{CALL_ENTRY_SELECT} WHERE c.list = ?1 AND c.e164 = ?2"))?;
     stmt.query_row(params![list, e164], entry_record)
         .optional()?
@@ -28,7 +112,7 @@ pub(super) fn entry(conn: &Connection, list: &str, e164: &str) -> Result<Option<
         .transpose()
 }
 
-pub(super) fn entries(conn: &Connection, list: &str, owner: Option<i64>) -> Result<Vec<CallListEntry>, StoreError> {
+fn entries(conn: &Connection, list: &str, owner: Option<i64>) -> Result<Vec<CallListEntry>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "{CALL_ENTRY_SELECT} WHERE c.list = ?1 AND (?2 IS NULL OR c.partner_seq = ?2) ORDER BY c.e164"
     ))?;
@@ -37,7 +121,7 @@ pub(super) fn entries(conn: &Connection, list: &str, owner: Option<i64>) -> Resu
         .collect()
 }
 
-pub(super) fn history(conn: &Connection, list: &str, e164: &str) -> Result<Vec<CallListChange>, StoreError> {
+fn history(conn: &Connection, list: &str, e164: &str) -> Result<Vec<CallListChange>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!("{CALL_HISTORY_SELECT} WHERE e.list = ?1 AND e.e164 = ?2 ORDER BY e.seq"))?;
     let rows = stmt.query_map(params![list, e164], |r| Ok(call_change(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -59,7 +143,7 @@ fn record_change(
     Ok(())
 }
 
-pub(super) fn add(
+fn add(
     conn: &mut Connection,
     list: &str,
     numbers: &[String],
@@ -98,13 +182,7 @@ pub(super) fn add(
     Ok(outcomes)
 }
 
-pub(super) fn approve(
-    conn: &mut Connection,
-    list: &str,
-    e164: &str,
-    actor: &str,
-    now: Timestamp,
-) -> Result<Option<CallListEntry>, StoreError> {
+fn approve(conn: &mut Connection, list: &str, e164: &str, actor: &str, now: Timestamp) -> Result<Option<CallListEntry>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let Some(found) = entry(&tx, list, e164)? else {
         return Ok(None);
@@ -123,7 +201,7 @@ pub(super) fn approve(
     Ok(approved)
 }
 
-pub(super) fn remove(
+fn remove(
     conn: &mut Connection,
     list: &str,
     e164: &str,

@@ -1,15 +1,36 @@
-//! The triage of citizen reports on SQLite: a reviewer's decision and the queue.
+//! The review of citizens' reports (the triage queue and reviewers' decisions) on SQLite.
 
+use async_trait::async_trait;
 use rusqlite::{Connection, TransactionBehavior, params};
 use vangnet_core::Timestamp;
 use vangnet_core::index::CitizenReview;
 
-use super::{append_audit_tx, load_report, report_record};
+use super::{SqliteStore, append_audit_tx, load_report, report_record};
 use crate::batch::citizen_review_event;
 use crate::rows::{IndicatorRecord, REPORT_SELECT};
-use crate::{CITIZEN_SOURCE_ID, Partner, ReviewOutcome, StoreError, StoredReport};
+use crate::{CITIZEN_SOURCE_ID, CitizenReportStore, Partner, ReviewOutcome, StoreError, StoredReport};
 
-pub(super) fn review(
+#[async_trait]
+impl CitizenReportStore for SqliteStore {
+    async fn review_citizen_report(
+        &self,
+        report_id: &str,
+        review: CitizenReview,
+        by: &Partner,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<ReviewOutcome, StoreError> {
+        let (report_id, by, note) = (report_id.to_owned(), by.clone(), note.map(str::to_owned));
+        self.write(move |conn| record_review(conn, &report_id, review, &by, note.as_deref(), now))
+            .await
+    }
+
+    async fn citizen_reports(&self, review: CitizenReview, after: i64, limit: u32) -> Result<Vec<StoredReport>, StoreError> {
+        self.read(move |conn| review_queue(conn, review, after, limit)).await
+    }
+}
+
+fn record_review(
     conn: &mut Connection,
     report_id: &str,
     review: CitizenReview,
@@ -38,7 +59,7 @@ pub(super) fn review(
     Ok(reviewed.map_or(ReviewOutcome::NotFound, ReviewOutcome::Reviewed))
 }
 
-pub(super) fn queue(conn: &mut Connection, review: CitizenReview, after: i64, limit: u32) -> Result<Vec<StoredReport>, StoreError> {
+fn review_queue(conn: &mut Connection, review: CitizenReview, after: i64, limit: u32) -> Result<Vec<StoredReport>, StoreError> {
     let state = match review {
         CitizenReview::Unverified => "cr.outcome IS NULL",
         CitizenReview::Verified => "cr.outcome = 'verified'",

@@ -1,13 +1,88 @@
-//! The call lists on PostgreSQL: entries with owners and states, and their history.
+//! Call lists with owners, states and history, and opt-outs of the on-call signal on PostgreSQL.
 
+use async_trait::async_trait;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 use vangnet_core::Timestamp;
 
-use super::{Tx, append_audit_tx, sql};
+use super::{PostgresStore, Tx, append_audit_tx, sql};
 use crate::batch::call_list_event;
 use crate::rows::{CALL_ENTRY_SELECT, CALL_HISTORY_SELECT, CallEntryRecord, call_change};
-use crate::{CallEntryState, CallListAdd, CallListChange, CallListEntry, CallListRemove, Partner, StoreError};
+use crate::{CallEntryState, CallListAdd, CallListChange, CallListEntry, CallListRemove, CallStore, Partner, StoreError};
+
+#[async_trait]
+impl CallStore for PostgresStore {
+    async fn add_call_numbers(
+        &self,
+        list: &str,
+        numbers: &[String],
+        owner: &Partner,
+        state: CallEntryState,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Vec<CallListAdd>, StoreError> {
+        add(&self.pool, list, numbers, owner, state, actor, now).await
+    }
+
+    async fn approve_call_number(&self, list: &str, e164: &str, actor: &str, now: Timestamp) -> Result<Option<CallListEntry>, StoreError> {
+        approve(&self.pool, list, e164, actor, now).await
+    }
+
+    async fn remove_call_number(
+        &self,
+        list: &str,
+        e164: &str,
+        owner: Option<i64>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<CallListRemove, StoreError> {
+        remove(&self.pool, list, e164, owner, actor, now).await
+    }
+
+    async fn call_numbers(&self, list: &str) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT e164 FROM call_numbers WHERE list = $1 AND state = 'active' ORDER BY e164")
+                .bind(list)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn call_list_entries(&self, list: &str, owner: Option<i64>) -> Result<Vec<CallListEntry>, StoreError> {
+        entries(&self.pool, list, owner).await
+    }
+
+    async fn call_list_entry(&self, list: &str, e164: &str) -> Result<Option<CallListEntry>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        entry(&mut conn, list, e164).await
+    }
+
+    async fn call_list_history(&self, list: &str, e164: &str) -> Result<Vec<CallListChange>, StoreError> {
+        history(&self.pool, list, e164).await
+    }
+
+    async fn set_opt_out(&self, subscriber_ref: &str, opted_out: bool, now: Timestamp) -> Result<(), StoreError> {
+        if opted_out {
+            sqlx::query("INSERT INTO signal_opt_outs (subscriber_ref, at) VALUES ($1, $2) ON CONFLICT (subscriber_ref) DO NOTHING")
+                .bind(subscriber_ref)
+                .bind(now.millis())
+                .execute(&self.pool)
+                .await?;
+        } else {
+            sqlx::query("DELETE FROM signal_opt_outs WHERE subscriber_ref = $1")
+                .bind(subscriber_ref)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn opt_outs(&self) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT subscriber_ref FROM signal_opt_outs")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+}
 
 fn entry_record(r: &PgRow) -> Result<CallListEntry, StoreError> {
     CallEntryRecord {
@@ -22,7 +97,7 @@ fn entry_record(r: &PgRow) -> Result<CallListEntry, StoreError> {
     .into_entry()
 }
 
-pub(super) async fn entry(conn: &mut PgConnection, list: &str, e164: &str) -> Result<Option<CallListEntry>, StoreError> {
+async fn entry(conn: &mut PgConnection, list: &str, e164: &str) -> Result<Option<CallListEntry>, StoreError> {
     let row = sqlx::query(sql(format!("{CALL_ENTRY_SELECT} WHERE c.list = $1 AND c.e164 = $2")))
         .bind(list)
         .bind(e164)
@@ -43,7 +118,7 @@ async fn entry_for_update(tx: &mut Tx<'_>, list: &str, e164: &str) -> Result<Opt
     row.as_ref().map(entry_record).transpose()
 }
 
-pub(super) async fn entries(pool: &PgPool, list: &str, owner: Option<i64>) -> Result<Vec<CallListEntry>, StoreError> {
+async fn entries(pool: &PgPool, list: &str, owner: Option<i64>) -> Result<Vec<CallListEntry>, StoreError> {
     let rows = sqlx::query(sql(format!(
         "{CALL_ENTRY_SELECT} WHERE c.list = $1 AND ($2::BIGINT IS NULL OR c.partner_seq = $2) ORDER BY c.e164"
     )))
@@ -54,7 +129,7 @@ pub(super) async fn entries(pool: &PgPool, list: &str, owner: Option<i64>) -> Re
     rows.iter().map(entry_record).collect()
 }
 
-pub(super) async fn history(pool: &PgPool, list: &str, e164: &str) -> Result<Vec<CallListChange>, StoreError> {
+async fn history(pool: &PgPool, list: &str, e164: &str) -> Result<Vec<CallListChange>, StoreError> {
     let rows = sqlx::query(sql(format!(
         "{CALL_HISTORY_SELECT} WHERE e.list = $1 AND e.e164 = $2 ORDER BY e.seq"
     )))
@@ -88,7 +163,7 @@ async fn record_change(
     Ok(())
 }
 
-pub(super) async fn add(
+async fn add(
     pool: &PgPool,
     list: &str,
     numbers: &[String],
@@ -141,13 +216,7 @@ pub(super) async fn add(
     Ok(outcomes)
 }
 
-pub(super) async fn approve(
-    pool: &PgPool,
-    list: &str,
-    e164: &str,
-    actor: &str,
-    now: Timestamp,
-) -> Result<Option<CallListEntry>, StoreError> {
+async fn approve(pool: &PgPool, list: &str, e164: &str, actor: &str, now: Timestamp) -> Result<Option<CallListEntry>, StoreError> {
     let mut tx = pool.begin().await?;
     let Some(found) = entry_for_update(&mut tx, list, e164).await? else {
         return Ok(None);
@@ -168,7 +237,7 @@ pub(super) async fn approve(
     Ok(approved)
 }
 
-pub(super) async fn remove(
+async fn remove(
     pool: &PgPool,
     list: &str,
     e164: &str,

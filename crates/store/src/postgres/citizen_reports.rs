@@ -1,14 +1,33 @@
-//! The triage of citizen reports on PostgreSQL: a reviewer's decision and the queue.
+//! The review of citizens' reports (the triage queue and reviewers' decisions) on PostgreSQL.
 
+use async_trait::async_trait;
 use sqlx::PgPool;
 use vangnet_core::Timestamp;
 use vangnet_core::index::CitizenReview;
 
-use super::{append_audit_tx, load_reports, report_by_id};
+use super::{PostgresStore, append_audit_tx, load_reports, report_by_id};
 use crate::batch::citizen_review_event;
-use crate::{CITIZEN_SOURCE_ID, Partner, ReviewOutcome, StoreError};
+use crate::{CITIZEN_SOURCE_ID, CitizenReportStore, Partner, ReviewOutcome, StoreError, StoredReport};
 
-pub(super) async fn review(
+#[async_trait]
+impl CitizenReportStore for PostgresStore {
+    async fn review_citizen_report(
+        &self,
+        report_id: &str,
+        review: CitizenReview,
+        by: &Partner,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<ReviewOutcome, StoreError> {
+        record_review(&self.pool, report_id, review, by, note, now).await
+    }
+
+    async fn citizen_reports(&self, review: CitizenReview, after: i64, limit: u32) -> Result<Vec<StoredReport>, StoreError> {
+        review_queue(&self.pool, review, after, limit).await
+    }
+}
+
+async fn record_review(
     pool: &PgPool,
     report_id: &str,
     review: CitizenReview,
@@ -51,7 +70,7 @@ pub(super) async fn review(
     Ok(reviewed.map_or(ReviewOutcome::NotFound, ReviewOutcome::Reviewed))
 }
 
-pub(super) async fn queue(pool: &PgPool, review: CitizenReview, after: i64, limit: u32) -> Result<Vec<crate::StoredReport>, StoreError> {
+async fn review_queue(pool: &PgPool, review: CitizenReview, after: i64, limit: u32) -> Result<Vec<crate::StoredReport>, StoreError> {
     let state = match review {
         CitizenReview::Unverified => "cr.outcome IS NULL",
         CitizenReview::Verified => "cr.outcome = 'verified'",

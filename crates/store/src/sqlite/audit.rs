@@ -1,0 +1,74 @@
+//! The audit log on SQLite.
+
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+use vangnet_core::audit::{AuditEntry, AuditEvent};
+
+use super::{SqliteStore, append_audit_tx};
+use crate::rows::{AUDIT_SELECT, AuditRecord};
+use crate::{AuditStore, StoreError};
+
+#[async_trait]
+impl AuditStore for SqliteStore {
+    async fn append_audit(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
+        let events = events.to_vec();
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            append_audit_tx(&tx, &events)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn audit_entries(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!("{AUDIT_SELECT} WHERE seq > ?1 ORDER BY seq LIMIT ?2"))?;
+            let rows = stmt.query_map(params![after, limit], audit_record)?;
+            Ok(rows
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .map(AuditRecord::into_entry)
+                .collect())
+        })
+        .await
+    }
+
+    async fn audit_entries_of(&self, actor: &str, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let actor = actor.to_owned();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!("{AUDIT_SELECT} WHERE actor = ?1 ORDER BY seq DESC LIMIT ?2"))?;
+            let rows = stmt.query_map(params![actor, limit], audit_record)?;
+            Ok(rows
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .map(AuditRecord::into_entry)
+                .collect())
+        })
+        .await
+    }
+
+    async fn audit_head(&self) -> Result<Option<(u64, String)>, StoreError> {
+        self.read(|conn| {
+            let head: Option<(i64, String)> = conn
+                .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            Ok(head.map(|(seq, hash)| (u64::try_from(seq).unwrap_or(0), hash)))
+        })
+        .await
+    }
+}
+
+fn audit_record(r: &Row<'_>) -> rusqlite::Result<AuditRecord> {
+    Ok(AuditRecord {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        subject: r.get(4)?,
+        details: r.get(5)?,
+        prev_hash: r.get(6)?,
+        hash: r.get(7)?,
+    })
+}
