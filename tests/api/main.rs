@@ -120,7 +120,7 @@ async fn health_and_documents(app: &TestApp) {
         metrics.contains("vangnet_http_requests_total{method=\"POST\",route=\"/api/v1/checks\",status=\"200\"} 1"),
         "{metrics}"
     );
-    assert!(metrics.contains("vangnet_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/checks\""));
+    assert!(metrics.contains("vangnet_http_request_duration_seconds_bucket{le=\"0.0005\",method=\"POST\",route=\"/api/v1/checks\"}"));
     assert!(metrics.contains("vangnet_checks_total{status=\"not_reported\"} 1"));
     assert!(metrics.contains("vangnet_index_indicators 0"));
     assert!(!metrics.contains("NL91ABNA"), "no indicator values in metrics");

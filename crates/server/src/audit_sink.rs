@@ -13,7 +13,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
@@ -182,17 +181,17 @@ async fn write(store: &dyn Store, metrics: &Metrics, events: &[AuditEvent]) {
     loop {
         match store.append_audit(events).await {
             Ok(()) => {
-                metrics.counters.audit_written.fetch_add(events.len() as u64, Ordering::Relaxed);
+                metrics.counters.audit_written.inc_by(events.len() as u64);
                 return;
             }
             Err(e) if attempt < 5 => {
                 attempt += 1;
-                metrics.counters.audit_failures.fetch_add(1, Ordering::Relaxed);
+                metrics.counters.audit_failures.inc();
                 tracing::warn!(error = %e, attempt, "writing audit entries failed; retrying");
                 tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
             }
             Err(e) => {
-                metrics.counters.audit_failures.fetch_add(1, Ordering::Relaxed);
+                metrics.counters.audit_failures.inc();
                 tracing::error!(error = %e, lost = events.len(), "audit entries could not be written");
                 return;
             }

@@ -106,7 +106,7 @@ impl Drop for Slot {
                 open.by_address.remove(&self.address);
             }
         }
-        self.metrics.gauges.connections_open.fetch_sub(1, Ordering::Relaxed);
+        self.metrics.gauges.connections_open.dec();
     }
 }
 
@@ -122,7 +122,7 @@ fn take_slot(open: &Arc<Mutex<Open>>, limits: &ConnectionLimits, ip: IpAddr, met
     }
     counts.total += 1;
     *counts.by_address.entry(address).or_insert(0) += 1;
-    metrics.gauges.connections_open.fetch_add(1, Ordering::Relaxed);
+    metrics.gauges.connections_open.inc();
     Ok(Slot {
         open: Arc::clone(open),
         address,
@@ -207,7 +207,7 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits,
                     Refusal::Total => &metrics.counters.connections_refused_total,
                     Refusal::PerAddress => &metrics.counters.connections_refused_address,
                 };
-                counter.fetch_add(1, Ordering::Relaxed);
+                counter.inc();
                 let _ = stream.try_write(REFUSED);
                 drop(stream);
                 continue;
@@ -285,6 +285,6 @@ mod tests {
         drop(first);
         let _fourth = take_slot(&open, &limits, b_same_net, &metrics).expect("a freed slot is taken again");
         assert_eq!(address_key(b), address_key(b_same_net), "IPv6 by /64");
-        assert_eq!(metrics.gauges.connections_open.load(Ordering::Relaxed), 3);
+        assert_eq!(metrics.gauges.connections_open.get(), 3);
     }
 }

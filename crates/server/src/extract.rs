@@ -226,11 +226,7 @@ impl FromRequestParts<AppState> for Caller {
         let address = crate::web::client_key(parts, state);
         let now = std::time::Instant::now();
         let too_many = |retry_after: u64| {
-            state
-                .metrics
-                .counters
-                .auth_failures_limited
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            state.metrics.counters.auth_failures_limited.inc();
             ApiError {
                 retry_after: Some(retry_after),
                 ..ApiError::new(

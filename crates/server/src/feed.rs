@@ -140,18 +140,10 @@ pub async fn follow(state: AppState, mut cursor: FeedCursor, cancel: Cancellatio
                     apply(&mut index, change);
                 }
             }
-            state
-                .metrics
-                .counters
-                .feed_changes
-                .fetch_add(changes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            state.metrics.counters.feed_changes.inc_by(changes.len() as u64);
             let seqs: Vec<i64> = changes.iter().map(|c| c.seq).collect();
             cursor.advance(&seqs, Instant::now());
-            state
-                .metrics
-                .gauges
-                .feed_position
-                .store(u64::try_from(cursor.position()).unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
+            state.metrics.gauges.feed_position.set(cursor.position());
             state.update_index_gauges();
         }
         if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {

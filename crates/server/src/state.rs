@@ -340,8 +340,9 @@ impl AppState {
             (index.len(), index.links(), index.heap_bytes())
         };
         let g = &self.metrics.gauges;
-        g.index_indicators.store(len as u64, Ordering::Relaxed);
-        g.index_links.store(links as u64, Ordering::Relaxed);
-        g.index_bytes.store(bytes as u64, Ordering::Relaxed);
+        let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        g.index_indicators.set(gauge(len));
+        g.index_links.set(gauge(links));
+        g.index_bytes.set(gauge(bytes));
     }
 }

@@ -1,8 +1,6 @@
 //! `POST /api/v1/checks`: look up to 1,000 indicators at once, answered from the in-memory
 //! index without a database round trip. A hit is written to the audit log in the background.
 
-use std::sync::atomic::Ordering;
-
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -107,7 +105,7 @@ pub async fn check(
             Some(CheckStatus::Disputed) => &counters.checks_disputed,
             None => &counters.checks_invalid,
         };
-        counter.fetch_add(1, Ordering::Relaxed);
+        counter.inc();
     }
     for indicator in hits {
         state

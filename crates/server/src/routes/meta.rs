@@ -35,19 +35,19 @@ pub fn metrics_router(state: AppState) -> Router {
 
 fn exposition(state: &AppState) -> Response {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
         state.metrics.render(),
     )
         .into_response()
 }
 
-/// Metrics in Prometheus text format (operators; without a token on the metrics listener).
+/// Metrics in the OpenMetrics text format (operators; without a token on the metrics listener).
 #[utoipa::path(
     get,
     path = "/metrics",
     tag = "operations",
     responses(
-        (status = 200, description = "Prometheus text exposition format", content_type = "text/plain"),
+        (status = 200, description = "The OpenMetrics text format (Prometheus reads it)", content_type = "application/openmetrics-text"),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "Only operators", body = ErrorBody),
         (status = 429, description = "Rate limited", body = ErrorBody),

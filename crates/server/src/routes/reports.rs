@@ -1,7 +1,5 @@
 //! Reports: submit one or a batch, read one, retract one.
 
-use std::sync::atomic::Ordering;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -58,7 +56,7 @@ pub(crate) async fn store_reports(state: &AppState, partner: &Partner, reports: 
             InsertOutcome::Existing { .. } => &counters.reports_existing,
             InsertOutcome::Conflict { .. } => &counters.reports_conflict,
         };
-        counter.fetch_add(1, Ordering::Relaxed);
+        counter.inc();
     }
     Ok(outcomes)
 }
@@ -100,7 +98,7 @@ pub async fn submit(
 ) -> Result<(StatusCode, Json<ReportOut>), ApiError> {
     may_submit(&partner)?;
     let report = input.into_new("", state.now()).inspect_err(|_| {
-        state.metrics.counters.reports_invalid.fetch_add(1, Ordering::Relaxed);
+        state.metrics.counters.reports_invalid.inc();
     })?;
     let outcome = store_reports(&state, &partner, std::slice::from_ref(&report)).await?.pop();
     match outcome {
@@ -185,7 +183,7 @@ pub async fn submit_batch(
                 valid.push((i, report));
             }
             Err(e) => {
-                state.metrics.counters.reports_invalid.fetch_add(1, Ordering::Relaxed);
+                state.metrics.counters.reports_invalid.inc();
                 results.push(Some(BatchResult {
                     status: "invalid",
                     report: None,
@@ -353,7 +351,7 @@ pub async fn retract(
                     index.retract(key, seq);
                 }
             }
-            state.metrics.counters.retractions.fetch_add(1, Ordering::Relaxed);
+            state.metrics.counters.retractions.inc();
             Ok(Json(ReportOut::from(&report)))
         }
         RetractOutcome::AlreadyRetracted(_) => Err(ApiError::new(

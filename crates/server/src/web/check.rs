@@ -6,7 +6,6 @@
 //! both the page and the API share one token bucket per client address, so the registry cannot
 //! be walked through them.
 
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use askama::Template;
@@ -79,7 +78,7 @@ struct Outcome {
 fn take_token(state: &AppState, parts: &Parts) -> Result<(), u64> {
     let key = super::client_key(parts, state);
     state.public_limits.checks.take(&key, Instant::now()).inspect_err(|_| {
-        state.metrics.counters.public_rate_limited.fetch_add(1, Ordering::Relaxed);
+        state.metrics.counters.public_rate_limited.inc();
     })
 }
 
@@ -89,7 +88,7 @@ async fn run_check(state: &AppState, kind: Option<vangnet_core::IndicatorKind>, 
     let counters = &state.metrics.counters;
     match Indicator::parse(kind, value) {
         Err(e) => {
-            counters.public_checks_invalid.fetch_add(1, Ordering::Relaxed);
+            counters.public_checks_invalid.inc();
             Outcome {
                 indicator: None,
                 status: Err(e),
@@ -107,7 +106,7 @@ async fn run_check(state: &AppState, kind: Option<vangnet_core::IndicatorKind>, 
                 CheckStatus::Disputed => &counters.public_checks_disputed,
                 CheckStatus::NotReported => &counters.public_checks_not_reported,
             };
-            counter.fetch_add(1, Ordering::Relaxed);
+            counter.inc();
             if view.status != CheckStatus::NotReported {
                 state
                     .audit

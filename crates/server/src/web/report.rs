@@ -9,7 +9,6 @@
 //! limit, a form-size limit, a bound on the number of details, and a honeypot field that
 //! people do not see and robots fill in.
 
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use askama::Template;
@@ -337,7 +336,7 @@ async fn submit(State(state): State<AppState>, request: Request) -> Response {
     let content = lang_of(&parts).content();
     let t = &content.ui;
     let Ok(body) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
-        state.metrics.counters.citizen_reports_rejected.fetch_add(1, Ordering::Relaxed);
+        state.metrics.counters.citizen_reports_rejected.inc();
         let page = super::MessagePage {
             page: Chrome::new(&parts, &t.report_title, "report"),
             text: t.error_description.clone(),
@@ -346,7 +345,7 @@ async fn submit(State(state): State<AppState>, request: Request) -> Response {
     };
     let key = super::client_key(&parts, &state);
     if let Err(retry_after) = state.public_limits.reports.take(&key, Instant::now()) {
-        state.metrics.counters.public_rate_limited.fetch_add(1, Ordering::Relaxed);
+        state.metrics.counters.public_rate_limited.inc();
         return too_many(&parts, retry_after);
     }
     let Ok((visitor_id, cookie)) = visitor(&parts, &state) else {
@@ -375,13 +374,13 @@ async fn submit(State(state): State<AppState>, request: Request) -> Response {
     }
     let csrf_ok = cookie.is_none() && same_token(&text("csrf"), &visitor_csrf(&state, &visitor_id));
     if !csrf_ok {
-        state.metrics.counters.citizen_reports_rejected.fetch_add(1, Ordering::Relaxed);
+        state.metrics.counters.citizen_reports_rejected.inc();
         values.identifiers = identifiers;
         return with_cookie(expired(&parts, &state, &visitor_id, values, StatusCode::FORBIDDEN), cookie);
     }
     if !text("website").is_empty() {
         // A robot filled in the field people cannot see: answer as if stored, store nothing.
-        state.metrics.counters.honeypot_hits.fetch_add(1, Ordering::Relaxed);
+        state.metrics.counters.honeypot_hits.inc();
         return see_other(&format!(
             "/melden/ontvangen?kenmerk={}&soort={}",
             values.reference,
@@ -401,7 +400,7 @@ async fn submit(State(state): State<AppState>, request: Request) -> Response {
     let report = match check_form(content, &values, state.now()) {
         Ok(report) => report.from_submitter(state.web_mac("submitter", &visitor_id)),
         Err((rows, errors)) => {
-            state.metrics.counters.citizen_reports_rejected.fetch_add(1, Ordering::Relaxed);
+            state.metrics.counters.citizen_reports_rejected.inc();
             let rows = if rows.is_empty() { empty_rows(1) } else { rows };
             let page = form_page(&parts, &state, &visitor_id, values, rows, errors);
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
@@ -422,7 +421,7 @@ async fn submit(State(state): State<AppState>, request: Request) -> Response {
     match crate::routes::reports::store_reports(&state, &source, std::slice::from_ref(&report)).await {
         Ok(outcomes) => match outcomes.first() {
             Some(InsertOutcome::Created(_) | InsertOutcome::Existing { .. }) => {
-                state.metrics.counters.citizen_reports.fetch_add(1, Ordering::Relaxed);
+                state.metrics.counters.citizen_reports.inc();
                 see_other(&format!(
                     "/melden/ontvangen?kenmerk={}&soort={}",
                     values.reference,
