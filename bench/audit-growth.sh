@@ -12,33 +12,20 @@ PORT=18183
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)" >&2; exit 1; }
 seed_registry "$WORK/http-1m.db" 1000000
 DB="$WORK/audit-growth.db"
-rm -f "$DB" "$DB-wal" "$DB-shm"
+rm -f "$DB" "$DB-wal" "$DB-shm" "$WORK/audit-growth-naw.key"
 cp "$WORK/http-1m.db" "$DB"
-TOKEN=$("$VANGNET" partner add --name "Bank $(date +%s%N)" --kind bank --json --db "$DB" | sed 's/.*"token":"\([^"]*\)".*/\1/')
-export TOKEN
+# The copy's NAW key beside it, as for the original (the server checks its fingerprint).
+[ ! -f "$WORK/http-1m-naw.key" ] || cp -p "$WORK/http-1m-naw.key" "$WORK/audit-growth-naw.key"
+bank_token "$DB" Bank
 start_server "$DB" "$PORT"
 trap stop_server EXIT
-"$VANGNET" bench generate --reports 20 --unique 5 --out "$WORK/candidates.jsonl" >/dev/null
-HIT=""
-for iban in $(grep -o '"kind":"iban","role":"payee","value":"[^"]*"' "$WORK/candidates.jsonl" | sed 's/.*"value":"//; s/"$//'); do
-  if curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-       -d "{\"indicators\":[{\"value\":\"$iban\"}]}" "http://127.0.0.1:$PORT/api/v1/checks" | grep -q '"status":"reported"'; then
-    HIT="$iban"
-    break
-  fi
-done
-[ -n "$HIT" ] || { echo "no reported IBAN found among the candidates" >&2; exit 1; }
+find_reported_iban "$PORT"
 sleep 2
 # The database's size as a reader sees it (WAL frames included, free pages not), in bytes.
 size() { python3 -c "import sqlite3; c=sqlite3.connect('file:$DB?mode=ro', uri=True); p=lambda n: c.execute('pragma '+n).fetchone()[0]; print((p('page_count')-p('freelist_count'))*p('page_size'))"; }
 hits() { python3 -c "import sqlite3,sys; c=sqlite3.connect('file:$DB?mode=ro', uri=True); print(c.execute(\"select count(*), coalesce(sum(length(details)+length(subject)+length(actor)+length(hash)*2),0) from audit_log where action='check.hits'\").fetchone()[0])"; }
 before_size=$(size); before_hits=$(hits)
-cat >"$WORK/check.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
-wrk.body = os.getenv("BODY")
-LUA
+write_check_script
 out=$(BODY="{\"indicators\":[{\"value\":\"$HIT\"}]}" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/check.lua" "http://127.0.0.1:$PORT/api/v1/checks")
 checks=$(echo "$out" | awk '/requests in/ {print $1}')
 stop_server

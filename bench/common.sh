@@ -17,6 +17,39 @@ seed_registry() {
   rm -f "$WORK/seed-$indicators.jsonl"
 }
 
+# A token of a new bank partner in the database $1, named "$2 <time>"; sets and exports TOKEN
+# (wrk's scripts read it from the environment).
+bank_token() {
+  TOKEN=$("$VANGNET" partner add --name "$2 $(date +%s%N)" --kind bank --json --db "$1" | sed 's/.*"token":"\([^"]*\)".*/\1/')
+  export TOKEN
+}
+
+# Sets HIT to an IBAN of the seeded registry that the bank of TOKEN sees as reported, asking
+# the server on port $1 (the generator makes the seed's IBANs again).
+find_reported_iban() {
+  "$VANGNET" bench generate --reports 20 --unique 5 --out "$WORK/candidates.jsonl" >/dev/null
+  HIT=""
+  for iban in $(grep -o '"kind":"iban","role":"payee","value":"[^"]*"' "$WORK/candidates.jsonl" | sed 's/.*"value":"//; s/"$//'); do
+    if curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+         -d "{\"indicators\":[{\"value\":\"$iban\"}]}" "http://127.0.0.1:$1/api/v1/checks" | grep -q '"status":"reported"'; then
+      HIT="$iban"
+      return 0
+    fi
+  done
+  echo "no reported IBAN found among the candidates" >&2
+  return 1
+}
+
+# wrk's script for POST /api/v1/checks with TOKEN and the body in BODY, written to $WORK/check.lua.
+write_check_script() {
+  cat >"$WORK/check.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
+wrk.body = os.getenv("BODY")
+LUA
+}
+
 # Starts `vangnet serve` on $1 (database) and port $2, with its metrics on port $2 + 1
 # (METRICS_URL); sets SERVER_PID; waits until the index is loaded and /healthz answers.
 start_server() {

@@ -11,8 +11,7 @@ DB="$WORK/http-1m.db"
 PORT=18183
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)" >&2; exit 1; }
 seed_registry "$DB" 1000000
-TOKEN=$("$VANGNET" partner add --name "Payments bank $(date +%s%N)" --kind bank --json --db "$DB" | sed 's/.*"token":"\([^"]*\)".*/\1/')
-export TOKEN
+bank_token "$DB" "Payments bank"
 start_server "$DB" "$PORT"
 trap stop_server EXIT
 cat >"$WORK/payment.lua" <<'LUA'

@@ -19,8 +19,25 @@ use crate::state::AppState;
 
 /// Upper bounds of the latency histogram buckets, in seconds.
 const BUCKETS: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
-/// Status codes counted separately; others are counted as their class (`4xx`, `5xx`).
-const STATUSES: [u16; 15] = [200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503];
+/// Status codes counted separately, with their label; others are counted as their class
+/// (`4xx`, `5xx`).
+const STATUSES: [(u16, &str); 15] = [
+    (200, "200"),
+    (201, "201"),
+    (204, "204"),
+    (400, "400"),
+    (401, "401"),
+    (403, "403"),
+    (404, "404"),
+    (405, "405"),
+    (409, "409"),
+    (413, "413"),
+    (415, "415"),
+    (422, "422"),
+    (429, "429"),
+    (500, "500"),
+    (503, "503"),
+];
 
 /// The labels of an answered request.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -240,19 +257,20 @@ impl Metrics {
 
     /// Records one answered request.
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        let status = match STATUSES.iter().position(|s| *s == status) {
-            Some(i) => STATUS_LABELS[i],
+        let status = match STATUSES.iter().find(|(code, _)| *code == status) {
+            Some((_, label)) => *label,
             None if (400..500).contains(&status) => "4xx",
             None if status >= 500 => "5xx",
             None => "other",
         };
-        let (method, route) = (method.to_owned(), route.to_owned());
-        self.durations
-            .get_or_create(&RouteLabels {
-                method: method.clone(),
-                route: route.clone(),
-            })
-            .observe(elapsed.as_secs_f64());
+        // One copy of the method and route serves both families: the histogram is looked up
+        // with the labels, which then move into the counter's.
+        let labels = RouteLabels {
+            method: method.to_owned(),
+            route: route.to_owned(),
+        };
+        self.durations.get_or_create(&labels).observe(elapsed.as_secs_f64());
+        let RouteLabels { method, route } = labels;
         self.requests.get_or_create(&RequestLabels { method, route, status }).inc();
     }
 
@@ -264,11 +282,6 @@ impl Metrics {
         out
     }
 }
-
-/// [`STATUSES`] as label values.
-const STATUS_LABELS: [&str; STATUSES.len()] = [
-    "200", "201", "204", "400", "401", "403", "404", "405", "409", "413", "415", "422", "429", "500", "503",
-];
 
 /// Middleware: counts and times every request, and logs it by route template.
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
