@@ -1,7 +1,7 @@
 //! Call screening and the on-call signal over HTTP, and the payment rule that uses it.
 
 use serde_json::{Value, json};
-use vangnet_server::screening::calls::subscriber_ref;
+use vangnet_services::screening::calls::subscriber_ref;
 
 use crate::api_tests;
 use crate::helpers::{TestApp, report_body};

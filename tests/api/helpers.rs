@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use vangnet_core::Timestamp;
 use vangnet_core::partner::PartnerKind;
 use vangnet_core::token::ApiToken;
-use vangnet_server::{Application, Rate, Settings};
+use vangnet_server::{Application, HttpSettings, Rate, Settings};
 use vangnet_store::postgres::PostgresStore;
 use vangnet_store::sqlite::SqliteStore;
 use vangnet_store::{Partner, Store};
@@ -215,32 +215,37 @@ pub struct TestApp {
     pub operator: Client,
     telecom: Client,
     /// The server's state, for stream workers started beside it.
-    pub state: Option<vangnet_server::AppState>,
+    pub state: Option<vangnet_services::Services>,
     cancel: CancellationToken,
     handle: JoinHandle<std::io::Result<()>>,
 }
 
 pub fn test_settings() -> Settings {
     Settings {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        max_body_bytes: 256 * 1024,
-        token_cache_ttl: Duration::ZERO,
-        feed_interval: Duration::from_millis(50),
-        metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
-        partner_rate: Rate::UNLIMITED,
-        auth_failure_rate: Rate::UNLIMITED,
-        audit_hits_window: Duration::from_millis(200),
-        public: vangnet_server::state::PublicSettings {
-            check_rate: Rate::UNLIMITED,
-            report_rate: Rate::UNLIMITED,
-            ..Default::default()
+        http: HttpSettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            max_body_bytes: 256 * 1024,
+            metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            ..HttpSettings::default()
         },
-        pnbf: vangnet_server::state::PnbfSettings {
-            naw_key: Some([42; 32]),
-            tick: Duration::from_millis(100),
-            ..Default::default()
+        services: vangnet_services::Settings {
+            token_cache_ttl: Duration::ZERO,
+            feed_interval: Duration::from_millis(50),
+            partner_rate: Rate::UNLIMITED,
+            auth_failure_rate: Rate::UNLIMITED,
+            audit_hits_window: Duration::from_millis(200),
+            public: vangnet_services::settings::PublicSettings {
+                check_rate: Rate::UNLIMITED,
+                report_rate: Rate::UNLIMITED,
+                ..Default::default()
+            },
+            pnbf: vangnet_services::settings::PnbfSettings {
+                naw_key: Some([42; 32]),
+                tick: Duration::from_millis(100),
+                ..Default::default()
+            },
+            ..vangnet_services::Settings::default()
         },
-        ..Settings::default()
     }
 }
 
@@ -268,7 +273,7 @@ impl TestApp {
         let app = Application::build(settings, Arc::clone(&store)).await.expect("the server starts");
         let addr = app.local_addr();
         let metrics_addr = app.metrics_addr();
-        let state = Some(app.state().clone());
+        let state = Some(app.services().clone());
         let cancel = CancellationToken::new();
         let handle = tokio::spawn(app.run_until_stopped(cancel.clone()));
         let http = reqwest::Client::new();
@@ -338,7 +343,7 @@ impl TestApp {
             .expect("the server starts again");
         let addr = app.local_addr();
         let metrics_addr = app.metrics_addr();
-        let state = Some(app.state().clone());
+        let state = Some(app.services().clone());
         let cancel = CancellationToken::new();
         let handle = tokio::spawn(app.run_until_stopped(cancel.clone()));
         let base = format!("http://{addr}");

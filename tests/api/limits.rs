@@ -45,14 +45,12 @@ async fn livez_from(from: [u8; 4], to: SocketAddr) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_connections_do_not_take_the_server_down() {
     let db = Db::sqlite().await;
-    let settings = vangnet_server::Settings {
-        connections: ConnectionLimits {
-            max_connections: 300,
-            max_per_address: 50,
-            header_read_timeout: Duration::from_secs(1),
-            idle_timeout: Duration::from_secs(2),
-        },
-        ..test_settings()
+    let mut settings = test_settings();
+    settings.http.connections = ConnectionLimits {
+        max_connections: 300,
+        max_per_address: 50,
+        header_read_timeout: Duration::from_secs(1),
+        idle_timeout: Duration::from_secs(2),
     };
     let app = TestApp::spawn_with(&db, settings).await;
     let to = app.addr;
@@ -131,11 +129,9 @@ async fn stalled_connections_do_not_take_the_server_down() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_tokens_are_limited_per_address() {
     let db = Db::sqlite().await;
-    let settings = vangnet_server::Settings {
-        auth_failure_rate: Rate { per_second: 0.5, burst: 5 },
-        token_cache_ttl: Duration::from_secs(30),
-        ..test_settings()
-    };
+    let mut settings = test_settings();
+    settings.services.auth_failure_rate = Rate { per_second: 0.5, burst: 5 };
+    settings.services.token_cache_ttl = Duration::from_secs(30);
     let app = TestApp::spawn_with(&db, settings).await;
     let body = serde_json::json!({"indicators": [{"value": "NL91ABNA0417164300"}]});
     assert_eq!(app.bank.post("/api/v1/checks", &body).await.0, 200, "the bank's token is known");

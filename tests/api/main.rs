@@ -670,7 +670,7 @@ async fn review_statuses_ignore_older_feed_events(app: &TestApp) {
     let replay = |order: &[usize]| {
         let mut index = state.index_mut();
         for &i in order {
-            vangnet_server::feed::apply(&mut index, &changes[i]);
+            vangnet_services::feed::apply(&mut index, &changes[i]);
         }
     };
     for order in [&[0usize, 1][..], &[1, 0], &[0, 0, 1, 1, 0], &[0]] {
@@ -696,9 +696,9 @@ async fn review_statuses_ignore_older_feed_events(app: &TestApp) {
     let newer = app.store.changes_since(position - 1, 10).await.expect("feed");
     {
         let mut index = state.index_mut();
-        vangnet_server::feed::apply(&mut index, &newer[0]);
+        vangnet_services::feed::apply(&mut index, &newer[0]);
         for change in &changes {
-            vangnet_server::feed::apply(&mut index, change);
+            vangnet_services::feed::apply(&mut index, change);
         }
     }
     assert_eq!(app.bank.check(value).await["status"], "reported", "the newest status wins");

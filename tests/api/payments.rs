@@ -199,8 +199,8 @@ async fn screening_state_survives_a_restart_and_rules_reload() {
     let builtin = include_str!("../../rules/payments.toml");
     std::fs::write(&rules_path, builtin).expect("write rules");
     let mut settings = test_settings();
-    settings.screening.rules_file = Some(rules_path.clone());
-    settings.screening.rules_reload = std::time::Duration::from_millis(100);
+    settings.services.screening.rules_file = Some(rules_path.clone());
+    settings.services.screening.rules_reload = std::time::Duration::from_millis(100);
     let app = TestApp::spawn_with(&db, settings.clone()).await;
     let shop = "NL20INGB0001234567";
     let (_, first) = app.bank.post("/api/v1/payments/score", &payment("r-1", PAYER, shop, "40.00")).await;

@@ -94,7 +94,7 @@ async fn expect_refused(client: &Client, id: &str, body: Value, status: u16, cod
     assert_eq!((got, error["error"]["code"].as_str()), (status, Some(code)), "{error}");
 }
 
-fn state(app: &TestApp) -> &vangnet_server::AppState {
+fn state(app: &TestApp) -> &vangnet_services::Services {
     app.state.as_ref().expect("state")
 }
 
@@ -555,10 +555,16 @@ async fn another_naw_key_is_refused_at_start() {
     let app = TestApp::spawn_with(&db, settings.clone()).await;
     app.stop().await;
     let mut other = settings;
-    other.pnbf.naw_key = Some([7; 32]);
+    other.services.pnbf.naw_key = Some([7; 32]);
     let started = vangnet_server::Application::build(other, std::sync::Arc::clone(&db.store)).await;
     let error = started.expect_err("refused");
-    assert!(matches!(error, vangnet_server::StartError::NawKey { .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            vangnet_server::StartError::Services(vangnet_services::StartError::NawKey { .. })
+        ),
+        "{error:?}"
+    );
     let message = error.to_string();
     assert!(
         message.contains("the configured key") && message.contains("fingerprint"),
@@ -573,11 +579,11 @@ async fn a_term_survives_a_restart(db: &Db) {
     directory(&app).await;
     let opened = open(&app, &case(&iban("INGB", "0000000099"), "42.00", "message_or_phone")).await;
     let id = opened["id"].as_str().expect("id").to_owned();
-    settings.clock.advance(DAY * 10);
+    settings.services.clock.advance(DAY * 10);
     let app = app.restart(settings.clone()).await;
     let (_, still) = app.other_bank.get(&format!("/api/v1/pnbf/cases/{id}")).await;
     assert_eq!(still["state"], "requested", "ten days in, the term still runs");
-    settings.clock.advance(DAY * 11 + Duration::from_secs(1));
+    settings.services.clock.advance(DAY * 11 + Duration::from_secs(1));
     wait_for_state(&app.other_bank, &id, "no_response").await;
     app.stop().await;
 }

@@ -10,7 +10,7 @@ use async_nats::jetstream;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
-use vangnet_server::screening::calls::subscriber_ref;
+use vangnet_services::screening::calls::subscriber_ref;
 use vangnet_streams::StreamSettings;
 
 use crate::helpers::{Db, TestApp, test_settings};

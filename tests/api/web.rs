@@ -708,7 +708,7 @@ async fn pages_render_without_scripts_and_with_security_headers(app: &TestApp) {
 async fn public_checks_are_rate_limited_per_client() {
     let db = Db::sqlite().await;
     let mut settings = test_settings();
-    settings.public.check_rate = Rate {
+    settings.services.public.check_rate = Rate {
         per_second: 0.01,
         burst: 3,
     };

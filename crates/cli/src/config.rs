@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use vangnet_core::scoring::ScoringPolicy;
-use vangnet_server::{Rate, Settings};
+use vangnet_server::{HttpSettings, Rate, Settings};
 
 /// A secret that never prints.
 #[derive(Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -201,29 +201,29 @@ pub struct AuditConfig {
 
 impl Default for Config {
     fn default() -> Self {
-        let s = Settings::default();
+        let Settings { http: h, services: s } = Settings::default();
         let p = ScoringPolicy::default();
         let w = p.base_weights;
         Config {
             db: "./vangnet.db".to_owned(),
-            listen: s.listen.to_string(),
+            listen: h.listen.to_string(),
             log_format: "text".to_owned(),
             log_level: "info".to_owned(),
             limits: LimitsConfig {
-                max_body_bytes: s.max_body_bytes,
-                max_concurrency: s.max_concurrency,
-                request_timeout_secs: s.request_timeout.as_secs(),
+                max_body_bytes: h.max_body_bytes,
+                max_concurrency: h.max_concurrency,
+                request_timeout_secs: h.request_timeout.as_secs(),
                 partner_rate_per_second: s.partner_rate.per_second,
                 partner_rate_burst: s.partner_rate.burst,
-                max_connections: s.connections.max_connections,
-                max_connections_per_address: s.connections.max_per_address,
-                header_read_timeout_secs: s.connections.header_read_timeout.as_secs(),
-                idle_timeout_secs: s.connections.idle_timeout.as_secs(),
+                max_connections: h.connections.max_connections,
+                max_connections_per_address: h.connections.max_per_address,
+                header_read_timeout_secs: h.connections.header_read_timeout.as_secs(),
+                idle_timeout_secs: h.connections.idle_timeout.as_secs(),
                 auth_failure_rate_per_second: s.auth_failure_rate.per_second,
                 auth_failure_rate_burst: s.auth_failure_rate.burst,
             },
             metrics: MetricsConfig {
-                listen: s.metrics_listen.map(|a| a.to_string()).unwrap_or_default(),
+                listen: h.metrics_listen.map(|a| a.to_string()).unwrap_or_default(),
             },
             auth: AuthConfig {
                 token_cache_ttl_secs: s.token_cache_ttl.as_secs(),
@@ -258,8 +258,8 @@ impl Default for Config {
                 check_rate_burst: s.public.check_rate.burst,
                 report_rate_per_minute: s.public.report_rate.per_second * 60.0,
                 report_rate_burst: s.public.report_rate.burst,
-                trust_forwarded_for: s.public.trust_forwarded_for,
-                secure_cookies: s.public.secure_cookies,
+                trust_forwarded_for: h.trust_forwarded_for,
+                secure_cookies: h.secure_cookies,
             },
             console: ConsoleConfig {
                 session_ttl_secs: s.console.session_ttl.as_secs(),
@@ -477,21 +477,33 @@ impl Config {
     /// The server settings these options describe.
     pub fn settings(&self) -> anyhow::Result<Settings> {
         Ok(Settings {
-            listen: self.listen_addr()?,
-            metrics_listen: self.metrics_addr()?,
-            connections: vangnet_server::connections::ConnectionLimits {
-                max_connections: self.limits.max_connections,
-                max_per_address: self.limits.max_connections_per_address,
-                header_read_timeout: Duration::from_secs(self.limits.header_read_timeout_secs),
-                idle_timeout: Duration::from_secs(self.limits.idle_timeout_secs),
+            http: HttpSettings {
+                listen: self.listen_addr()?,
+                metrics_listen: self.metrics_addr()?,
+                connections: vangnet_server::connections::ConnectionLimits {
+                    max_connections: self.limits.max_connections,
+                    max_per_address: self.limits.max_connections_per_address,
+                    header_read_timeout: Duration::from_secs(self.limits.header_read_timeout_secs),
+                    idle_timeout: Duration::from_secs(self.limits.idle_timeout_secs),
+                },
+                max_body_bytes: self.limits.max_body_bytes,
+                max_concurrency: self.limits.max_concurrency,
+                request_timeout: Duration::from_secs(self.limits.request_timeout_secs),
+                trust_forwarded_for: self.public.trust_forwarded_for,
+                secure_cookies: self.public.secure_cookies,
             },
+            services: self.services_settings()?,
+        })
+    }
+
+    /// The services' settings these options describe.
+    pub fn services_settings(&self) -> anyhow::Result<vangnet_services::Settings> {
+        use vangnet_services::settings::{ConsoleSettings, PnbfSettings, PublicSettings, ScreeningSettings};
+        Ok(vangnet_services::Settings {
             auth_failure_rate: Rate {
                 per_second: self.limits.auth_failure_rate_per_second,
                 burst: self.limits.auth_failure_rate_burst,
             },
-            max_body_bytes: self.limits.max_body_bytes,
-            max_concurrency: self.limits.max_concurrency,
-            request_timeout: Duration::from_secs(self.limits.request_timeout_secs),
             partner_rate: Rate {
                 per_second: self.limits.partner_rate_per_second,
                 burst: self.limits.partner_rate_burst,
@@ -501,7 +513,7 @@ impl Config {
             scoring: self.scoring_policy(),
             audit_key: (!self.audit.key.expose().is_empty()).then(|| self.audit.key.expose().as_bytes().to_vec()),
             audit_hits_window: Duration::from_secs(self.audit.check_hits_window_secs.max(1)),
-            public: vangnet_server::state::PublicSettings {
+            public: PublicSettings {
                 threshold: vangnet_core::index::PublicThreshold {
                     min_reports: self.public.min_reports,
                     citizen_weight: self.public.citizen_weight,
@@ -514,28 +526,26 @@ impl Config {
                     per_second: self.public.report_rate_per_minute / 60.0,
                     burst: self.public.report_rate_burst,
                 },
-                trust_forwarded_for: self.public.trust_forwarded_for,
-                secure_cookies: self.public.secure_cookies,
             },
-            console: vangnet_server::state::ConsoleSettings {
+            console: ConsoleSettings {
                 session_ttl: Duration::from_secs(self.console.session_ttl_secs),
                 idle_timeout: Duration::from_secs(self.console.idle_timeout_secs),
                 max_sessions: self.console.max_sessions,
             },
-            screening: vangnet_server::state::ScreeningSettings {
+            screening: ScreeningSettings {
                 rules_file: (!self.screening.rules_file.trim().is_empty())
                     .then(|| std::path::PathBuf::from(self.screening.rules_file.trim())),
                 rules_reload: Duration::from_secs(self.screening.rules_reload_secs.max(1)),
                 max_state_entries: self.screening.max_state_entries.max(1),
             },
-            calls: vangnet_server::screening::calls::CallSettings {
+            calls: vangnet_services::settings::CallSettings {
                 subscriber_key: (!self.calls.subscriber_key.expose().is_empty())
                     .then(|| self.calls.subscriber_key.expose().as_bytes().to_vec()),
                 active_timeout: Duration::from_secs(self.calls.active_timeout_secs.max(1)),
                 known_caller_days: self.calls.known_caller_days,
                 max_subscribers: self.calls.max_subscribers.max(1),
             },
-            pnbf: vangnet_server::state::PnbfSettings {
+            pnbf: PnbfSettings {
                 procedure: vangnet_core::pnbf::Procedure {
                     term_days: self.pnbf.term_days,
                     reminder_days: self.pnbf.reminder_days,

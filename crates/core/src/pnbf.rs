@@ -543,10 +543,10 @@ mod tests {
 
     #[test]
     fn a_move_by_the_wrong_side_is_refused_whatever_the_state() {
-        let err = transition(CaseState::Requested, Move::Repaid, Side::VictimBank).unwrap_err();
+        let err = transition(CaseState::Requested, Move::Repaid, Side::VictimBank).expect_err("the victim bank may not repay");
         assert_eq!(err.code(), "wrong_side");
         assert!(err.to_string().contains("payee's bank"), "{err}");
-        let err = transition(CaseState::Refused, Move::RequestNaw, Side::PayeeBank).unwrap_err();
+        let err = transition(CaseState::Refused, Move::RequestNaw, Side::PayeeBank).expect_err("the payee bank may not ask for the NAW");
         assert_eq!(err.code(), "wrong_side");
         assert!(transition(CaseState::Requested, Move::TermExpired, Side::VictimBank).is_err());
     }

@@ -33,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
-use crate::metrics::Metrics;
+use crate::metrics::HttpMetrics;
 
 /// The bounds of client connections (ARCHITECTURE.md, "Bounds").
 #[derive(Debug, Clone)]
@@ -93,7 +93,7 @@ enum Refusal {
 struct Slot {
     open: Arc<Mutex<Open>>,
     address: IpAddr,
-    metrics: Arc<Metrics>,
+    metrics: Arc<HttpMetrics>,
 }
 
 impl Drop for Slot {
@@ -106,11 +106,11 @@ impl Drop for Slot {
                 open.by_address.remove(&self.address);
             }
         }
-        self.metrics.gauges.connections_open.dec();
+        self.metrics.connections_open.dec();
     }
 }
 
-fn take_slot(open: &Arc<Mutex<Open>>, limits: &ConnectionLimits, ip: IpAddr, metrics: &Arc<Metrics>) -> Result<Slot, Refusal> {
+fn take_slot(open: &Arc<Mutex<Open>>, limits: &ConnectionLimits, ip: IpAddr, metrics: &Arc<HttpMetrics>) -> Result<Slot, Refusal> {
     let address = address_key(ip);
     let mut counts = open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if counts.total >= limits.max_connections {
@@ -122,7 +122,7 @@ fn take_slot(open: &Arc<Mutex<Open>>, limits: &ConnectionLimits, ip: IpAddr, met
     }
     counts.total += 1;
     *counts.by_address.entry(address).or_insert(0) += 1;
-    metrics.gauges.connections_open.inc();
+    metrics.connections_open.inc();
     Ok(Slot {
         open: Arc::clone(open),
         address,
@@ -182,7 +182,7 @@ const REFUSED: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: appli
 
 /// Serves `app` on `listener` until `shutdown` fires, then lets every connection finish its
 /// request and returns.
-pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits, metrics: Arc<Metrics>, shutdown: CancellationToken) {
+pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits, metrics: Arc<HttpMetrics>, shutdown: CancellationToken) {
     let open = Arc::new(Mutex::new(Open::default()));
     let tracker = TaskTracker::new();
     loop {
@@ -204,8 +204,8 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ConnectionLimits,
             Ok(slot) => slot,
             Err(refusal) => {
                 let counter = match refusal {
-                    Refusal::Total => &metrics.counters.connections_refused_total,
-                    Refusal::PerAddress => &metrics.counters.connections_refused_address,
+                    Refusal::Total => &metrics.connections_refused_total,
+                    Refusal::PerAddress => &metrics.connections_refused_address,
                 };
                 counter.inc();
                 let _ = stream.try_write(REFUSED);
@@ -267,7 +267,7 @@ mod tests {
 
     #[test]
     fn counts_per_address_and_in_all() {
-        let metrics = Arc::new(Metrics::default());
+        let metrics = Arc::new(HttpMetrics::register(&mut prometheus_client::registry::Registry::default()));
         let open = Arc::new(Mutex::new(Open::default()));
         let limits = ConnectionLimits {
             max_connections: 3,
@@ -285,6 +285,6 @@ mod tests {
         drop(first);
         let _fourth = take_slot(&open, &limits, b_same_net, &metrics).expect("a freed slot is taken again");
         assert_eq!(address_key(b), address_key(b_same_net), "IPv6 by /64");
-        assert_eq!(metrics.gauges.connections_open.get(), 3);
+        assert_eq!(metrics.connections_open.get(), 3);
     }
 }

@@ -8,10 +8,11 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use utoipa::ToSchema;
 use vangnet_core::indicator::IndicatorError;
+use vangnet_services::pnbf::PnbfError;
+use vangnet_services::screening::ScreeningError;
 use vangnet_store::StoreError;
+pub use vangnet_wire::{ErrorBody, ErrorDetail, WireError};
 
 /// Every error code the API returns, with its meaning. Stable: codes are only ever added.
 pub const ERROR_CODES: &[(&str, &str)] = &[
@@ -156,25 +157,6 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
 }
 
-/// The JSON error body.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-/// The error object: a stable `code` (see the `x-error-codes` list), a message and the field.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable machine-readable code.
-    #[schema(example = "invalid_iban")]
-    pub code: String,
-    /// What is wrong, in plain English.
-    pub message: String,
-    /// The request field the error concerns, as a path (`indicators[0].value`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-}
-
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError {
@@ -233,6 +215,57 @@ impl From<StoreError> for ApiError {
             "unavailable",
             "the registry's store is not available right now; try again shortly",
         )
+    }
+}
+
+impl From<WireError> for ApiError {
+    fn from(e: WireError) -> ApiError {
+        let status = if e.malformed {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        ApiError {
+            status,
+            code: e.code,
+            message: e.message,
+            field: e.field,
+            retry_after: None,
+        }
+    }
+}
+
+impl From<PnbfError> for ApiError {
+    fn from(e: PnbfError) -> ApiError {
+        match e {
+            PnbfError::Invalid { code, field, message } => ApiError::invalid(code, field, message),
+            PnbfError::NotFound => ApiError::not_found("case"),
+            PnbfError::NotPayersBank => ApiError::new(StatusCode::FORBIDDEN, "not_payers_bank", e.to_string()).with_field("payer_iban"),
+            // API.md: a move the state machine does not allow is 409, also one of the other side.
+            PnbfError::Move(m) => ApiError::new(StatusCode::CONFLICT, m.code(), m.to_string()).with_field("event"),
+            PnbfError::Conflict => ApiError::new(StatusCode::CONFLICT, "case_changed", e.to_string()),
+            PnbfError::NoKey => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "naw_key_missing", e.to_string()),
+            PnbfError::Unreadable => {
+                tracing::error!("a stored NAW could not be decrypted: is pnbf.naw_key_file the key it was written with?");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "naw_unreadable", e.to_string())
+            }
+            PnbfError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ScreeningError> for ApiError {
+    fn from(e: ScreeningError) -> ApiError {
+        match e {
+            ScreeningError::Conflict => ApiError::new(
+                StatusCode::CONFLICT,
+                "payment_id_conflict",
+                "this payment id was used before for a different payment",
+            )
+            .with_field("id"),
+            ScreeningError::Store(e) => e.into(),
+            ScreeningError::Stopped => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the server is shutting down"),
+        }
     }
 }
 
@@ -308,5 +341,16 @@ mod tests {
         let n = codes.len();
         codes.dedup();
         assert_eq!(codes.len(), n);
+    }
+
+    #[test]
+    fn wire_errors_are_400_when_malformed_else_422() {
+        let malformed = ApiError::from(vangnet_wire::json::parse_json::<serde_json::Value>(b"{").expect_err("not JSON"));
+        assert_eq!((malformed.status, malformed.code), (StatusCode::BAD_REQUEST, "invalid_json"));
+        let invalid = ApiError::from(WireError::invalid("invalid_iban", "payee.iban", "not a valid IBAN"));
+        assert_eq!(
+            (invalid.status, invalid.code, invalid.field.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_iban", Some("payee.iban"))
+        );
     }
 }

@@ -1,28 +1,21 @@
-//! The Vangnet HTTP server: the partner API, metrics and the OpenAPI document.
+//! The Vangnet HTTP adapter: the partner API, the citizen and console web pages, metrics and
+//! the OpenAPI document, over the services of `vangnet-services`.
 //!
-//! [`Application::build`] opens the listener (port 0 works, for tests) and loads the index;
-//! [`Application::run_until_stopped`] serves until the cancellation token fires, then drains
-//! in-flight requests, stops the change-feed follower and flushes the audit queue.
+//! [`Application::build`] opens the listener (port 0 works, for tests) and starts the
+//! services; [`Application::run_until_stopped`] serves until the cancellation token fires,
+//! then drains in-flight requests, stops the background work and flushes the audit queue.
 //! [`router`] gives the same routes without a socket, for router tests.
 //!
-//! This crate is the only one that knows JSON wire types. It must never log personal data:
-//! requests are logged by route template, never by path or body.
+//! It must never log personal data: requests are logged by route template, never by path or
+//! body.
 
-pub mod audit_sink;
-pub mod auth;
-pub mod citizen_reports;
 pub mod connections;
 pub mod error;
 pub mod extract;
-pub mod feed;
-pub mod limits;
 pub mod metrics;
-pub mod pnbf;
 pub mod routes;
-pub mod screening;
 pub mod state;
 pub mod web;
-pub mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,17 +27,15 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use vangnet_core::token::random_secret;
+use vangnet_services::{Background, Metrics, Services};
 use vangnet_store::Store;
 
 pub use error::ApiError;
-pub use limits::Rate;
 pub use routes::meta::ApiDoc;
-pub use state::{AppState, Settings};
+pub use state::{AppState, HttpSettings, Settings};
+pub use vangnet_services::Rate;
 
-use crate::audit_sink::AuditSink;
-use crate::feed::FeedCursor;
-use crate::metrics::Metrics;
+use crate::metrics::HttpMetrics;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -52,21 +43,12 @@ pub enum StartError {
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
-    Store(#[from] vangnet_store::StoreError),
-    #[error("{0}")]
-    Randomness(String),
-    #[error("payment rules: {0}")]
-    Rules(String),
-    #[error(
-        "the NAW key in {file} (fingerprint {found}) is not the key this database's NAW was sealed with (fingerprint {expected}); \
-         start with the original key file (pnbf.naw_key_file)"
-    )]
-    NawKey { file: String, expected: String, found: String },
+    Services(#[from] vangnet_services::StartError),
 }
 
 /// The routes, with every middleware, over `state`.
 pub fn router(state: AppState) -> Router {
-    let limits = &state.settings;
+    let limits = state.http();
     Router::new()
         .merge(routes::health::router())
         .merge(routes::checks::router())
@@ -100,41 +82,10 @@ async fn method_not_allowed() -> ApiError {
 
 /// Answers `503 timeout` when a request takes longer than the configured limit.
 async fn time_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(state.settings.request_timeout, next.run(request)).await {
+    match tokio::time::timeout(state.http().request_timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", "the request took too long; try again").into_response(),
     }
-}
-
-/// Refuses to start with another NAW key than the one the database first saw: NAW sealed
-/// under the old key could no longer be read. Only a fingerprint of the key is stored.
-async fn check_naw_key(store: &dyn Store, settings: &Settings) -> Result<(), StartError> {
-    let Some(key) = &settings.pnbf.naw_key else { return Ok(()) };
-    let fingerprint = state::web_mac_with(key, "naw-key-fingerprint", "")[..16].to_owned();
-    let stored = store.setting_or_insert("pnbf_naw_key_fingerprint", &fingerprint).await?;
-    if stored == fingerprint {
-        Ok(())
-    } else {
-        Err(StartError::NawKey {
-            file: settings
-                .pnbf
-                .naw_key_file
-                .as_ref()
-                .map_or_else(|| "the configured key".to_owned(), |p| p.display().to_string()),
-            expected: stored,
-            found: fingerprint,
-        })
-    }
-}
-
-/// The audit pseudonym key: from the settings, or made once and kept in the store.
-pub async fn audit_key(store: &dyn Store, settings: &Settings) -> Result<Vec<u8>, StartError> {
-    if let Some(key) = &settings.audit_key {
-        return Ok(key.clone());
-    }
-    let fresh = hex::encode(random_secret(32).map_err(|e| StartError::Randomness(e.to_string()))?);
-    let stored = store.setting_or_insert("audit_subject_key", &fresh).await?;
-    Ok(stored.into_bytes())
 }
 
 /// A server that is bound and loaded, ready to run.
@@ -143,19 +94,17 @@ pub struct Application {
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
     state: AppState,
-    cursor: FeedCursor,
-    audit_task: tokio::task::JoinHandle<()>,
-    decision_task: tokio::task::JoinHandle<()>,
+    background: Background,
 }
 
 impl Application {
-    /// Binds the listener, loads the index and starts the audit writer.
+    /// Binds the listener and starts the services (index loaded, audit writer running).
     pub async fn build(settings: Settings, store: Arc<dyn Store>) -> Result<Application, StartError> {
-        let listener = TcpListener::bind(settings.listen).await.map_err(|source| StartError::Bind {
-            addr: settings.listen,
-            source,
-        })?;
-        let metrics_listener = match settings.metrics_listen {
+        let Settings { http, services } = settings;
+        let listener = TcpListener::bind(http.listen)
+            .await
+            .map_err(|source| StartError::Bind { addr: http.listen, source })?;
+        let metrics_listener = match http.metrics_listen {
             None => None,
             Some(addr) => match TcpListener::bind(addr).await {
                 Ok(l) => Some(l),
@@ -169,29 +118,20 @@ impl Application {
                 Err(source) => return Err(StartError::Bind { addr, source }),
             },
         };
-        let key = audit_key(store.as_ref(), &settings).await?;
-        check_naw_key(store.as_ref(), &settings).await?;
-        let metrics = Arc::new(Metrics::default());
-        let rules = screening::RulesHandle::load(settings.screening.rules_file.as_deref()).map_err(StartError::Rules)?;
-        let (screening, decision_task) =
-            screening::Screening::start(Arc::clone(&store), rules, &key, settings.screening.max_state_entries).await?;
-        let calls = screening::calls::CallScreening::start(store.as_ref(), &settings.calls).await?;
-        let (audit, audit_task) = AuditSink::start(Arc::clone(&store), Arc::clone(&metrics), settings.audit_hits_window);
-        let state = AppState::new(store, settings, key, audit, metrics, Arc::new(screening), Arc::new(calls));
-        let cursor = feed::load(&state).await?;
+        let mut registry = prometheus_client::registry::Registry::default();
+        let http_metrics = Arc::new(HttpMetrics::register(&mut registry));
+        let (services, background) = Services::start(services, store, Metrics::with(registry)).await?;
         Ok(Application {
             listener,
             metrics_listener,
-            state,
-            cursor,
-            audit_task,
-            decision_task,
+            state: AppState::new(services, http, http_metrics),
+            background,
         })
     }
 
     /// The address actually bound.
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or(self.state.settings.listen)
+        self.listener.local_addr().unwrap_or(self.state.http().listen)
     }
 
     /// The address `/metrics` is served on without a token, when there is one.
@@ -204,65 +144,42 @@ impl Application {
         &self.state
     }
 
+    /// The services (for another adapter in the same process, such as the stream workers).
+    pub fn services(&self) -> &Services {
+        self.state.services()
+    }
+
     /// Serves until `shutdown` is cancelled, then drains and stops cleanly.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let Application {
             listener,
             metrics_listener,
             state,
-            cursor,
-            audit_task,
-            decision_task,
+            background,
         } = self;
-        let follower_stop = CancellationToken::new();
-        let follower = tokio::spawn(feed::follow(state.clone(), cursor, follower_stop.clone()));
-        let calls_state = state.calls.clone();
-        let calls_stop = follower_stop.clone();
-        let calls_expiry = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    () = calls_stop.cancelled() => return,
-                    () = tokio::time::sleep(std::time::Duration::from_secs(60)) => calls_state.expire(vangnet_core::Timestamp::now()),
-                }
-            }
-        });
-        let rules_watch = tokio::spawn(
-            state
-                .screening
-                .rules
-                .clone()
-                .watch(state.settings.screening.rules_reload, follower_stop.clone()),
-        );
-        let pnbf_scheduler = tokio::spawn(pnbf::scheduler(state.clone(), follower_stop.clone()));
+        let background = background.run(state.services());
         let app = router(state.clone());
-        let limits = state.settings.connections.clone();
+        let limits = state.http().connections.clone();
         let metrics_served = metrics_listener.map(|l| {
             tokio::spawn(connections::serve(
                 l,
                 routes::meta::metrics_router(state.clone()),
                 limits.clone(),
-                Arc::clone(&state.metrics),
+                Arc::clone(state.http_metrics()),
                 shutdown.clone(),
             ))
         });
-        connections::serve(listener, app, limits, Arc::clone(&state.metrics), shutdown.clone()).await;
+        connections::serve(listener, app, limits, Arc::clone(state.http_metrics()), shutdown.clone()).await;
         if let Some(task) = metrics_served {
             let _ = task.await;
         }
-        let served: std::io::Result<()> = Ok(());
         tracing::info!("no longer accepting requests; finishing background work");
-        follower_stop.cancel();
-        let _ = follower.await;
-        let _ = rules_watch.await;
-        let _ = calls_expiry.await;
-        let _ = pnbf_scheduler.await;
         drop(state);
-        // The audit and decision writers end once every handle to them is gone and their
-        // queues are written.
-        let _ = audit_task.await;
-        let _ = decision_task.await;
+        // The audit and decision writers end once every handle to the services is gone and
+        // their queues are written.
+        background.stop().await;
         tracing::info!("stopped");
-        served
+        Ok(())
     }
 }
 

@@ -34,11 +34,11 @@ use futures_util::StreamExt;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use vangnet_core::PartnerKind;
-use vangnet_server::error::ApiError;
-use vangnet_server::extract::parse_json;
-use vangnet_server::routes::{calls, payments};
-use vangnet_server::state::AppState;
+use vangnet_services::Services;
+use vangnet_services::screening::ScreeningError;
 use vangnet_store::Partner;
+use vangnet_wire::json::parse_json;
+use vangnet_wire::{WireError, calls, payments};
 
 /// Where the workers connect and what they are called.
 #[derive(Debug, Clone)]
@@ -139,7 +139,7 @@ pub async fn prepare(settings: &StreamSettings) -> Result<jetstream::Context, St
 }
 
 /// Runs the payment and call workers until `cancel`, then finishes what is in flight.
-pub async fn run(state: AppState, settings: StreamSettings, cancel: CancellationToken) -> Result<(), StreamError> {
+pub async fn run(state: Services, settings: StreamSettings, cancel: CancellationToken) -> Result<(), StreamError> {
     let js = prepare(&settings).await?;
     let partners = Arc::new(Mutex::new(HashMap::new()));
     let payments = tokio::spawn(work(
@@ -162,7 +162,7 @@ type PartnerCache = Arc<Mutex<HashMap<String, Partner>>>;
 async fn work(
     kind: Kind,
     js: jetstream::Context,
-    state: AppState,
+    state: Services,
     settings: StreamSettings,
     partners: PartnerCache,
     cancel: CancellationToken,
@@ -247,8 +247,8 @@ struct Dead {
     message: String,
 }
 
-impl From<ApiError> for Dead {
-    fn from(e: ApiError) -> Dead {
+impl From<WireError> for Dead {
+    fn from(e: WireError) -> Dead {
         Dead {
             code: e.code.to_owned(),
             field: e.field,
@@ -257,7 +257,7 @@ impl From<ApiError> for Dead {
     }
 }
 
-async fn partner_of(state: &AppState, partners: &PartnerCache, headers: Option<&HeaderMap>, kind: Kind) -> Result<Partner, Dead> {
+async fn partner_of(state: &Services, partners: &PartnerCache, headers: Option<&HeaderMap>, kind: Kind) -> Result<Partner, Dead> {
     let name = headers
         .and_then(|h| h.get("Vangnet-Partner"))
         .map(|v| v.as_str().to_owned())
@@ -313,7 +313,7 @@ enum Outcome {
     Retry(String),
 }
 
-async fn decide(kind: Kind, state: &AppState, partner: &Partner, payload: &[u8]) -> Outcome {
+async fn decide(kind: Kind, state: &Services, partner: &Partner, payload: &[u8]) -> Outcome {
     match kind {
         Kind::Payments => {
             let input: payments::PaymentIn = match parse_json(payload) {
@@ -324,7 +324,7 @@ async fn decide(kind: Kind, state: &AppState, partner: &Partner, payload: &[u8])
                 Ok(p) => p,
                 Err(e) => return Outcome::Dead(e.into()),
             };
-            match state.screening.decide(state, partner, &payment).await {
+            match state.decide_payment(partner, &payment).await {
                 Ok(decided) => {
                     let body = serde_json::to_vec(&payments::DecisionJson::from(decided)).unwrap_or_default();
                     Outcome::Decided {
@@ -332,14 +332,13 @@ async fn decide(kind: Kind, state: &AppState, partner: &Partner, payload: &[u8])
                         body,
                     }
                 }
-                Err(e) => {
-                    let api = payments::screening_error(e);
-                    if api.status.is_server_error() {
-                        Outcome::Retry(api.message)
-                    } else {
-                        Outcome::Dead(api.into())
-                    }
-                }
+                Err(ScreeningError::Conflict) => Outcome::Dead(Dead {
+                    code: "payment_id_conflict".to_owned(),
+                    field: Some("id".to_owned()),
+                    message: ScreeningError::Conflict.to_string(),
+                }),
+                // The store or the decision writer is away for now: JetStream redelivers.
+                Err(e @ (ScreeningError::Store(_) | ScreeningError::Stopped)) => Outcome::Retry(e.to_string()),
             }
         }
         Kind::Calls => {
@@ -351,7 +350,7 @@ async fn decide(kind: Kind, state: &AppState, partner: &Partner, payload: &[u8])
                 Ok(c) => c,
                 Err(e) => return Outcome::Dead(e.into()),
             };
-            let verdict = state.calls.decide(state, partner, &call);
+            let verdict = state.decide_call(partner, &call);
             let out = calls::CallDecisionOut::from_verdict(&call.call_id, verdict);
             Outcome::Decided {
                 msg_id: format!("call:{}:{}:{}", partner.id, call.call_id, input.event),
@@ -364,7 +363,7 @@ async fn decide(kind: Kind, state: &AppState, partner: &Partner, payload: &[u8])
 async fn handle(
     kind: Kind,
     js: &jetstream::Context,
-    state: &AppState,
+    state: &Services,
     settings: &StreamSettings,
     partners: &PartnerCache,
     message: jetstream::Message,

@@ -14,7 +14,7 @@ use vangnet_core::partner::{PartnerKind, Viewer};
 use vangnet_core::report::{FraudType, Tlp};
 use vangnet_core::scoring::ScoringPolicy;
 use vangnet_core::{Currency, Money, Timestamp};
-use vangnet_server::wire::CheckResult;
+use vangnet_wire::registry::CheckResult;
 
 use crate::config::Config;
 use crate::synth::{Rng, foreign_iban, nl_iban, nl_mobile};

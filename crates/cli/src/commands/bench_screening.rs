@@ -21,9 +21,10 @@ use vangnet_core::scoring::ScoringPolicy;
 use vangnet_core::screening::calls::{CallEventKind, CallFacts, CallState, Ingress, screen};
 use vangnet_core::screening::payments::{NameCheck, PaymentFacts, PaymentRules, RegistrySignal, ScreeningState};
 use vangnet_core::{Currency, Money, Timestamp};
-use vangnet_server::routes::payments::{PaymentIn, validate};
-use vangnet_server::screening::calls::subscriber_ref;
-use vangnet_server::screening::{AccountKeyer, iso20022};
+use vangnet_services::screening::AccountKeyer;
+use vangnet_services::screening::calls::subscriber_ref;
+use vangnet_wire::iso20022;
+use vangnet_wire::payments::{PaymentIn, validate};
 
 use crate::synth::{Rng, nl_iban, nl_mobile};
 
@@ -340,7 +341,7 @@ pub async fn stream(config: &crate::config::Config, events: usize, rate: f64, ba
         )
         .await?;
     let mut settings = config.settings()?;
-    settings.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    settings.http.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let app = vangnet_server::Application::build(settings, store)
         .await
         .context("the server state")?;
@@ -351,7 +352,7 @@ pub async fn stream(config: &crate::config::Config, events: usize, rate: f64, ba
     let worker = if baseline {
         tokio::spawn(relay(js.clone(), streams.clone(), stop.clone()))
     } else {
-        tokio::spawn(vangnet_streams::run(app.state().clone(), streams.clone(), stop.clone()))
+        tokio::spawn(vangnet_streams::run(app.services().clone(), streams.clone(), stop.clone()))
     };
     let client = async_nats::connect(&streams.url).await.context("cannot connect to NATS")?;
     let mut decisions = client.subscribe(streams.subject("decisions.payments")).await?;

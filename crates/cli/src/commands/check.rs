@@ -13,8 +13,8 @@ use vangnet_core::audit::{AuditAction, AuditEvent, subject_pseudonym};
 use vangnet_core::index::{CheckStatus, IndicatorIndex};
 use vangnet_core::indicator::{Indicator, IndicatorKind};
 use vangnet_core::partner::{PartnerKind, Viewer};
-use vangnet_server::ApiError;
-use vangnet_server::wire::CheckResult;
+use vangnet_wire::WireError;
+use vangnet_wire::registry::CheckResult;
 
 use crate::DbArgs;
 use crate::config::Config;
@@ -76,11 +76,11 @@ pub async fn run(config: &Config, args: CheckArgs) -> anyhow::Result<ExitCode> {
                 }
                 results.push(CheckResult::from_view(&indicator, &view));
             }
-            Err(e) => results.push(CheckResult::invalid(kind, value, &ApiError::indicator(&e, format!("values[{i}]")))),
+            Err(e) => results.push(CheckResult::invalid(kind, value, &WireError::indicator(&e, format!("values[{i}]")))),
         }
     }
     if !hits.is_empty() {
-        let key = vangnet_server::audit_key(store.as_ref(), &config.settings()?).await?;
+        let key = vangnet_services::audit_key(store.as_ref(), &config.services_settings()?).await?;
         let events: Vec<AuditEvent> = hits
             .iter()
             .map(|i| AuditEvent {

@@ -16,9 +16,9 @@ use sha2::Sha256;
 use vangnet_core::Timestamp;
 use vangnet_core::report::NewReport;
 use vangnet_core::token::{ApiToken, random_secret};
-use vangnet_server::wire::ReportIn;
 use vangnet_server::{Application, shutdown_signal};
 use vangnet_store::{InsertOutcome, Partner, Store};
+use vangnet_wire::registry::ReportIn;
 
 use crate::config::Config;
 use crate::synth::{DEMO_PARTNERS, Generator};
@@ -154,13 +154,13 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     config.ensure_naw_key()?;
     let mut settings = config.settings()?;
     if args.no_serve {
-        settings.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        settings.http.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     }
     let app = Application::build(settings, Arc::clone(&store))
         .await
         .context("the server could not start")?;
     let all_partners: Vec<Partner> = partners.iter().map(|(p, _)| p.clone()).collect();
-    let links = super::demo_pnbf::ensure(app.state(), &all_partners, generator.mule_ibans(), args.seed)
+    let links = super::demo_pnbf::ensure(app.services(), &all_partners, generator.mule_ibans(), args.seed)
         .await
         .context("the demo PNBF cases")?;
     println!(

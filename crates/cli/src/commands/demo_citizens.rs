@@ -6,8 +6,8 @@
 
 use anyhow::Context;
 use vangnet_core::Timestamp;
-use vangnet_server::wire::ReportIn;
 use vangnet_store::{CITIZEN_SOURCE_ID, Store};
+use vangnet_wire::registry::ReportIn;
 
 /// (days ago, fraud type, amount in euros, value, what the citizen wrote)
 const STORIES: &[(i64, &str, Option<&str>, &str, &str)] = &[

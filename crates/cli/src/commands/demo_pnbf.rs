@@ -6,8 +6,8 @@ use vangnet_core::money::Currency;
 use vangnet_core::nl_banks::NL_BANKS;
 use vangnet_core::pnbf::{CaseState, FraudCategory, Move, Outcome, PaymentMethod};
 use vangnet_core::{Money, Timestamp};
-use vangnet_server::AppState;
-use vangnet_server::pnbf::{self, Naw, NewCase, NewMove};
+use vangnet_services::Services as AppState;
+use vangnet_services::pnbf::{self, Naw, NewCase, NewMove};
 use vangnet_store::Partner;
 
 use crate::synth::{Rng, nl_iban};

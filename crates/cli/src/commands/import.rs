@@ -26,9 +26,9 @@ use tokio::sync::mpsc;
 use vangnet_core::Timestamp;
 use vangnet_core::indicator::IndicatorKind;
 use vangnet_core::report::{IndicatorRole, NewReport};
-use vangnet_server::extract::parse_json;
-use vangnet_server::wire::{IndicatorIn, MoneyJson, ReportIn};
 use vangnet_store::{InsertOutcome, MAX_INSERT_BATCH};
+use vangnet_wire::json::parse_json;
+use vangnet_wire::registry::{IndicatorIn, MoneyJson, ReportIn};
 
 use crate::DbArgs;
 use crate::config::Config;
@@ -227,7 +227,7 @@ fn read_jsonl(file: File, batch_size: usize, now: Timestamp, tx: &mpsc::Sender<(
     send(tx, bytes, &mut batch)
 }
 
-fn describe(e: &vangnet_server::ApiError) -> String {
+fn describe(e: &vangnet_wire::WireError) -> String {
     match &e.field {
         Some(field) if field != "." => format!("{field}: {} ({})", e.message, e.code),
         _ => format!("{} ({})", e.message, e.code),

@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde_json::Value;
 use vangnet_core::Timestamp;
-use vangnet_server::screening::calls::subscriber_ref;
+use vangnet_services::screening::calls::subscriber_ref;
 use vangnet_streams::async_nats;
 
 use crate::DbArgs;

@@ -31,7 +31,7 @@ pub async fn run(config: &Config, workers: bool) -> anyhow::Result<ExitCode> {
             settings.url, settings.prefix, settings.prefix
         );
         let stop = CancellationToken::new();
-        let task = tokio::spawn(vangnet_streams::run(app.state().clone(), settings, stop.clone()));
+        let task = tokio::spawn(vangnet_streams::run(app.services().clone(), settings, stop.clone()));
         let on_shutdown = shutdown.clone();
         tokio::spawn(async move {
             on_shutdown.cancelled().await;

@@ -274,7 +274,7 @@ mod tests {
         #[test]
         fn never_panics(raw in "\\PC{0,60}") {
             if let Ok(c) = CryptoAddress::parse(&raw) {
-                prop_assert_eq!(CryptoAddress::parse(c.as_str()).map(|x| x.value), Ok(c.value.clone()));
+                prop_assert_eq!(CryptoAddress::parse(c.as_str()).map(|x| x.value), Ok(c.value));
             }
         }
     }

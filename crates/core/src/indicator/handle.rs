@@ -310,7 +310,7 @@ mod tests {
         #[test]
         fn never_panics(raw in "\\PC{0,60}") {
             if let Ok(h) = Handle::parse(&raw) {
-                prop_assert_eq!(Handle::parse(h.as_str()).map(|x| x.value), Ok(h.value.clone()));
+                prop_assert_eq!(Handle::parse(h.as_str()).map(|x| x.value), Ok(h.value));
             }
         }
     }

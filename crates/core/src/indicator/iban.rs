@@ -276,7 +276,7 @@ mod tests {
             let iban = format!("NL{}{bban}", check_digits("NL", &bban).expect("digits"));
             let parsed = Iban::parse(&iban.to_lowercase()).expect("valid");
             prop_assert_eq!(parsed.as_str(), iban.as_str());
-            prop_assert_eq!(Iban::parse(parsed.as_str()).expect("valid"), parsed.clone());
+            prop_assert_eq!(Iban::parse(parsed.as_str()).expect("valid"), parsed);
         }
 
         #[test]

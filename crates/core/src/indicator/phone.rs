@@ -551,13 +551,13 @@ mod tests {
             };
             let phone = PhoneNumber::parse(&raw).expect("valid mobile");
             prop_assert_eq!(phone.as_str(), format!("+316{n}"));
-            prop_assert_eq!(PhoneNumber::parse(phone.as_str()).expect("canonical"), phone.clone());
+            prop_assert_eq!(PhoneNumber::parse(phone.as_str()).expect("canonical"), phone);
         }
 
         #[test]
         fn never_panics(raw in "[0-9+() .-]{0,30}|\\PC{0,30}") {
             if let Ok(phone) = PhoneNumber::parse(&raw) {
-                prop_assert_eq!(PhoneNumber::parse(phone.as_str()).map(|p| p.e164), Ok(phone.e164.clone()));
+                prop_assert_eq!(PhoneNumber::parse(phone.as_str()).map(|p| p.e164), Ok(phone.e164));
             }
         }
     }

@@ -575,10 +575,10 @@ mod tests {
         #[test]
         fn never_panic(raw in "\\PC{0,60}") {
             if let Ok(u) = WebUrl::parse(&raw) {
-                prop_assert_eq!(WebUrl::parse(u.as_str()).map(|x| x.value), Ok(u.value.clone()));
+                prop_assert_eq!(WebUrl::parse(u.as_str()).map(|x| x.value), Ok(u.value));
             }
             if let Ok(d) = Domain::parse(&raw) {
-                prop_assert_eq!(Domain::parse(d.as_str()).map(|x| x.value), Ok(d.value.clone()));
+                prop_assert_eq!(Domain::parse(d.as_str()).map(|x| x.value), Ok(d.value));
             }
         }
     }

@@ -21,8 +21,8 @@ use vangnet_store::{CallEntryState, CallListAdd, CallListEntry, CallListRemove, 
 use super::calls::only;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
-use crate::screening::calls::{EXCEPTION, PROTECTED};
 use crate::state::AppState;
+use vangnet_services::screening::calls::{EXCEPTION, PROTECTED};
 
 /// The most numbers one bulk request may hold.
 pub const MAX_NUMBERS: usize = 1_000;

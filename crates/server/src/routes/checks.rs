@@ -9,10 +9,12 @@ use utoipa::ToSchema;
 use vangnet_core::index::CheckStatus;
 use vangnet_core::indicator::Indicator;
 
+use vangnet_wire::WireError;
+
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Caller};
 use crate::state::AppState;
-use crate::wire::{CheckResult, IndicatorIn, parse_kind};
+use vangnet_wire::registry::{CheckResult, IndicatorIn, parse_kind};
 
 /// The most indicators one check request may hold.
 pub const MAX_CHECK_BATCH: usize = 1_000;
@@ -65,14 +67,14 @@ pub async fn check(
             format!("at most {MAX_CHECK_BATCH} indicators per request"),
         ));
     }
-    let parsed: Vec<Result<Indicator, (Option<vangnet_core::IndicatorKind>, ApiError)>> = request
+    let parsed: Vec<Result<Indicator, (Option<vangnet_core::IndicatorKind>, WireError)>> = request
         .indicators
         .iter()
         .enumerate()
         .map(|(i, input)| {
             let prefix = format!("indicators[{i}]");
             let kind = parse_kind(input.kind.as_deref(), &format!("{prefix}.kind")).map_err(|e| (None, e))?;
-            Indicator::parse(kind, &input.value).map_err(|e| (kind, ApiError::indicator(&e, format!("{prefix}.value"))))
+            Indicator::parse(kind, &input.value).map_err(|e| (kind, WireError::indicator(&e, format!("{prefix}.value"))))
         })
         .collect();
     let viewer = partner.viewer();
@@ -109,7 +111,7 @@ pub async fn check(
     }
     for indicator in hits {
         state
-            .audit
+            .audit()
             .record_hit(
                 partner.actor(),
                 state.pseudonym(indicator.kind(), indicator.canonical()),

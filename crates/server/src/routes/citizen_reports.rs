@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use vangnet_core::index::CitizenReview;
 
-use crate::citizen_reports::{self, MAX_NOTE, MAX_PAGE, TriageError};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::state::AppState;
-use crate::wire::ReportOut;
+use vangnet_services::citizen_reports::{self, MAX_NOTE, MAX_PAGE, TriageError};
+use vangnet_wire::registry::ReportOut;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -14,7 +14,7 @@ use vangnet_core::nl_banks::bank_by_code;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::state::AppState;
-use crate::wire::{CheckResult, ReportOut, parse_kind};
+use vangnet_wire::registry::{CheckResult, ReportOut, parse_kind};
 
 /// Report details returned with a record, at most.
 const MAX_DETAILS: usize = 1_000;

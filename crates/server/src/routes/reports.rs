@@ -11,10 +11,12 @@ use vangnet_core::report::NewReport;
 use vangnet_store::{InsertOutcome, Partner, RetractOutcome, StoredReport};
 
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
-use crate::extract::{ApiJson, ApiPath, Caller, OptionalJson, from_value};
-use crate::feed::apply_report;
+use vangnet_wire::json::from_value;
+
+use crate::extract::{ApiJson, ApiPath, Caller, OptionalJson};
 use crate::state::AppState;
-use crate::wire::{ReportIn, ReportOut};
+use vangnet_services::feed::apply_report;
+use vangnet_wire::registry::{ReportIn, ReportOut};
 
 /// The most reports one batch request may hold.
 pub const MAX_REPORT_BATCH: usize = 1_000;
@@ -187,7 +189,7 @@ pub async fn submit_batch(
                 results.push(Some(BatchResult {
                     status: "invalid",
                     report: None,
-                    error: Some(e.body().error),
+                    error: Some(e.detail()),
                 }));
             }
         }

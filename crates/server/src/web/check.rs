@@ -25,7 +25,7 @@ use super::{Chrome, Lang, lang_of, render, too_many};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
-use crate::wire::parse_kind;
+use vangnet_wire::registry::parse_kind;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/controleren", get(page)).route("/api/public/check", get(api))
@@ -109,7 +109,7 @@ async fn run_check(state: &AppState, kind: Option<vangnet_core::IndicatorKind>, 
             counter.inc();
             if view.status != CheckStatus::NotReported {
                 state
-                    .audit
+                    .audit()
                     .record_hit(
                         "public".to_owned(),
                         state.pseudonym(indicator.kind(), indicator.canonical()),
@@ -176,7 +176,7 @@ pub async fn api(State(state): State<AppState>, parts: Parts, ApiQuery(query): A
     }
     let kind = match parse_kind(query.kind.as_deref(), "kind") {
         Ok(kind) => kind,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let lang = query.lang.as_deref().and_then(Lang::from_code).unwrap_or(Lang::Nl);
     let t = &lang.content().ui;

@@ -24,7 +24,10 @@ use vangnet_core::{Currency, Money, Timestamp};
 use vangnet_store::{InsertOutcome, Partner, StoredReport};
 
 use super::check::invalid_message;
-use super::session::{ActiveSession, SESSION_COOKIE};
+use vangnet_services::sessions::ActiveSession;
+
+/// The cookie that carries the session id.
+pub const SESSION_COOKIE: &str = "vangnet_session";
 use super::{
     Chrome, MAX_FORM_BYTES, cookie, field, form_fields, lang_of, render, same_token, see_other, server_error, visitor, visitor_csrf,
 };
@@ -43,8 +46,6 @@ pub fn router() -> Router<AppState> {
         .route("/partner/zoeken", get(search))
         .route("/partner/melden", post(file_report))
         .route("/partner/logboek", get(audit))
-        .merge(super::pnbf::console_router())
-        .merge(super::triage::console_router())
 }
 
 /// A signed-in partner.
@@ -68,7 +69,7 @@ pub(super) async fn signed_in(state: &AppState, parts: &Parts) -> Option<SignedI
 }
 
 fn session_cookie(state: &AppState, value: &str, max_age: i64) -> Option<HeaderValue> {
-    let secure = if state.settings.public.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.http().secure_cookies { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={value}; Path=/partner; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
     ))

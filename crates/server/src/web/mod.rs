@@ -14,7 +14,6 @@ pub mod content;
 pub mod help;
 pub mod pnbf;
 pub mod report;
-pub mod session;
 pub mod triage;
 
 use askama::Template;
@@ -50,6 +49,8 @@ pub fn router() -> Router<AppState> {
         .merge(report::router())
         .merge(help::router())
         .merge(console::router())
+        .merge(pnbf::console_router())
+        .merge(triage::console_router())
         .route("/zaak/{secret}", get(pnbf::victim))
 }
 
@@ -219,8 +220,7 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
 /// device), or the last `X-Forwarded-For` entry when the server sits behind a trusted proxy.
 pub fn client_key(parts: &Parts, state: &AppState) -> String {
     let forwarded = state
-        .settings
-        .public
+        .http()
         .trust_forwarded_for
         .then(|| parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()))
         .flatten()
@@ -251,7 +251,7 @@ pub fn visitor(parts: &Parts, state: &AppState) -> Result<(String, Option<Header
         return Ok((id.to_owned(), None));
     }
     let id = hex::encode(vangnet_core::token::random_secret(16)?);
-    let secure = if state.settings.public.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.http().secure_cookies { "; Secure" } else { "" };
     let header = HeaderValue::from_str(&format!(
         "{VISITOR_COOKIE}={id}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}"
     ))

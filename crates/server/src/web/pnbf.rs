@@ -8,7 +8,7 @@ use axum::response::Response;
 use vangnet_core::indicator::Iban;
 
 use super::render;
-use crate::routes::pnbf::DossierOut;
+use vangnet_wire::pnbf::DossierOut;
 
 #[derive(Template)]
 #[template(path = "pnbf_dossier.html")]
@@ -32,7 +32,7 @@ struct VictimPage {
     next: String,
     term: Option<String>,
     repaid: Option<String>,
-    naw: Option<crate::pnbf::Naw>,
+    naw: Option<vangnet_services::pnbf::Naw>,
     naw_deleted: bool,
     amount: String,
     paid_on: String,
@@ -86,15 +86,15 @@ pub async fn victim(
     axum::extract::Path(secret): axum::extract::Path<String>,
     parts: axum::http::request::Parts,
 ) -> Response {
-    let case = match crate::pnbf::by_link(&state, &secret).await {
+    let case = match vangnet_services::pnbf::by_link(&state, &secret).await {
         Ok(c) => c,
-        Err(crate::pnbf::PnbfError::NotFound) => return super::not_found(&parts),
+        Err(vangnet_services::pnbf::PnbfError::NotFound) => return super::not_found(&parts),
         Err(_) => return super::server_error(&parts),
     };
     let lang = super::lang_of(&parts);
     let content = lang.content();
     let c = &content.case;
-    let naw = match crate::routes::pnbf::readable_naw(&state, &case, "victim").await {
+    let naw = match vangnet_wire::pnbf::readable_naw(&state, &case, "victim").await {
         Ok(n) => n,
         Err(_) => return super::server_error(&parts),
     };
@@ -102,7 +102,7 @@ pub async fn victim(
         Ok(e) => e,
         Err(_) => return super::server_error(&parts),
     };
-    let Ok(parties) = crate::pnbf::Parties::load(&state).await else {
+    let Ok(parties) = vangnet_services::pnbf::Parties::load(&state).await else {
         return super::server_error(&parts);
     };
     let texts = c.states.get(&case.row.state);
@@ -147,9 +147,9 @@ use vangnet_core::pnbf::Side;
 use super::console::{SignedIn, read_form, signed_in};
 use super::{Chrome, field, lang_of, same_token, see_other, server_error};
 use crate::error::ApiError;
-use crate::routes::pnbf::{CaseIn, CaseOut, CaseSummary, EventIn, NawJson, case_out, new_case, new_move, summary};
 use crate::state::AppState;
-use crate::wire::MoneyJson;
+use vangnet_wire::pnbf::{CaseIn, CaseOut, CaseSummary, EventIn, NawJson, case_out, new_case, new_move, summary};
+use vangnet_wire::registry::MoneyJson;
 
 pub fn console_router() -> Router<AppState> {
     Router::new()
@@ -192,7 +192,7 @@ struct FiguresPage {
     partner_name: String,
     partner_kind: String,
     csrf: String,
-    rows: Vec<crate::pnbf::FigureRow>,
+    rows: Vec<vangnet_services::pnbf::FigureRow>,
     months: Vec<(String, u32)>,
     reasons: Vec<(String, u32)>,
 }
@@ -212,7 +212,7 @@ async fn cases_page(state: &AppState, parts: &Parts, who: &SignedIn, error: Opti
     let t = &lang_of(parts).content().ui;
     let mut boxes = Vec::new();
     if is_bank(who) {
-        let Ok(parties) = crate::pnbf::Parties::load(state).await else {
+        let Ok(parties) = vangnet_services::pnbf::Parties::load(state).await else {
             return server_error(parts);
         };
         let now = state.now();
@@ -220,7 +220,7 @@ async fn cases_page(state: &AppState, parts: &Parts, who: &SignedIn, error: Opti
             (Side::VictimBank, &t.partner_cases_outbox, "outbox"),
             (Side::PayeeBank, &t.partner_cases_inbox, "inbox"),
         ] {
-            let Ok(list) = crate::pnbf::cases_of(state, &who.partner, side).await else {
+            let Ok(list) = vangnet_services::pnbf::cases_of(state, &who.partner, side).await else {
                 return server_error(parts);
             };
             let rows = list.iter().map(|c| summary(&parties, now, c, side)).collect();
@@ -257,9 +257,9 @@ async fn case_page(
     error: Option<(String, StatusCode)>,
 ) -> Response {
     let t = &lang_of(parts).content().ui;
-    let (found, side) = match crate::pnbf::read(state, &who.partner, id).await {
+    let (found, side) = match vangnet_services::pnbf::read(state, &who.partner, id).await {
         Ok(f) => f,
-        Err(crate::pnbf::PnbfError::NotFound) => return super::not_found(parts),
+        Err(vangnet_services::pnbf::PnbfError::NotFound) => return super::not_found(parts),
         Err(_) => return server_error(parts),
     };
     let Ok(c) = case_out(state, &found, side, &who.partner).await else {
@@ -358,8 +358,10 @@ async fn open_case(State(state): State<AppState>, request: Request) -> Response 
         reference: text_field(&fields, "reference"),
     };
     let opened = match new_case(&input) {
-        Ok(new) => crate::pnbf::open(&state, &who.partner, new).await.map_err(ApiError::from),
-        Err(e) => Err(e),
+        Ok(new) => vangnet_services::pnbf::open(&state, &who.partner, new)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(ApiError::from(e)),
     };
     match opened {
         Ok((c, secret)) => case_page(&state, &parts, &who, &c.row.id, Some(format!("/zaak/{secret}")), None).await,
@@ -376,9 +378,9 @@ async fn move_case(State(state): State<AppState>, Path(id): Path<String>, reques
         Err(refused) => return refused.answer(&parts),
     };
     if field(&fields, "event") == Some("new_link") {
-        return match crate::pnbf::new_link(&state, &who.partner, &id).await {
+        return match vangnet_services::pnbf::new_link(&state, &who.partner, &id).await {
             Ok(secret) => case_page(&state, &parts, &who, &id, Some(format!("/zaak/{secret}")), None).await,
-            Err(crate::pnbf::PnbfError::NotFound) => super::not_found(&parts),
+            Err(vangnet_services::pnbf::PnbfError::NotFound) => super::not_found(&parts),
             Err(_) => server_error(&parts),
         };
     }
@@ -398,8 +400,10 @@ async fn move_case(State(state): State<AppState>, Path(id): Path<String>, reques
         outcome: text_field(&fields, "outcome"),
     };
     let moved = match new_move(&input) {
-        Ok(mv) => crate::pnbf::apply(&state, &who.partner, &id, mv).await.map_err(ApiError::from),
-        Err(e) => Err(e),
+        Ok(mv) => vangnet_services::pnbf::apply(&state, &who.partner, &id, mv)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(ApiError::from(e)),
     };
     match moved {
         Ok(_) => see_other(&format!("/partner/zaken/{id}")),
@@ -413,12 +417,12 @@ async fn dossier(State(state): State<AppState>, Path(id): Path<String>, parts: P
     let Some(who) = signed_in(&state, &parts).await else {
         return see_other("/partner");
     };
-    let found = match crate::pnbf::read_as_victim_bank(&state, &who.partner, &id).await {
+    let found = match vangnet_services::pnbf::read_as_victim_bank(&state, &who.partner, &id).await {
         Ok(c) => c,
-        Err(crate::pnbf::PnbfError::NotFound) => return super::not_found(&parts),
+        Err(vangnet_services::pnbf::PnbfError::NotFound) => return super::not_found(&parts),
         Err(_) => return server_error(&parts),
     };
-    match crate::routes::pnbf::dossier_out(&state, &found, &who.partner).await {
+    match vangnet_wire::pnbf::dossier_out(&state, &found, &who.partner).await {
         Ok(d) => dossier_page(&d),
         Err(_) => server_error(&parts),
     }
@@ -428,7 +432,7 @@ async fn figures(State(state): State<AppState>, parts: Parts) -> Response {
     let Some(who) = signed_in(&state, &parts).await else {
         return see_other("/partner");
     };
-    let Ok(rows) = crate::pnbf::figure_rows_for(&state, &who.partner).await else {
+    let Ok(rows) = vangnet_services::pnbf::figure_rows_for(&state, &who.partner).await else {
         return server_error(&parts);
     };
     let total = rows.last().map(|r| r.figures.clone()).unwrap_or_default();
@@ -451,13 +455,13 @@ async fn figures_csv(State(state): State<AppState>, parts: Parts) -> Response {
     let Some(who) = signed_in(&state, &parts).await else {
         return see_other("/partner");
     };
-    match crate::pnbf::figure_rows_for(&state, &who.partner).await {
+    match vangnet_services::pnbf::figure_rows_for(&state, &who.partner).await {
         Ok(rows) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
                 (header::CONTENT_DISPOSITION, "attachment; filename=\"pnbf-figures.csv\""),
             ],
-            crate::pnbf::figures_csv(&rows),
+            vangnet_wire::pnbf::figures_csv(&rows),
         )
             .into_response(),
         Err(_) => server_error(&parts),

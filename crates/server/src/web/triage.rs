@@ -1,7 +1,7 @@
 //! The console's triage queue of citizen reports, for the fraud helpdesk and the police:
 //! `/partner/burgermeldingen` lists unverified reports from the public web form, oldest first,
 //! with the submitter's own words, and a form per report to verify or reject it. Reads and
-//! decisions go through `crate::citizen_reports`, so they are audited like the API's. Other
+//! decisions go through `vangnet_services::citizen_reports`, so they are audited like the API's. Other
 //! partner kinds get the not-found page.
 
 use askama::Template;
@@ -18,8 +18,8 @@ use vangnet_store::StoredReport;
 use super::console::{SignedIn, read_form, signed_in};
 use super::pnbf::{date_text, money_text};
 use super::{Chrome, field, lang_of, render, same_token, see_other, server_error};
-use crate::citizen_reports::{self, TriageError};
 use crate::state::AppState;
+use vangnet_services::citizen_reports::{self, TriageError};
 
 /// Reports shown per page.
 const PAGE: u32 = 25;

@@ -98,7 +98,7 @@ async fn external_ids_make_resubmission_idempotent(db: &TestDb) {
         "a repeat within one batch"
     );
     let out = store
-        .insert_reports(&bank, &[first.clone()], &bank.actor(), now)
+        .insert_reports(&bank, std::slice::from_ref(&first), &bank.actor(), now)
         .await
         .expect("stored");
     assert_eq!(

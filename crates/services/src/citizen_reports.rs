@@ -8,7 +8,7 @@ use vangnet_core::audit::{AuditAction, AuditEvent};
 use vangnet_core::index::CitizenReview;
 use vangnet_store::{Partner, ReviewOutcome, StoreError, StoredReport};
 
-use crate::state::AppState;
+use crate::state::Services;
 
 /// The longest reviewer's note, in characters.
 pub const MAX_NOTE: usize = 1_000;
@@ -39,7 +39,7 @@ pub struct QueuePage {
 
 /// Citizen reports in `review` state, oldest first, after report number `after`; the read is
 /// audited (the reviewer sees the submitters' own words).
-pub async fn queue(state: &AppState, reader: &Partner, review: CitizenReview, after: i64, limit: u32) -> Result<QueuePage, TriageError> {
+pub async fn queue(state: &Services, reader: &Partner, review: CitizenReview, after: i64, limit: u32) -> Result<QueuePage, TriageError> {
     if !reader.kind.may_review_citizen_reports() {
         return Err(TriageError::NotAReviewer);
     }
@@ -70,7 +70,7 @@ pub async fn queue(state: &AppState, reader: &Partner, review: CitizenReview, af
 /// Records a reviewer's decision and applies it to the index at once (other nodes follow
 /// through the change feed).
 pub async fn review(
-    state: &AppState,
+    state: &Services,
     reviewer: &Partner,
     report_id: &str,
     outcome: CitizenReview,

@@ -18,7 +18,7 @@ use vangnet_core::Timestamp;
 use vangnet_core::index::IndicatorIndex;
 use vangnet_store::{Change, ChangeEvent, StoredReport};
 
-use crate::state::AppState;
+use crate::state::Services;
 
 /// How long a missing sequence number may hold the cursor back.
 pub const GAP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -108,7 +108,7 @@ impl FeedCursor {
 }
 
 /// Loads the index from the store.
-pub async fn load(state: &AppState) -> Result<FeedCursor, vangnet_store::StoreError> {
+pub async fn load(state: &Services) -> Result<FeedCursor, vangnet_store::StoreError> {
     let started = Instant::now();
     let (index, position) = state.store.load_index(IndicatorIndex::new()).await?;
     tracing::info!(
@@ -117,13 +117,13 @@ pub async fn load(state: &AppState) -> Result<FeedCursor, vangnet_store::StoreEr
         seconds = started.elapsed().as_secs_f64(),
         "index loaded"
     );
-    *state.index.write().unwrap_or_else(std::sync::PoisonError::into_inner) = index;
+    *state.index_mut() = index;
     state.update_index_gauges();
     Ok(FeedCursor::new(position))
 }
 
 /// Follows the change feed until cancelled.
-pub async fn follow(state: AppState, mut cursor: FeedCursor, cancel: CancellationToken) {
+pub async fn follow(state: Services, mut cursor: FeedCursor, cancel: CancellationToken) {
     let mut last_prune: Option<Instant> = None;
     loop {
         let changes = match state.store.changes_since(cursor.position(), PAGE).await {
@@ -135,7 +135,7 @@ pub async fn follow(state: AppState, mut cursor: FeedCursor, cancel: Cancellatio
         };
         if !changes.is_empty() {
             {
-                let mut index = state.index.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut index = state.index_mut();
                 for change in &changes {
                     apply(&mut index, change);
                 }

@@ -13,7 +13,7 @@ use vangnet_core::screening::calls::{CallEventKind, CallFacts, CallState, CallVe
 use vangnet_core::screening::payments::OnCallSignal;
 use vangnet_store::{Partner, Store, StoreError};
 
-use crate::state::AppState;
+use crate::registry::Registry;
 
 /// The two call lists.
 pub const PROTECTED: &str = "protected";
@@ -127,13 +127,11 @@ impl CallScreening {
     }
 
     /// Decides a call event and takes it into the call state.
-    pub fn decide(&self, app: &AppState, partner: &Partner, input: &CallInput) -> CallVerdict {
+    pub fn decide(&self, registry: &Registry, partner: &Partner, input: &CallInput) -> CallVerdict {
         let caller = input.caller.as_str();
-        let registry = {
-            let index = app.index();
-            let key = index.key_of(&Indicator::Phone(input.caller.clone()));
-            index.view(key, &partner.viewer(), app.now(), &app.settings.scoring).status
-        };
+        let registry = registry
+            .view(&Indicator::Phone(input.caller.clone()), &partner.viewer(), registry.now())
+            .status;
         let facts = CallFacts {
             call_id: input.call_id.clone(),
             kind: input.kind,

@@ -1,10 +1,9 @@
-//! Payment screening in the server: turns a validated payment into core facts (registry
+//! Payment screening: turns a validated payment into core facts (registry
 //! signal, keyed account pseudonyms), decides under the current rules, and persists the
 //! decision together with the state it changed before answering (group commit: concurrent
 //! requests share one transaction), so a restart loses nothing that was acknowledged.
 
 pub mod calls;
-pub mod iso20022;
 pub mod rules_file;
 
 use std::collections::HashMap;
@@ -22,7 +21,8 @@ use vangnet_store::{DecisionOutcome, DecisionWrite, Partner, PaymentDecisionRow,
 
 pub use rules_file::RulesHandle;
 
-use crate::state::AppState;
+use crate::registry::Registry;
+use crate::screening::calls::CallScreening;
 
 /// Decisions waiting for the writer; more wait for room.
 const WRITE_QUEUE: usize = 10_000;
@@ -166,17 +166,21 @@ impl Screening {
     }
 
     /// Decides one payment for `partner`, or returns the decision stored for its id before.
-    pub async fn decide(&self, app: &AppState, partner: &Partner, input: &PaymentInput) -> Result<DecisionOut, ScreeningError> {
+    pub async fn decide(
+        &self,
+        registry: &Registry,
+        calls: &CallScreening,
+        partner: &Partner,
+        input: &PaymentInput,
+    ) -> Result<DecisionOut, ScreeningError> {
         let digest = input.digest();
-        let now = app.now();
+        let now = registry.now();
         let payee = Indicator::Iban(input.payee.clone());
-        let view = {
-            let index = app.index();
-            index.view(index.key_of(&payee), &partner.viewer(), now, &app.settings.scoring)
-        };
+        let view = registry.view(&payee, &partner.viewer(), now);
         if view.status != CheckStatus::NotReported {
-            app.audit
-                .record_hit(partner.actor(), app.pseudonym(payee.kind(), payee.canonical()), "payment", now)
+            registry
+                .audit()
+                .record_hit(partner.actor(), registry.pseudonym(payee.kind(), payee.canonical()), "payment", now)
                 .await;
         }
         let facts = PaymentFacts {
@@ -191,7 +195,7 @@ impl Screening {
                 score: view.score,
                 reports: view.reports,
             },
-            on_call: input.subscriber_ref.as_deref().map(|r| app.calls.on_call(r, now)),
+            on_call: input.subscriber_ref.as_deref().map(|r| calls.on_call(r, now)),
         };
         let (reply, answer) = oneshot::channel();
         let job = DecideJob {

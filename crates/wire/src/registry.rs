@@ -11,7 +11,7 @@ use vangnet_core::report::{AgeBand, Channel, FraudType, IndicatorRole, NewReport
 use vangnet_core::{Currency, Money, Timestamp};
 use vangnet_store::StoredReport;
 
-use crate::error::{ApiError, ErrorDetail};
+use crate::error::{ErrorDetail, WireError};
 
 /// An indicator as a client gives it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -47,10 +47,10 @@ impl From<Money> for MoneyJson {
 }
 
 impl MoneyJson {
-    pub fn parse(&self, field: &str) -> Result<Money, ApiError> {
+    pub fn parse(&self, field: &str) -> Result<Money, WireError> {
         let currency = Currency::parse(self.currency.trim())
-            .map_err(|e| ApiError::invalid("invalid_amount", format!("{field}.currency"), e.to_string()))?;
-        Money::parse(&self.value, currency).map_err(|e| ApiError::invalid("invalid_amount", format!("{field}.value"), e.to_string()))
+            .map_err(|e| WireError::invalid("invalid_amount", format!("{field}.currency"), e.to_string()))?;
+        Money::parse(&self.value, currency).map_err(|e| WireError::invalid("invalid_amount", format!("{field}.value"), e.to_string()))
     }
 }
 
@@ -61,15 +61,15 @@ pub fn parse_key<T>(
     code: &'static str,
     keys: &[&str],
     from_key: impl Fn(&str) -> Option<T>,
-) -> Result<T, ApiError> {
-    from_key(value).ok_or_else(|| ApiError::invalid(code, field, format!("must be one of: {}", keys.join(", "))))
+) -> Result<T, WireError> {
+    from_key(value).ok_or_else(|| WireError::invalid(code, field, format!("must be one of: {}", keys.join(", "))))
 }
 
 /// The kind named in a request, if any.
-pub fn parse_kind(kind: Option<&str>, field: &str) -> Result<Option<IndicatorKind>, ApiError> {
+pub fn parse_kind(kind: Option<&str>, field: &str) -> Result<Option<IndicatorKind>, WireError> {
     kind.map(|k| {
         IndicatorKind::from_key(k).ok_or_else(|| {
-            ApiError::invalid(
+            WireError::invalid(
                 "unknown_indicator_kind",
                 field,
                 "kind must be one of: iban, phone, url, domain, email, crypto, handle",
@@ -81,9 +81,9 @@ pub fn parse_kind(kind: Option<&str>, field: &str) -> Result<Option<IndicatorKin
 
 impl IndicatorIn {
     /// The normalised indicator; errors name `{prefix}.kind` or `{prefix}.value`.
-    pub fn parse(&self, prefix: &str) -> Result<Indicator, ApiError> {
+    pub fn parse(&self, prefix: &str) -> Result<Indicator, WireError> {
         let kind = parse_kind(self.kind.as_deref(), &format!("{prefix}.kind"))?;
-        Indicator::parse(kind, &self.value).map_err(|e| ApiError::indicator(&e, format!("{prefix}.value")))
+        Indicator::parse(kind, &self.value).map_err(|e| WireError::indicator(&e, format!("{prefix}.value")))
     }
 }
 
@@ -116,7 +116,7 @@ pub struct ReportIn {
 
 impl ReportIn {
     /// The checked report; errors name fields under `prefix` (empty for a single report).
-    pub fn into_new(self, prefix: &str, now: Timestamp) -> Result<NewReport, ApiError> {
+    pub fn into_new(self, prefix: &str, now: Timestamp) -> Result<NewReport, WireError> {
         let field = |name: &str| format!("{prefix}{name}");
         let fraud_type = parse_key(
             &self.fraud_type,
@@ -131,7 +131,7 @@ impl ReportIn {
             .map(|c| parse_key(c, &field("channel"), "invalid_channel", &Channel::keys(), Channel::from_key))
             .transpose()?;
         let occurred_at = Timestamp::parse_rfc3339(&self.occurred_at)
-            .map_err(|e| ApiError::invalid("invalid_timestamp", field("occurred_at"), e.to_string()))?;
+            .map_err(|e| WireError::invalid("invalid_timestamp", field("occurred_at"), e.to_string()))?;
         let amount = self.amount.as_ref().map(|a| a.parse(&field("amount"))).transpose()?;
         let victim_age_band = match self.victim_age_band.as_deref() {
             Some(band) => parse_key(
@@ -148,7 +148,7 @@ impl ReportIn {
             None => Tlp::Amber,
         };
         if self.indicators.len() > vangnet_core::report::MAX_INDICATORS_PER_REPORT {
-            return Err(ApiError::invalid(
+            return Err(WireError::invalid(
                 "too_many_indicators",
                 field("indicators"),
                 "a report may name at most 50 indicators",
@@ -182,7 +182,7 @@ impl ReportIn {
             description: self.description,
             indicators,
         };
-        NewReport::new(draft, now).map_err(|e| ApiError::invalid(e.code(), field(e.field()), e.to_string()))
+        NewReport::new(draft, now).map_err(|e| WireError::invalid(e.code(), field(e.field()), e.to_string()))
     }
 }
 
@@ -378,12 +378,12 @@ impl CheckResult {
     }
 
     /// The answer for a value that is not a valid indicator.
-    pub fn invalid(kind: Option<IndicatorKind>, value: &str, error: &ApiError) -> CheckResult {
+    pub fn invalid(kind: Option<IndicatorKind>, value: &str, error: &WireError) -> CheckResult {
         CheckResult {
             kind: kind.map(IndicatorKind::as_str),
             value: value.chars().take(200).collect(),
             status: "invalid",
-            error: Some(error.body().error),
+            error: Some(error.detail()),
             ..CheckResult::empty()
         }
     }

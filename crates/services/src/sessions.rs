@@ -12,10 +12,7 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 use vangnet_core::token::{RandomnessError, TokenDigest, random_secret};
 
-use crate::state::ConsoleSettings;
-
-/// The cookie that carries the session id.
-pub const SESSION_COOKIE: &str = "vangnet_session";
+use crate::settings::ConsoleSettings;
 
 #[derive(Debug, Clone)]
 struct Session {

@@ -1,8 +1,12 @@
 //! PNBF recovery cases: opening (with the eligibility check and the payee's bank from the
 //! directory), moves through the state machine of [`vangnet_core::pnbf`], the scheduler that
 //! lets terms pass, the NAW encrypted at rest, and the views, dossier and figures built from
-//! the stored cases. The HTTP API (`routes::pnbf`) and the console and victim pages (`web`)
-//! share this module.
+//! the stored cases. The HTTP API and the console and victim pages share this service; their
+//! wire shapes are in `vangnet_wire::pnbf`.
+
+mod figures;
+
+pub use figures::{FigureRow, Figures, figure_rows, figure_rows_for, figures};
 
 use std::collections::BTreeMap;
 
@@ -17,7 +21,7 @@ use vangnet_core::pnbf::{self as rules, CaseFacts, CaseState, FraudCategory, Mov
 use vangnet_core::{Indicator, Money, PartnerKind, Timestamp};
 use vangnet_store::{Partner, PnbfCaseRow, PnbfEventRow, StoreError};
 
-use crate::state::AppState;
+use crate::state::Services;
 
 /// The note shown with every released NAW.
 pub const NAW_NOTE: &str = "As known to the payee's bank; not guaranteed to be correct or current.";
@@ -280,7 +284,7 @@ fn open_sealed(key: &[u8; 32], case_id: &str, sealed: &[u8]) -> Result<Naw, Pnbf
 }
 
 /// The partner that holds accounts with this IBAN's bank code, from the directory.
-pub async fn payee_bank_of(app: &AppState, iban: &Iban) -> Result<Option<Partner>, PnbfError> {
+pub async fn payee_bank_of(app: &Services, iban: &Iban) -> Result<Option<Partner>, PnbfError> {
     let Some(code) = iban.bank_code() else { return Ok(None) };
     let codes = app.store.pnbf_bank_codes().await?;
     let Some((_, seq)) = codes.into_iter().find(|(c, _)| c == code) else {
@@ -295,7 +299,7 @@ pub async fn payee_bank_of(app: &AppState, iban: &Iban) -> Result<Option<Partner
 pub struct Parties(Vec<Partner>);
 
 impl Parties {
-    pub async fn load(app: &AppState) -> Result<Parties, PnbfError> {
+    pub async fn load(app: &Services) -> Result<Parties, PnbfError> {
         Ok(Parties(app.store.partners().await?))
     }
 
@@ -313,7 +317,7 @@ impl Parties {
     }
 }
 
-async fn audit(app: &AppState, partner_actor: &str, action: AuditAction, case_id: &str, details: String) -> Result<(), PnbfError> {
+async fn audit(app: &Services, partner_actor: &str, action: AuditAction, case_id: &str, details: String) -> Result<(), PnbfError> {
     app.store
         .append_audit(&[AuditEvent {
             at: app.now(),
@@ -328,7 +332,7 @@ async fn audit(app: &AppState, partner_actor: &str, action: AuditAction, case_id
 
 /// Opens a case for the victim's bank `partner`. Returns the case and the victim's secret
 /// link (shown once; only its digest is stored).
-pub async fn open(app: &AppState, partner: &Partner, input: NewCase) -> Result<(Case, String), PnbfError> {
+pub async fn open(app: &Services, partner: &Partner, input: NewCase) -> Result<(Case, String), PnbfError> {
     let now = app.now();
     let procedure = &app.settings.pnbf.procedure;
     // The victim's side is the bank that holds the payer's account: no bank opens cases (or
@@ -470,7 +474,7 @@ fn uuid_v7() -> String {
 
 /// A case `partner` may see (either side), or `NotFound` — the same answer for a case that
 /// does not exist and one of other banks, so ids cannot be probed.
-pub async fn case_for(app: &AppState, partner: &Partner, id: &str) -> Result<(Case, Side), PnbfError> {
+pub async fn case_for(app: &Services, partner: &Partner, id: &str) -> Result<(Case, Side), PnbfError> {
     if id.len() > 64 {
         return Err(PnbfError::NotFound);
     }
@@ -481,7 +485,7 @@ pub async fn case_for(app: &AppState, partner: &Partner, id: &str) -> Result<(Ca
 }
 
 /// Reads a case for a partner and records the read in the audit log.
-pub async fn read(app: &AppState, partner: &Partner, id: &str) -> Result<(Case, Side), PnbfError> {
+pub async fn read(app: &Services, partner: &Partner, id: &str) -> Result<(Case, Side), PnbfError> {
     let (case, side) = case_for(app, partner, id).await?;
     audit_read(app, partner, &case, side).await?;
     Ok((case, side))
@@ -489,7 +493,7 @@ pub async fn read(app: &AppState, partner: &Partner, id: &str) -> Result<(Case, 
 
 /// Reads a case for its victim's bank only (the dossier): `NotFound` for the payee's bank as
 /// for anyone else, and audited only once the reader is known to be the victim's bank.
-pub async fn read_as_victim_bank(app: &AppState, partner: &Partner, id: &str) -> Result<Case, PnbfError> {
+pub async fn read_as_victim_bank(app: &Services, partner: &Partner, id: &str) -> Result<Case, PnbfError> {
     let (case, side) = case_for(app, partner, id).await?;
     if side != Side::VictimBank {
         return Err(PnbfError::NotFound);
@@ -498,7 +502,7 @@ pub async fn read_as_victim_bank(app: &AppState, partner: &Partner, id: &str) ->
     Ok(case)
 }
 
-async fn audit_read(app: &AppState, partner: &Partner, case: &Case, side: Side) -> Result<(), PnbfError> {
+async fn audit_read(app: &Services, partner: &Partner, case: &Case, side: Side) -> Result<(), PnbfError> {
     audit(
         app,
         &partner.actor(),
@@ -510,7 +514,7 @@ async fn audit_read(app: &AppState, partner: &Partner, case: &Case, side: Side) 
 }
 
 /// The case behind a victim's link.
-pub async fn by_link(app: &AppState, secret: &str) -> Result<Case, PnbfError> {
+pub async fn by_link(app: &Services, secret: &str) -> Result<Case, PnbfError> {
     if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(PnbfError::NotFound);
     }
@@ -524,7 +528,7 @@ pub async fn by_link(app: &AppState, secret: &str) -> Result<Case, PnbfError> {
 
 /// The released NAW of a case, for the victim's bank or the victim (`actor` says who); every
 /// read is audited before the NAW is returned. `None` when none is held.
-pub async fn naw(app: &AppState, case: &Case, actor: &str) -> Result<Option<Naw>, PnbfError> {
+pub async fn naw(app: &Services, case: &Case, actor: &str) -> Result<Option<Naw>, PnbfError> {
     let Some(sealed) = &case.row.naw else { return Ok(None) };
     let key = app.settings.pnbf.naw_key.as_ref().ok_or(PnbfError::NoKey)?;
     let naw = open_sealed(key, &case.row.id, sealed)?;
@@ -533,7 +537,7 @@ pub async fn naw(app: &AppState, case: &Case, actor: &str) -> Result<Option<Naw>
 }
 
 /// Makes a move on a case for `partner`.
-pub async fn apply(app: &AppState, partner: &Partner, id: &str, input: NewMove) -> Result<Case, PnbfError> {
+pub async fn apply(app: &Services, partner: &Partner, id: &str, input: NewMove) -> Result<Case, PnbfError> {
     let (case, side) = case_for(app, partner, id).await?;
     let changed = change(app, case, side, &partner.actor(), input).await?;
     audit(
@@ -549,7 +553,7 @@ pub async fn apply(app: &AppState, partner: &Partner, id: &str, input: NewMove) 
 
 /// Checks a move against the state machine and its own conditions, and writes the new case
 /// and its event (if nobody changed the case in between).
-async fn change(app: &AppState, case: Case, side: Side, actor: &str, input: NewMove) -> Result<Case, PnbfError> {
+async fn change(app: &Services, case: Case, side: Side, actor: &str, input: NewMove) -> Result<Case, PnbfError> {
     let now = app.now();
     let procedure = &app.settings.pnbf.procedure;
     let from = case.state();
@@ -629,7 +633,7 @@ async fn change(app: &AppState, case: Case, side: Side, actor: &str, input: NewM
 /// A change that does not move the state: the platform's reminder and deletion of the NAW, and
 /// a new victim's link made by the victim's bank.
 async fn housekeeping(
-    app: &AppState,
+    app: &Services,
     case: Case,
     (actor, side): (&str, Side),
     event: &str,
@@ -663,7 +667,7 @@ async fn housekeeping(
 
 /// Makes a new secret link for the victim (the victim's bank only, e.g. when the customer lost
 /// the first); the old link stops working. Returns the new secret, shown once.
-pub async fn new_link(app: &AppState, partner: &Partner, id: &str) -> Result<String, PnbfError> {
+pub async fn new_link(app: &Services, partner: &Partner, id: &str) -> Result<String, PnbfError> {
     let (case, side) = case_for(app, partner, id).await?;
     if side != Side::VictimBank {
         return Err(PnbfError::NotFound);
@@ -695,7 +699,7 @@ pub struct Sweep {
 
 /// Lets due terms pass, sends due reminders and deletes NAW past its retention. Safe to run
 /// on several nodes at once: a case changed by another node is left to it.
-pub async fn sweep(app: &AppState) -> Result<Sweep, PnbfError> {
+pub async fn sweep(app: &Services) -> Result<Sweep, PnbfError> {
     let now = app.now();
     let mut done = Sweep::default();
     for row in app.store.pnbf_due(now).await? {
@@ -767,7 +771,7 @@ pub async fn sweep(app: &AppState) -> Result<Sweep, PnbfError> {
 }
 
 /// Runs [`sweep`] every `tick` until `stop`.
-pub async fn scheduler(app: AppState, stop: CancellationToken) {
+pub async fn scheduler(app: Services, stop: CancellationToken) {
     let tick = app.settings.pnbf.tick;
     loop {
         match sweep(&app).await {
@@ -791,7 +795,7 @@ pub async fn scheduler(app: AppState, stop: CancellationToken) {
 
 /// The cases of a partner's outbox (as the victim's bank) or inbox (as the payee's bank):
 /// those waiting for the partner first, overdue before due, then by term, then newest.
-pub async fn cases_of(app: &AppState, partner: &Partner, side: Side) -> Result<Vec<Case>, PnbfError> {
+pub async fn cases_of(app: &Services, partner: &Partner, side: Side) -> Result<Vec<Case>, PnbfError> {
     let now = app.now();
     let mut cases: Vec<Case> = app
         .store
@@ -814,204 +818,8 @@ pub async fn cases_of(app: &AppState, partner: &Partner, side: Side) -> Result<V
     Ok(cases)
 }
 
-/// Figures for one group of cases.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct Figures {
-    pub cases: u32,
-    /// Cases opened per month (`YYYY-MM`).
-    pub opened_per_month: BTreeMap<String, u32>,
-    /// Ineligible cases per condition that was not met (a case can fail several).
-    pub ineligible_by_reason: BTreeMap<String, u32>,
-    pub ineligible: u32,
-    pub repaid: u32,
-    pub partially_repaid: u32,
-    pub refused: u32,
-    pub no_response: u32,
-    pub naw_released: u32,
-    pub withdrawn: u32,
-    pub closed: u32,
-    /// Median days from opening to each outcome reached.
-    pub median_days: BTreeMap<String, f64>,
-    /// Repaid in full or part, per currency (decimal text).
-    pub recovered: BTreeMap<String, String>,
-    /// Paid by the victims of the eligible cases, per currency.
-    pub claimed: BTreeMap<String, String>,
-}
-
-/// One row of the figures: a bank in one role, or everything.
-#[derive(Debug, Clone, Serialize)]
-pub struct FigureRow {
-    /// The bank's name, or `total`.
-    pub bank: String,
-    /// `victim_bank`, `payee_bank` or `all`.
-    pub role: String,
-    #[serde(flatten)]
-    pub figures: Figures,
-}
-
-const OUTCOME_STATES: [CaseState; 5] = [
-    CaseState::Repaid,
-    CaseState::PartiallyRepaid,
-    CaseState::Refused,
-    CaseState::NoResponse,
-    CaseState::NawReleased,
-];
-
-/// Computes the figures of a group of cases.
-pub fn figures(cases: &[&Case]) -> Figures {
-    let mut f = Figures::default();
-    let mut days: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    let mut recovered: BTreeMap<String, i64> = BTreeMap::new();
-    let mut claimed: BTreeMap<String, i64> = BTreeMap::new();
-    for c in cases {
-        f.cases += 1;
-        *f.opened_per_month.entry(c.row.opened_at.date_string()[..7].to_owned()).or_default() += 1;
-        if c.state() == CaseState::Ineligible {
-            f.ineligible += 1;
-            for cond in c.body.conditions.iter().filter(|c| !c.met) {
-                *f.ineligible_by_reason.entry(cond.code.clone()).or_default() += 1;
-            }
-            continue;
-        }
-        *claimed.entry(c.body.currency.clone()).or_default() += c.body.amount_minor;
-        if let Some(r) = c.body.repaid_minor {
-            *recovered.entry(c.body.currency.clone()).or_default() += r;
-        }
-        let reached = |s: CaseState| c.body.reached.get(s.as_str()).copied().map(Timestamp::from_millis);
-        for s in OUTCOME_STATES {
-            if let Some(at) = reached(s) {
-                match s {
-                    CaseState::Repaid => f.repaid += 1,
-                    CaseState::PartiallyRepaid => f.partially_repaid += 1,
-                    CaseState::Refused => f.refused += 1,
-                    CaseState::NoResponse => f.no_response += 1,
-                    _ => f.naw_released += 1,
-                }
-                days.entry(s.as_str().to_owned()).or_default().push(at.days_since(c.row.opened_at));
-            }
-        }
-        if reached(CaseState::Withdrawn).is_some() {
-            f.withdrawn += 1;
-        }
-        if reached(CaseState::Closed).is_some() {
-            f.closed += 1;
-        }
-    }
-    for (state, mut d) in days {
-        d.sort_by(f64::total_cmp);
-        let median = if d.len() % 2 == 1 {
-            d[d.len() / 2]
-        } else {
-            f64::midpoint(d[d.len() / 2 - 1], d[d.len() / 2])
-        };
-        f.median_days.insert(state, (median * 10.0).round() / 10.0);
-    }
-    let decimal = |m: BTreeMap<String, i64>| {
-        m.into_iter()
-            .map(|(cur, minor)| {
-                let currency = vangnet_core::Currency::parse(&cur).unwrap_or(vangnet_core::Currency::EUR);
-                (cur, Money::from_minor(minor, currency).decimal())
-            })
-            .collect()
-    };
-    f.recovered = decimal(recovered);
-    f.claimed = decimal(claimed);
-    f
-}
-
-/// The figures per bank (as victim's bank and as payee's bank) and in total.
-pub async fn figure_rows(app: &AppState) -> Result<Vec<FigureRow>, PnbfError> {
-    let cases: Vec<Case> = app
-        .store
-        .pnbf_cases(None)
-        .await?
-        .into_iter()
-        .map(Case::from_row)
-        .collect::<Result<_, _>>()?;
-    let parties = Parties::load(app).await?;
-    let mut rows = Vec::new();
-    for p in parties.all().iter().filter(|p| p.kind.holds_accounts()) {
-        let as_victim: Vec<&Case> = cases.iter().filter(|c| c.row.victim_bank == p.seq).collect();
-        if !as_victim.is_empty() {
-            rows.push(FigureRow {
-                bank: p.name.clone(),
-                role: Side::VictimBank.as_str().to_owned(),
-                figures: figures(&as_victim),
-            });
-        }
-        let as_payee: Vec<&Case> = cases.iter().filter(|c| c.row.payee_bank == Some(p.seq)).collect();
-        if !as_payee.is_empty() {
-            rows.push(FigureRow {
-                bank: p.name.clone(),
-                role: Side::PayeeBank.as_str().to_owned(),
-                figures: figures(&as_payee),
-            });
-        }
-    }
-    let all: Vec<&Case> = cases.iter().collect();
-    rows.push(FigureRow {
-        bank: "total".to_owned(),
-        role: "all".to_owned(),
-        figures: figures(&all),
-    });
-    Ok(rows)
-}
-
-/// The rows of the figures `reader` may see: the operator every bank's, a bank or PSP its own
-/// (by name) and the total, anyone else the total.
-pub async fn figure_rows_for(app: &AppState, reader: &Partner) -> Result<Vec<FigureRow>, PnbfError> {
-    let rows = figure_rows(app).await?;
-    Ok(match reader.kind {
-        PartnerKind::Operator => rows,
-        k if k.holds_accounts() => rows.into_iter().filter(|r| r.bank == "total" || r.bank == reader.name).collect(),
-        _ => rows.into_iter().filter(|r| r.bank == "total").collect(),
-    })
-}
-
-/// The figures as CSV: one line per row, the maps spread over columns.
-pub fn figures_csv(rows: &[FigureRow]) -> String {
-    let mut out = String::from(
-        "bank,role,cases,ineligible,repaid,partially_repaid,refused,no_response,naw_released,withdrawn,closed,\
-         median_days_repaid,median_days_partially_repaid,median_days_refused,median_days_no_response,median_days_naw_released,\
-         recovered_eur,claimed_eur\n",
-    );
-    let field = |s: &str| {
-        if s.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
-    for r in rows {
-        let f = &r.figures;
-        let median = |s: CaseState| f.median_days.get(s.as_str()).map(|d| d.to_string()).unwrap_or_default();
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            field(&r.bank),
-            r.role,
-            f.cases,
-            f.ineligible,
-            f.repaid,
-            f.partially_repaid,
-            f.refused,
-            f.no_response,
-            f.naw_released,
-            f.withdrawn,
-            f.closed,
-            median(CaseState::Repaid),
-            median(CaseState::PartiallyRepaid),
-            median(CaseState::Refused),
-            median(CaseState::NoResponse),
-            median(CaseState::NawReleased),
-            f.recovered.get("EUR").cloned().unwrap_or_else(|| "0.00".to_owned()),
-            f.claimed.get("EUR").cloned().unwrap_or_else(|| "0.00".to_owned()),
-        ));
-    }
-    out
-}
-
 /// The registry evidence against the payee's account, as the victim's bank may see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Evidence {
     pub status: String,
     pub score: f64,
@@ -1026,7 +834,7 @@ pub struct Evidence {
     pub reasons: Vec<String>,
 }
 
-pub fn evidence(app: &AppState, viewer: &Partner, payee_iban: &str) -> Option<Evidence> {
+pub fn evidence(app: &Services, viewer: &Partner, payee_iban: &str) -> Option<Evidence> {
     let iban = Iban::parse(payee_iban).ok()?;
     let now = app.now();
     let index = app.index();

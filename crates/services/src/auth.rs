@@ -6,9 +6,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use vangnet_core::token::{ApiToken, TokenDigest};
-use vangnet_store::{Partner, Store};
-
-use crate::error::ApiError;
+use vangnet_store::{Partner, Store, StoreError};
 
 /// How long a failed look-up is remembered (a flood of wrong tokens costs one query each
 /// per this interval).
@@ -33,7 +31,7 @@ impl TokenCache {
     }
 
     /// The partner a presented token belongs to; `None` for a malformed, unknown or revoked one.
-    pub async fn authenticate(&self, presented: &str) -> Result<Option<Partner>, ApiError> {
+    pub async fn authenticate(&self, presented: &str) -> Result<Option<Partner>, StoreError> {
         let Some(token) = ApiToken::parse(presented) else {
             return Ok(None);
         };
@@ -52,7 +50,7 @@ impl TokenCache {
     }
 
     /// The partner a token digest belongs to (console sessions keep only the digest).
-    pub async fn authenticate_digest(&self, digest: &TokenDigest) -> Result<Option<Partner>, ApiError> {
+    pub async fn authenticate_digest(&self, digest: &TokenDigest) -> Result<Option<Partner>, StoreError> {
         let digest = *digest;
         let now = Instant::now();
         if let Some((partner, at)) = self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&digest) {
