@@ -172,14 +172,14 @@ impl FromRequestParts<AppState> for Caller {
                 )
             }
         };
-        if let Err(retry_after) = state.limits.auth_failures.peek(&address, now)
+        if let Err(retry_after) = state.limits.auth_failures.blocked(&address, now)
             && !state.auth.known_valid(presented)
         {
             return Err(too_many(retry_after));
         }
         let partner = state.auth.authenticate(presented).await?;
         let Some(partner) = partner else {
-            if let Err(retry_after) = state.limits.auth_failures.take(&address, now) {
+            if let Err(retry_after) = state.limits.auth_failures.failed(&address, now) {
                 return Err(too_many(retry_after));
             }
             return Err(ApiError::new(

@@ -66,7 +66,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), time_limit))
         .layer(tower::limit::ConcurrencyLimitLayer::new(limits.max_concurrency))
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn_with_state(state.http_metrics().clone(), metrics::track))
         .layer(middleware::from_fn(error::json_errors))
         .layer(middleware::from_fn(web::security_headers))
         .with_state(state)

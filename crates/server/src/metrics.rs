@@ -4,6 +4,7 @@
 //! labelled by their template (`/api/v1/indicators/{kind}/{value}`), never by the actual path,
 //! which could contain an indicator value.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
@@ -15,8 +16,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-
-use crate::state::AppState;
 
 /// Upper bounds of the latency histogram buckets, in seconds.
 const BUCKETS: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -125,7 +124,7 @@ impl HttpMetrics {
 }
 
 /// Middleware: counts and times every request, and logs it by route template.
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn track(State(metrics): State<Arc<HttpMetrics>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
     let route = request
@@ -135,7 +134,7 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     let response = next.run(request).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
-    state.http_metrics().observe(&method, &route, status, elapsed);
+    metrics.observe(&method, &route, status, elapsed);
     if status >= 500 {
         tracing::warn!(method, route, status, latency_ms = elapsed.as_secs_f64() * 1e3, "request failed");
     } else {

@@ -13,6 +13,7 @@
 
 pub mod audit_sink;
 pub mod auth;
+pub mod checks;
 pub mod citizen_reports;
 pub mod clock;
 pub mod feed;
@@ -20,6 +21,7 @@ pub mod limits;
 pub mod metrics;
 pub mod pnbf;
 pub mod registry;
+pub mod reports;
 pub mod screening;
 pub mod sessions;
 pub mod settings;

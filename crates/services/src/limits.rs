@@ -1,11 +1,17 @@
-//! Rate limits: a token bucket per client. Refilled continuously; a request takes one token;
-//! an empty bucket answers with the seconds until the next token.
+//! Rate limits per client through `governor` (GCRA, keyed): a request takes one cell; an
+//! exhausted client is answered with the seconds until the next one. ARCHITECTURE.md ("Rate
+//! limits") has the measurement behind the choice.
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use governor::Quota;
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DashMapStateStore;
 use vangnet_store::Partner;
 
 /// A rate: `per_second` sustained, `burst` at once. A rate of zero means no limit.
@@ -23,76 +29,133 @@ impl Rate {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    refilled: Instant,
+/// Rate limits per key through `governor`'s keyed GCRA limiter (equivalent to a token bucket
+/// of `burst` tokens refilled at `per_second`), bounded in keys: when `max_keys` are tracked,
+/// keys whose bucket is full again (idle clients) are dropped first; if every tracked client is
+/// still active, requests are refused rather than the table grown without bound.
+pub struct RateLimiter<K: Hash + Eq + Clone, C: Clock = DefaultClock> {
+    /// `None` for an unlimited rate.
+    inner: Option<KeyedLimiter<K, C>>,
+    max_keys: usize,
 }
 
-/// Token buckets per key, bounded in number: when `max_keys` is reached, buckets that are
-/// full again (idle clients) are dropped first.
-#[derive(Debug)]
-pub struct RateLimiter<K> {
-    rate: Rate,
-    max_keys: usize,
-    buckets: Mutex<HashMap<K, Bucket>>,
+type KeyedLimiter<K, C> = governor::RateLimiter<K, DashMapStateStore<K>, C, NoOpMiddleware<<C as Clock>::Instant>>;
+
+impl<K: Hash + Eq + Clone, C: Clock> std::fmt::Debug for RateLimiter<K, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("limited", &self.inner.is_some())
+            .field("max_keys", &self.max_keys)
+            .field("keys", &self.len())
+            .finish()
+    }
+}
+
+/// The GCRA quota of a rate, or `None` for no limit.
+fn quota(rate: Rate) -> Option<Quota> {
+    if rate.is_unlimited() {
+        return None;
+    }
+    let period = Duration::from_secs_f64(1.0 / rate.per_second).max(Duration::from_nanos(1));
+    let burst = NonZeroU32::new(rate.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(period).map(|q| q.allow_burst(burst))
 }
 
 impl<K: Hash + Eq + Clone> RateLimiter<K> {
     pub fn new(rate: Rate, max_keys: usize) -> Self {
+        Self::with_clock(rate, max_keys, DefaultClock::default())
+    }
+}
+
+impl<K: Hash + Eq + Clone, C: Clock> RateLimiter<K, C> {
+    pub fn with_clock(rate: Rate, max_keys: usize, clock: C) -> Self {
         RateLimiter {
-            rate,
+            inner: quota(rate).map(|q| governor::RateLimiter::dashmap_with_clock(q, clock)),
             max_keys,
-            buckets: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Whether `key` has a token left at `now`, without taking it; `Err(seconds)` to wait.
-    pub fn peek(&self, key: &K, now: Instant) -> Result<(), u64> {
-        if self.rate.is_unlimited() {
-            return Ok(());
-        }
-        let buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some(bucket) = buckets.get(key) else { return Ok(()) };
-        let capacity = f64::from(self.rate.burst.max(1));
-        let tokens = (bucket.tokens + now.saturating_duration_since(bucket.refilled).as_secs_f64() * self.rate.per_second).min(capacity);
-        if tokens >= 1.0 {
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - tokens) / self.rate.per_second).as_secs().max(1))
-        }
+    /// How many keys are tracked now.
+    pub fn len(&self) -> usize {
+        self.inner.as_ref().map_or(0, governor::RateLimiter::len)
     }
 
-    /// Takes a token for `key` at `now`; `Err(seconds)` to wait when there is none.
-    pub fn take(&self, key: &K, now: Instant) -> Result<(), u64> {
-        if self.rate.is_unlimited() {
-            return Ok(());
-        }
-        let capacity = f64::from(self.rate.burst.max(1));
-        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if buckets.len() >= self.max_keys && !buckets.contains_key(key) {
-            let rate = self.rate.per_second;
-            buckets.retain(|_, b| b.tokens + now.duration_since(b.refilled).as_secs_f64() * rate < capacity);
-            if buckets.len() >= self.max_keys {
-                // Every tracked client is active: refuse newcomers rather than grow without bound.
+    /// Whether no key is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Takes a token for `key`; `Err(seconds)` to wait (at least 1) when there is none.
+    pub fn take(&self, key: &K) -> Result<(), u64> {
+        let Some(limiter) = &self.inner else { return Ok(()) };
+        if limiter.len() >= self.max_keys {
+            limiter.retain_recent();
+            if limiter.len() >= self.max_keys {
+                // Every tracked client is active: refuse rather than grow without bound.
                 return Err(1);
             }
         }
-        let bucket = buckets.entry(key.clone()).or_insert(Bucket {
-            tokens: capacity,
-            refilled: now,
-        });
-        let elapsed = now.saturating_duration_since(bucket.refilled).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * self.rate.per_second).min(capacity);
-        bucket.refilled = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = Duration::from_secs_f64((1.0 - bucket.tokens) / self.rate.per_second);
-            Err(wait.as_secs().max(1))
+        limiter.check_key(key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(limiter.clock().now());
+            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+        })
+    }
+}
+
+/// Wrong tokens per client address. A wrong token takes a cell (after the look-up found it
+/// wrong); an address whose cells are used up is blocked until the next one is due, and a
+/// blocked address is answered without a look-up. governor has no way to ask whether a take
+/// would succeed without taking, so the block (the moment the next cell is due) is kept here,
+/// bounded like the limiter.
+#[derive(Debug)]
+pub struct AuthFailures {
+    limiter: RateLimiter<String>,
+    blocked: Mutex<HashMap<String, Instant>>,
+    max_keys: usize,
+}
+
+impl AuthFailures {
+    pub fn new(rate: Rate, max_keys: usize) -> Self {
+        AuthFailures {
+            limiter: RateLimiter::new(rate, max_keys),
+            blocked: Mutex::new(HashMap::new()),
+            max_keys,
         }
     }
+
+    /// `Err(seconds)` while `address` is blocked.
+    pub fn blocked(&self, address: &str, now: Instant) -> Result<(), u64> {
+        let mut blocked = self.blocked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match blocked.get(address) {
+            Some(until) if *until > now => Err(seconds(*until - now)),
+            Some(_) => {
+                blocked.remove(address);
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a wrong token from `address`; `Err(seconds)` when that used up its cells (the
+    /// address is blocked from now until the next cell is due).
+    pub fn failed(&self, address: &str, now: Instant) -> Result<(), u64> {
+        let Err(wait) = self.limiter.take(&address.to_owned()) else {
+            return Ok(());
+        };
+        let mut blocked = self.blocked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if blocked.len() >= self.max_keys {
+            blocked.retain(|_, until| *until > now);
+        }
+        if blocked.len() < self.max_keys || blocked.contains_key(address) {
+            blocked.insert(address.to_owned(), now + Duration::from_secs(wait));
+        }
+        Err(wait)
+    }
+}
+
+/// Whole seconds to wait, rounded up, at least 1.
+fn seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 /// The limits the server applies to partners.
@@ -100,51 +163,83 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
 pub struct Limits {
     partners: RateLimiter<i64>,
     /// Wrong tokens per client address.
-    pub auth_failures: RateLimiter<String>,
+    pub auth_failures: AuthFailures,
 }
 
 impl Limits {
     pub fn new(partner_rate: Rate, auth_failure_rate: Rate) -> Self {
         Limits {
             partners: RateLimiter::new(partner_rate, 100_000),
-            auth_failures: RateLimiter::new(auth_failure_rate, 100_000),
+            auth_failures: AuthFailures::new(auth_failure_rate, 100_000),
         }
     }
 
     /// `Some(seconds to wait)` when this partner is over its rate.
     pub fn partner_rate(&self, partner: &Partner) -> Option<u64> {
-        self.partners.take(&partner.seq, Instant::now()).err()
+        self.partners.take(&partner.seq).err()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use governor::clock::FakeRelativeClock;
+
     use super::*;
 
     #[test]
     fn bucket_allows_burst_then_refills() {
-        let limiter = RateLimiter::new(Rate { per_second: 2.0, burst: 3 }, 10);
-        let start = Instant::now();
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(Rate { per_second: 2.0, burst: 3 }, 10, clock.clone());
         for _ in 0..3 {
-            assert_eq!(limiter.take(&"a", start), Ok(()));
+            assert_eq!(limiter.take(&"a"), Ok(()));
         }
-        assert_eq!(limiter.take(&"a", start), Err(1));
-        assert_eq!(limiter.take(&"b", start), Ok(()), "buckets are per key");
-        assert_eq!(limiter.take(&"a", start + Duration::from_millis(600)), Ok(()));
-        assert!(limiter.take(&"a", start + Duration::from_millis(600)).is_err());
+        assert_eq!(limiter.take(&"a"), Err(1));
+        assert_eq!(limiter.take(&"b"), Ok(()), "buckets are per key");
+        clock.advance(Duration::from_millis(600));
+        assert_eq!(limiter.take(&"a"), Ok(()));
+        assert!(limiter.take(&"a").is_err());
+    }
+
+    #[test]
+    fn wait_is_the_time_to_the_next_token() {
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(Rate { per_second: 0.1, burst: 1 }, 10, clock.clone());
+        assert_eq!(limiter.take(&"a"), Ok(()));
+        assert_eq!(limiter.take(&"a"), Err(10));
+        clock.advance(Duration::from_secs(4));
+        assert_eq!(limiter.take(&"a"), Err(6));
+    }
+
+    #[test]
+    fn an_address_out_of_wrong_tokens_is_blocked_until_the_next_is_due() {
+        let failures = AuthFailures::new(Rate { per_second: 0.1, burst: 2 }, 10);
+        let now = Instant::now();
+        assert_eq!(failures.blocked("a", now), Ok(()));
+        assert_eq!(failures.failed("a", now), Ok(()));
+        assert_eq!(failures.failed("a", now), Ok(()));
+        assert_eq!(failures.blocked("a", now), Ok(()), "not blocked before a refusal");
+        let wait = failures.failed("a", now).expect_err("third wrong token");
+        assert!((9..=10).contains(&wait), "{wait}");
+        assert!(failures.blocked("a", now).is_err());
+        assert_eq!(failures.blocked("b", now), Ok(()), "per address");
+        assert_eq!(failures.blocked("a", now + Duration::from_secs(11)), Ok(()), "the block ends");
     }
 
     #[test]
     fn unlimited_and_bounded() {
         let unlimited = RateLimiter::new(Rate::UNLIMITED, 1);
-        let now = Instant::now();
         for i in 0..100 {
-            assert_eq!(unlimited.take(&i, now), Ok(()));
+            assert_eq!(unlimited.take(&i), Ok(()));
         }
-        let bounded = RateLimiter::new(Rate { per_second: 1.0, burst: 1 }, 2);
-        assert_eq!(bounded.take(&1, now), Ok(()));
-        assert_eq!(bounded.take(&2, now), Ok(()));
-        assert_eq!(bounded.take(&3, now), Err(1), "two active clients fill the table");
-        assert_eq!(bounded.take(&3, now + Duration::from_secs(5)), Ok(()), "idle buckets make room");
+        assert!(unlimited.is_empty());
+        let clock = FakeRelativeClock::default();
+        let bounded = RateLimiter::with_clock(Rate { per_second: 1.0, burst: 1 }, 2, clock.clone());
+        assert_eq!(bounded.take(&1), Ok(()));
+        assert_eq!(bounded.take(&2), Ok(()));
+        assert_eq!(bounded.take(&3), Err(1), "two active clients fill the table");
+        assert_eq!(bounded.len(), 2);
+        clock.advance(Duration::from_secs(5));
+        assert_eq!(bounded.take(&3), Ok(()), "idle buckets make room");
+        assert_eq!(bounded.len(), 1);
     }
 }

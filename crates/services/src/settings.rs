@@ -10,7 +10,6 @@ use vangnet_core::scoring::ScoringPolicy;
 
 pub use crate::clock::Clock;
 pub use crate::limits::Rate;
-pub use crate::screening::calls::CallSettings;
 
 /// What every service is configured with.
 #[derive(Debug, Clone)]
@@ -171,6 +170,31 @@ impl Default for Settings {
             calls: CallSettings::default(),
             pnbf: PnbfSettings::default(),
             clock: Arc::new(Clock::default()),
+        }
+    }
+}
+
+/// Settings of call screening.
+#[derive(Debug, Clone)]
+pub struct CallSettings {
+    /// The key banks and telecom providers share for subscriber references; from the store
+    /// (made at first start) when `None`.
+    pub subscriber_key: Option<Vec<u8>>,
+    /// A call without an `end` event counts as over after this long.
+    pub active_timeout: Duration,
+    /// Callers a subscriber completed calls with count as known for this long.
+    pub known_caller_days: u32,
+    /// Subscribers tracked at once.
+    pub max_subscribers: usize,
+}
+
+impl Default for CallSettings {
+    fn default() -> Self {
+        CallSettings {
+            subscriber_key: None,
+            active_timeout: Duration::from_secs(2 * 3600),
+            known_caller_days: 90,
+            max_subscribers: 1_000_000,
         }
     }
 }

@@ -4,11 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use vangnet_core::PartnerKind;
 use vangnet_core::Timestamp;
+use vangnet_core::index::RecordView;
 use vangnet_core::indicator::Iban;
 use vangnet_core::pnbf::{CaseState, FraudCategory, Move, Outcome, PaymentMethod, Side};
 use vangnet_services::Services;
-use vangnet_services::pnbf::{self, Case, Evidence, FigureRow, Figures, Naw, NewCase, NewMove, Parties, PnbfError};
+use vangnet_services::pnbf::{self, Case, FigureRow, Figures, Naw, NewCase, NewMove, Parties, PnbfError};
 use vangnet_store::Partner;
 
 use crate::error::WireError;
@@ -416,19 +418,27 @@ pub struct EvidenceOut {
     pub reasons: Vec<String>,
 }
 
-impl From<Evidence> for EvidenceOut {
-    fn from(e: Evidence) -> EvidenceOut {
+impl From<RecordView> for EvidenceOut {
+    fn from(view: RecordView) -> EvidenceOut {
         EvidenceOut {
-            status: e.status,
-            score: e.score,
-            reports: e.reports,
-            aangifte_reports: e.aangifte_reports,
-            reporting_partners: e.reporting_partners,
-            police_reports: e.police_reports,
-            first_seen: e.first_seen,
-            last_seen: e.last_seen,
-            fraud_types: e.fraud_types,
-            reasons: e.reasons,
+            status: view.status.as_str().to_owned(),
+            score: (view.score * 1000.0).round() / 1000.0,
+            reports: view.reports,
+            aangifte_reports: view.aangifte_reports,
+            reporting_partners: view.reporting_partners,
+            police_reports: PartnerKind::ALL
+                .iter()
+                .position(|k| *k == PartnerKind::Police)
+                .and_then(|i| view.by_source.get(i))
+                .map_or(0, |s| s.0),
+            first_seen: view.first_seen.map(Timestamp::date_string),
+            last_seen: view.last_seen.map(Timestamp::date_string),
+            fraud_types: view
+                .fraud_type_counts()
+                .iter()
+                .map(|(t, n)| format!("{} ({n})", t.as_str()))
+                .collect(),
+            reasons: view.reasons(),
         }
     }
 }
@@ -457,30 +467,6 @@ pub struct BankCodeIn {
 }
 
 /// The PNBF partner directory: which partner handles the accounts of each bank code.
-/// The figures of one group of cases.
-#[derive(Debug, Serialize)]
-pub struct FiguresOut {
-    pub cases: u32,
-    /// Cases opened per month (`YYYY-MM`).
-    pub opened_per_month: std::collections::BTreeMap<String, u32>,
-    /// Ineligible cases per condition that was not met (a case can fail several).
-    pub ineligible_by_reason: std::collections::BTreeMap<String, u32>,
-    pub ineligible: u32,
-    pub repaid: u32,
-    pub partially_repaid: u32,
-    pub refused: u32,
-    pub no_response: u32,
-    pub naw_released: u32,
-    pub withdrawn: u32,
-    pub closed: u32,
-    /// Median days from opening to each outcome reached.
-    pub median_days: std::collections::BTreeMap<String, f64>,
-    /// Repaid in full or part, per currency (decimal text).
-    pub recovered: std::collections::BTreeMap<String, String>,
-    /// Paid by the victims of the eligible cases, per currency.
-    pub claimed: std::collections::BTreeMap<String, String>,
-}
-
 /// One row of the figures: a bank in one role, or everything.
 #[derive(Debug, Serialize)]
 pub struct FigureRowOut {
@@ -489,7 +475,7 @@ pub struct FigureRowOut {
     /// `victim_bank`, `payee_bank` or `all`.
     pub role: String,
     #[serde(flatten)]
-    pub figures: FiguresOut,
+    pub figures: Figures,
 }
 
 /// The figures as `GET /api/v1/pnbf/figures` answers them.
@@ -497,27 +483,6 @@ pub struct FigureRowOut {
 pub struct FiguresAnswer {
     pub generated_at: String,
     pub rows: Vec<FigureRowOut>,
-}
-
-impl From<Figures> for FiguresOut {
-    fn from(f: Figures) -> FiguresOut {
-        FiguresOut {
-            cases: f.cases,
-            opened_per_month: f.opened_per_month,
-            ineligible_by_reason: f.ineligible_by_reason,
-            ineligible: f.ineligible,
-            repaid: f.repaid,
-            partially_repaid: f.partially_repaid,
-            refused: f.refused,
-            no_response: f.no_response,
-            naw_released: f.naw_released,
-            withdrawn: f.withdrawn,
-            closed: f.closed,
-            median_days: f.median_days,
-            recovered: f.recovered,
-            claimed: f.claimed,
-        }
-    }
 }
 
 impl FiguresAnswer {
@@ -529,7 +494,7 @@ impl FiguresAnswer {
                 .map(|r| FigureRowOut {
                     bank: r.bank,
                     role: r.role,
-                    figures: r.figures.into(),
+                    figures: r.figures,
                 })
                 .collect(),
         }

@@ -70,6 +70,15 @@ enum BenchCommand {
         #[arg(long)]
         baseline: bool,
     },
+    /// The rate limiter's cost per take, beside governor's keyed limiter, and its key bound.
+    Limits {
+        /// Takes per thread and row.
+        #[arg(long, default_value_t = 2_000_000)]
+        takes: usize,
+        /// Timed repetitions; the median is reported.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Payment decisions (JSON), pacs.008 parsing and call events, in-process on one core.
     Screening {
         /// IBANs in the registry, and payer profiles.
@@ -103,6 +112,9 @@ pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode> {
             tokio::task::spawn_blocking(move || bench_check(indicators, values, hit_ratio, runs)).await??;
         }
         BenchCommand::Stream { events, rate, baseline } => super::bench_screening::stream(config, events, rate, baseline).await?,
+        BenchCommand::Limits { takes, runs } => {
+            tokio::task::spawn_blocking(move || super::bench_limits::run(takes, runs)).await??;
+        }
         BenchCommand::Screening { indicators, events, runs } => {
             tokio::task::spawn_blocking(move || super::bench_screening::run(indicators, events, runs)).await??;
         }

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod bench_limits;
 pub mod bench_screening;
 pub mod check;
 pub mod demo;

@@ -22,6 +22,7 @@ use super::calls::only;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::state::AppState;
+use vangnet_services::screening::call_lists::ListedNumber;
 use vangnet_services::screening::calls::{EXCEPTION, PROTECTED};
 
 /// The most numbers one bulk request may hold.
@@ -163,34 +164,9 @@ fn owned_by_other() -> ApiError {
     .with_field("e164")
 }
 
-/// The state a partner's new entries get: a bank's do-not-originate entries wait for an operator.
-fn state_for(partner: &Partner, list: &str) -> CallEntryState {
-    if list == PROTECTED && partner.kind.holds_accounts() {
-        CallEntryState::Pending
-    } else {
-        CallEntryState::Active
-    }
-}
-
-async fn add_numbers(state: &AppState, partner: &Partner, list: &str, numbers: &[String]) -> Result<Vec<CallListAdd>, ApiError> {
-    let outcomes = state
-        .store
-        .add_call_numbers(list, numbers, partner, state_for(partner, list), &partner.actor(), state.now())
-        .await?;
-    let active: Vec<String> = outcomes
-        .iter()
-        .filter_map(|o| match o {
-            CallListAdd::Added(e) if e.state == CallEntryState::Active => Some(e.e164.clone()),
-            _ => None,
-        })
-        .collect();
-    state.calls.add(list, &active);
-    Ok(outcomes)
-}
-
 async fn put_one(state: &AppState, partner: &Partner, list: &str, number: &str) -> Result<Json<ListedOut>, ApiError> {
     let number = e164(number, "e164")?;
-    let outcome = add_numbers(state, partner, list, std::slice::from_ref(&number)).await?.pop();
+    let outcome = state.add_call_numbers(partner, list, std::slice::from_ref(&number)).await?.pop();
     match outcome {
         Some(CallListAdd::Added(entry)) => Ok(Json(ListedOut::from(&entry, true))),
         Some(CallListAdd::Existing(entry)) => Ok(Json(ListedOut::from(&entry, false))),
@@ -205,16 +181,8 @@ async fn put_one(state: &AppState, partner: &Partner, list: &str, number: &str) 
 
 async fn delete_one(state: &AppState, partner: &Partner, list: &str, number: &str) -> Result<StatusCode, ApiError> {
     let number = e164(number, "e164")?;
-    let owner = (partner.kind != PartnerKind::Operator).then_some(partner.seq);
-    match state
-        .store
-        .remove_call_number(list, &number, owner, &partner.actor(), state.now())
-        .await?
-    {
-        CallListRemove::Removed(_) => {
-            state.calls.remove(list, &number);
-            Ok(StatusCode::NO_CONTENT)
-        }
+    match state.remove_call_number(partner, list, &number).await? {
+        CallListRemove::Removed(_) => Ok(StatusCode::NO_CONTENT),
         CallListRemove::NotFound => Err(ApiError::not_found("number on this list")),
         CallListRemove::NotOwner(_) => Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -236,8 +204,7 @@ async fn list_entries(state: &AppState, partner: &Partner, list: &str, query: Li
                 .ok_or_else(|| ApiError::invalid("invalid_parameter", "state", "state must be active or pending"))?,
         ),
     };
-    let owner = (partner.kind != PartnerKind::Operator).then_some(partner.seq);
-    let entries = state.store.call_list_entries(list, owner).await?;
+    let entries = state.call_list_entries(partner, list).await?;
     let mut page: Vec<ListedOut> = entries
         .iter()
         .filter(|e| wanted.is_none_or(|w| e.state == w))
@@ -256,22 +223,15 @@ async fn list_entries(state: &AppState, partner: &Partner, list: &str, query: Li
 
 async fn read_entry(state: &AppState, partner: &Partner, list: &str, number: &str) -> Result<Json<EntryHistoryOut>, ApiError> {
     let number = e164(number, "e164")?;
-    let entry = state.store.call_list_entry(list, &number).await?;
-    let history = state.store.call_list_history(list, &number).await?;
-    let owner = match (&entry, history.last()) {
-        (Some(e), _) => e.owner_id.clone(),
-        (None, Some(last)) => last.owner_id.clone(),
-        (None, None) => return Err(ApiError::not_found("number on this list")),
-    };
-    if partner.kind != PartnerKind::Operator && owner != partner.id {
-        // Another partner's entry: answered as if there were none.
-        return Err(ApiError::not_found("number on this list"));
-    }
+    let ListedNumber { entry, owner_id, history } = state
+        .call_list_number(partner, list, &number)
+        .await?
+        .ok_or_else(|| ApiError::not_found("number on this list"))?;
     Ok(Json(EntryHistoryOut {
         e164: number,
         list: list.to_owned(),
         state: entry.map_or("removed", |e| e.state.as_str()).to_owned(),
-        owner,
+        owner: owner_id,
         history: history
             .into_iter()
             .map(|c| ChangeOut {
@@ -355,7 +315,7 @@ pub async fn protect_many(
         .enumerate()
         .map(|(i, n)| e164(n, &format!("numbers[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
-    let outcomes = add_numbers(&state, &partner, PROTECTED, &numbers).await?;
+    let outcomes = state.add_call_numbers(&partner, PROTECTED, &numbers).await?;
     let results: Vec<NumberResult> = outcomes
         .iter()
         .map(|o| match o {
@@ -485,11 +445,9 @@ pub async fn approve(
     only(&partner, &[PartnerKind::Operator], "operators approve do-not-originate entries")?;
     let number = e164(&number, "e164")?;
     let entry = state
-        .store
-        .approve_call_number(PROTECTED, &number, &partner.actor(), state.now())
+        .approve_protected_number(&partner, &number)
         .await?
         .ok_or_else(|| ApiError::not_found("number on this list"))?;
-    state.calls.add(PROTECTED, std::slice::from_ref(&entry.e164));
     Ok(Json(ListedOut::from(&entry, false)))
 }
 

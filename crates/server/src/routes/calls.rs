@@ -107,19 +107,7 @@ async fn set_opt_out(state: &AppState, partner: &Partner, reference: &str, opted
         "telecom providers record their subscribers' opt-out",
     )?;
     let reference = subscriber(reference)?;
-    let now = state.now();
-    state.store.set_opt_out(&reference, opted_out, now).await?;
-    state.calls.set_opt_out(&reference, opted_out);
-    state
-        .store
-        .append_audit(&[AuditEvent {
-            at: now,
-            actor: partner.actor(),
-            action: AuditAction::SignalOptOut,
-            subject: format!("subscriber:{}", &reference[..16]),
-            details: format!("{{\"opted_out\":{opted_out}}}"),
-        }])
-        .await?;
+    state.set_opt_out(partner, &reference, opted_out).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,12 +1,11 @@
 //! `POST /api/v1/checks`: look up to 1,000 indicators at once, answered from the in-memory
-//! index without a database round trip. A hit is written to the audit log in the background.
+//! index without a database round trip (`Services::check_for_partner`), which audits the hits.
 
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use vangnet_core::index::CheckStatus;
 use vangnet_core::indicator::Indicator;
 
 use vangnet_wire::WireError;
@@ -77,50 +76,15 @@ pub async fn check(
             Indicator::parse(kind, &input.value).map_err(|e| (kind, WireError::indicator(&e, format!("{prefix}.value"))))
         })
         .collect();
-    let viewer = partner.viewer();
-    let now = state.now();
-    let policy = &state.settings.scoring;
-    let mut results = Vec::with_capacity(parsed.len());
-    let mut hits = Vec::new();
-    {
-        let index = state.index();
-        for (input, item) in request.indicators.iter().zip(&parsed) {
-            match item {
-                Ok(indicator) => {
-                    let view = index.check(indicator, &viewer, now, policy);
-                    // Unverified citizen reports are something the partner learns about the
-                    // value too, so their count is audited like a hit.
-                    if view.status != CheckStatus::NotReported || view.unverified_citizen_reports > 0 {
-                        hits.push(indicator);
-                    }
-                    results.push((Some(view.status), CheckResult::from_view(indicator, &view)));
-                }
-                Err((kind, error)) => results.push((None, CheckResult::invalid(*kind, &input.value, error))),
-            }
-        }
-    }
-    let counters = &state.metrics.counters;
-    for (status, _) in &results {
-        let counter = match status {
-            Some(CheckStatus::Reported) => &counters.checks_reported,
-            Some(CheckStatus::NotReported) => &counters.checks_not_reported,
-            Some(CheckStatus::Disputed) => &counters.checks_disputed,
-            None => &counters.checks_invalid,
-        };
-        counter.inc();
-    }
-    for indicator in hits {
-        state
-            .audit()
-            .record_hit(
-                partner.actor(),
-                state.pseudonym(indicator.kind(), indicator.canonical()),
-                "check",
-                now,
-            )
-            .await;
-    }
-    Ok(Json(CheckResponse {
-        results: results.into_iter().map(|(_, r)| r).collect(),
-    }))
+    let results = state
+        .check_for_partner(&partner, parsed)
+        .await
+        .into_iter()
+        .zip(&request.indicators)
+        .map(|(checked, input)| match checked {
+            Ok((indicator, view)) => CheckResult::from_view(&indicator, &view),
+            Err((kind, error)) => CheckResult::invalid(kind, &input.value, &error),
+        })
+        .collect();
+    Ok(Json(CheckResponse { results }))
 }

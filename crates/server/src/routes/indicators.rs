@@ -216,24 +216,9 @@ pub async fn set_status(
         }
     };
     super::reports::check_reason(request.reason.as_deref())?;
-    let subject = state.pseudonym(indicator.kind(), indicator.canonical());
-    let position = state
-        .store
-        .set_indicator_status(
-            indicator.kind(),
-            indicator.canonical(),
-            status,
-            request.reason.as_deref(),
-            &partner.actor(),
-            &subject,
-            state.now(),
-        )
+    state
+        .set_indicator_status(&partner, &indicator, status, request.reason.as_deref())
         .await?;
-    {
-        let mut index = state.index_mut();
-        let key = index.key_of(&indicator);
-        index.set_status(key, status, position);
-    }
     Ok(Json(StatusResponse {
         kind: indicator.kind().as_str().to_owned(),
         value: indicator.canonical().to_owned(),

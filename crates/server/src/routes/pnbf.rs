@@ -11,7 +11,6 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use vangnet_core::PartnerKind;
-use vangnet_core::audit::{AuditAction, AuditEvent};
 use vangnet_core::pnbf::Side;
 use vangnet_services::pnbf::{self, Parties};
 use vangnet_store::Partner;
@@ -230,20 +229,13 @@ pub async fn figures(State(state): State<AppState>, Caller(partner): Caller, Que
     security(("bearer" = []))
 )]
 pub async fn bank_codes(State(state): State<AppState>, Caller(_partner): Caller) -> Result<Json<Vec<BankCodeOut>>, ApiError> {
-    let partners = state.store.partners().await?;
     let out = state
-        .store
-        .pnbf_bank_codes()
+        .bank_directory()
         .await?
         .into_iter()
-        .filter_map(|(code, seq)| {
-            partners.iter().find(|p| p.seq == seq).map(|p| BankCodeOut {
-                code,
-                partner: PartyOut {
-                    id: p.id.clone(),
-                    name: p.name.clone(),
-                },
-            })
+        .map(|(code, p)| BankCodeOut {
+            code,
+            partner: PartyOut { id: p.id, name: p.name },
         })
         .collect();
     Ok(Json(out))
@@ -252,20 +244,6 @@ pub async fn bank_codes(State(state): State<AppState>, Caller(_partner): Caller)
 fn bank_code(code: &str) -> Result<String, ApiError> {
     vangnet_core::pnbf::bank_code(code)
         .ok_or_else(|| ApiError::invalid("invalid_bank_code", "code", "a Dutch bank code is four letters (e.g. INGB)"))
-}
-
-async fn directory_audit(state: &AppState, partner: &Partner, code: &str, details: String) -> Result<(), ApiError> {
-    state
-        .store
-        .append_audit(&[AuditEvent {
-            at: state.now(),
-            actor: partner.actor(),
-            action: AuditAction::PnbfDirectoryChange,
-            subject: format!("bank_code:{code}"),
-            details,
-        }])
-        .await?;
-    Ok(())
 }
 
 /// Points a bank code at a partner (operators only).
@@ -285,13 +263,9 @@ pub async fn set_bank_code(
     }
     let code = bank_code(&code)?;
     let target = state
-        .store
-        .partner(&input.partner)
+        .set_bank_code(&partner, &code, &input.partner)
         .await?
-        .filter(|p| p.kind.holds_accounts())
         .ok_or_else(|| ApiError::invalid("unknown_partner", "partner", "no bank or PSP with that id or name"))?;
-    state.store.pnbf_set_bank_code(&code, Some(target.seq), state.now()).await?;
-    directory_audit(&state, &partner, &code, format!("{{\"partner\":\"{}\"}}", target.id)).await?;
     Ok(Json(BankCodeOut {
         code,
         partner: PartyOut {
@@ -316,8 +290,7 @@ pub async fn remove_bank_code(
         return Err(ApiError::forbidden("only the platform operator keeps the PNBF directory"));
     }
     let code = bank_code(&code)?;
-    state.store.pnbf_set_bank_code(&code, None, state.now()).await?;
-    directory_audit(&state, &partner, &code, "{\"removed\":true}".to_owned()).await?;
+    state.remove_bank_code(&partner, &code).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

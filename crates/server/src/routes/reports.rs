@@ -6,16 +6,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use vangnet_core::audit::{AuditAction, AuditEvent};
 use vangnet_core::report::NewReport;
-use vangnet_store::{InsertOutcome, Partner, RetractOutcome, StoredReport};
+use vangnet_store::{InsertOutcome, Partner, RetractOutcome};
 
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use vangnet_wire::json::from_value;
 
 use crate::extract::{ApiJson, ApiPath, Caller, OptionalJson};
 use crate::state::AppState;
-use vangnet_services::feed::apply_report;
 use vangnet_wire::registry::{ReportIn, ReportOut};
 
 /// The most reports one batch request may hold.
@@ -37,30 +35,6 @@ fn may_submit(partner: &Partner) -> Result<(), ApiError> {
             "partners of kind operator run the platform and do not file reports",
         ))
     }
-}
-
-/// Stores checked reports and applies the new ones to the index.
-pub(crate) async fn store_reports(state: &AppState, partner: &Partner, reports: &[NewReport]) -> Result<Vec<InsertOutcome>, ApiError> {
-    let outcomes = state.store.insert_reports(partner, reports, &partner.actor(), state.now()).await?;
-    {
-        let mut index = state.index_mut();
-        for outcome in &outcomes {
-            if let InsertOutcome::Created(report) = outcome {
-                apply_report(&mut index, report);
-            }
-        }
-    }
-    state.update_index_gauges();
-    let counters = &state.metrics.counters;
-    for outcome in &outcomes {
-        let counter = match outcome {
-            InsertOutcome::Created(_) => &counters.reports_created,
-            InsertOutcome::Existing { .. } => &counters.reports_existing,
-            InsertOutcome::Conflict { .. } => &counters.reports_conflict,
-        };
-        counter.inc();
-    }
-    Ok(outcomes)
 }
 
 fn conflict(existing_id: &str) -> ApiError {
@@ -99,10 +73,8 @@ pub async fn submit(
     ApiJson(input): ApiJson<ReportIn>,
 ) -> Result<(StatusCode, Json<ReportOut>), ApiError> {
     may_submit(&partner)?;
-    let report = input.into_new("", state.now()).inspect_err(|_| {
-        state.metrics.counters.reports_invalid.inc();
-    })?;
-    let outcome = store_reports(&state, &partner, std::slice::from_ref(&report)).await?.pop();
+    let report = input.into_new("", state.now()).inspect_err(|_| state.count_invalid_report())?;
+    let outcome = state.file_reports(&partner, std::slice::from_ref(&report)).await?.pop();
     match outcome {
         Some(InsertOutcome::Created(stored)) => Ok((StatusCode::CREATED, Json(ReportOut::from(&stored)))),
         Some(InsertOutcome::Existing { id }) => {
@@ -185,7 +157,7 @@ pub async fn submit_batch(
                 valid.push((i, report));
             }
             Err(e) => {
-                state.metrics.counters.reports_invalid.inc();
+                state.count_invalid_report();
                 results.push(Some(BatchResult {
                     status: "invalid",
                     report: None,
@@ -198,7 +170,7 @@ pub async fn submit_batch(
     let outcomes = if reports.is_empty() {
         Vec::new()
     } else {
-        store_reports(&state, &partner, &reports).await?
+        state.file_reports(&partner, &reports).await?
     };
     for ((i, _), outcome) in valid.iter().zip(outcomes) {
         results[*i] = Some(match outcome {
@@ -227,32 +199,6 @@ pub async fn submit_batch(
     }))
 }
 
-/// Whether `id` has the shape of a report id (a UUID), checked before any database look-up.
-fn is_report_id(id: &str) -> bool {
-    id.len() == 36
-        && id.bytes().enumerate().all(|(i, b)| {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                b == b'-'
-            } else {
-                b.is_ascii_hexdigit()
-            }
-        })
-}
-
-async fn visible_report(state: &AppState, partner: &Partner, id: &str) -> Result<StoredReport, ApiError> {
-    if !is_report_id(id) {
-        return Err(ApiError::not_found("report"));
-    }
-    let report = state.store.report(id).await?.ok_or_else(|| ApiError::not_found("report"))?;
-    if !partner
-        .viewer()
-        .may_see(report.tlp, u32::try_from(report.partner_seq).unwrap_or(u32::MAX))
-    {
-        return Err(ApiError::not_found("report"));
-    }
-    Ok(report)
-}
-
 /// Read one report.
 ///
 /// Only reports this partner may see under TLP are found; every read is audited.
@@ -273,17 +219,10 @@ pub async fn read(
     Caller(partner): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ReportOut>, ApiError> {
-    let report = visible_report(&state, &partner, &id).await?;
-    state
-        .store
-        .append_audit(&[AuditEvent {
-            at: state.now(),
-            actor: partner.actor(),
-            action: AuditAction::ReportRead,
-            subject: format!("report:{}", report.id),
-            details: "{}".to_owned(),
-        }])
-        .await?;
+    let report = state
+        .read_report(&partner, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("report"))?;
     Ok(Json(ReportOut::from(&report)))
 }
 
@@ -338,24 +277,8 @@ pub async fn retract(
     OptionalJson(request): OptionalJson<RetractRequest>,
 ) -> Result<Json<ReportOut>, ApiError> {
     check_reason(request.reason.as_deref())?;
-    visible_report(&state, &partner, &id).await?;
-    match state
-        .store
-        .retract_report(&id, &partner, request.reason.as_deref(), state.now())
-        .await?
-    {
-        RetractOutcome::Retracted(report) => {
-            {
-                let mut index = state.index_mut();
-                let seq = u32::try_from(report.seq).unwrap_or(u32::MAX);
-                for named in &report.indicators {
-                    let key = index.key(named.kind, &named.value);
-                    index.retract(key, seq);
-                }
-            }
-            state.metrics.counters.retractions.inc();
-            Ok(Json(ReportOut::from(&report)))
-        }
+    match state.retract_report(&partner, &id, request.reason.as_deref()).await? {
+        RetractOutcome::Retracted(report) => Ok(Json(ReportOut::from(&report))),
         RetractOutcome::AlreadyRetracted(_) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "already_retracted",

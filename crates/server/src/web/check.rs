@@ -6,8 +6,6 @@
 //! both the page and the API share one token bucket per client address, so the registry cannot
 //! be walked through them.
 
-use std::time::Instant;
-
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -77,18 +75,16 @@ struct Outcome {
 
 fn take_token(state: &AppState, parts: &Parts) -> Result<(), u64> {
     let key = super::client_key(parts, state);
-    state.public_limits.checks.take(&key, Instant::now()).inspect_err(|_| {
+    state.public_limits.checks.take(&key).inspect_err(|_| {
         state.metrics.counters.public_rate_limited.inc();
     })
 }
 
-/// Looks a value up for the public. A hit is written to the audit log (actor `public`, no
-/// address), like a partner's check hit: it discloses something about the indicator.
+/// Looks a value up for the public (audited and counted by the service).
 async fn run_check(state: &AppState, kind: Option<vangnet_core::IndicatorKind>, value: &str) -> Outcome {
-    let counters = &state.metrics.counters;
     match Indicator::parse(kind, value) {
         Err(e) => {
-            counters.public_checks_invalid.inc();
+            state.count_invalid_public_check();
             Outcome {
                 indicator: None,
                 status: Err(e),
@@ -97,32 +93,12 @@ async fn run_check(state: &AppState, kind: Option<vangnet_core::IndicatorKind>, 
             }
         }
         Ok(indicator) => {
-            let (view, domain) = {
-                let index = state.index();
-                index.public_check(&indicator, state.now(), &state.settings.scoring, &state.settings.public.threshold)
-            };
-            let counter = match view.status {
-                CheckStatus::Reported => &counters.public_checks_reported,
-                CheckStatus::Disputed => &counters.public_checks_disputed,
-                CheckStatus::NotReported => &counters.public_checks_not_reported,
-            };
-            counter.inc();
-            if view.status != CheckStatus::NotReported {
-                state
-                    .audit()
-                    .record_hit(
-                        "public".to_owned(),
-                        state.pseudonym(indicator.kind(), indicator.canonical()),
-                        "public",
-                        state.now(),
-                    )
-                    .await;
-            }
+            let answer = state.check_for_public(&indicator).await;
             Outcome {
                 indicator: Some(indicator),
-                status: Ok(view.status),
-                fraud_types: view.fraud_types,
-                domain,
+                status: Ok(answer.view.status),
+                fraud_types: answer.view.fraud_types,
+                domain: answer.domain,
             }
         }
     }

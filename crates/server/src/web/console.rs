@@ -219,7 +219,7 @@ async fn sign_in(State(state): State<AppState>, request: Request) -> Response {
         return login_page(&state, &parts, Some(t.error_form_expired.clone()), StatusCode::FORBIDDEN);
     }
     // Wrong tokens are limited like public checks, so the form cannot be used to guess tokens.
-    if let Err(retry_after) = state.public_limits.checks.take(&super::client_key(&parts, &state), Instant::now()) {
+    if let Err(retry_after) = state.public_limits.checks.take(&super::client_key(&parts, &state)) {
         return super::too_many(&parts, retry_after);
     }
     let presented = field(&fields, "token").unwrap_or("").trim();
@@ -420,7 +420,7 @@ async fn file_report(State(state): State<AppState>, request: Request) -> Respons
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    match crate::routes::reports::store_reports(&state, &who.partner, std::slice::from_ref(&report)).await {
+    match state.file_reports(&who.partner, std::slice::from_ref(&report)).await {
         Ok(outcomes) => match outcomes.first() {
             Some(InsertOutcome::Created(stored)) => see_other(&format!("/partner?gemeld={}", stored.id)),
             _ => server_error(&parts),

@@ -9,8 +9,6 @@
 //! limit, a form-size limit, a bound on the number of details, and a honeypot field that
 //! people do not see and robots fill in.
 
-use std::time::Instant;
-
 use askama::Template;
 use axum::Router;
 use axum::extract::{Request, State};
@@ -344,7 +342,7 @@ async fn submit(State(state): State<AppState>, request: Request) -> Response {
         return render(StatusCode::PAYLOAD_TOO_LARGE, &page);
     };
     let key = super::client_key(&parts, &state);
-    if let Err(retry_after) = state.public_limits.reports.take(&key, Instant::now()) {
+    if let Err(retry_after) = state.public_limits.reports.take(&key) {
         state.metrics.counters.public_rate_limited.inc();
         return too_many(&parts, retry_after);
     }
@@ -418,7 +416,7 @@ async fn submit(State(state): State<AppState>, request: Request) -> Response {
         }
     };
     let fraud_type = report.fraud_type();
-    match crate::routes::reports::store_reports(&state, &source, std::slice::from_ref(&report)).await {
+    match state.file_reports(&source, std::slice::from_ref(&report)).await {
         Ok(outcomes) => match outcomes.first() {
             Some(InsertOutcome::Created(_) | InsertOutcome::Existing { .. }) => {
                 state.metrics.counters.citizen_reports.inc();

@@ -11,7 +11,8 @@ use super::{Case, Parties, PnbfError};
 use crate::state::Services;
 
 /// Figures for one group of cases.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Serialisable as it is: the API's figures answer and the CSV export show every field.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Figures {
     pub cases: u32,
     /// Cases opened per month (`YYYY-MM`).

@@ -4,6 +4,7 @@
 //! the stored cases. The HTTP API and the console and victim pages share this service; their
 //! wire shapes are in `vangnet_wire::pnbf`.
 
+mod directory;
 mod figures;
 
 pub use figures::{FigureRow, Figures, figure_rows, figure_rows_for, figures};
@@ -16,9 +17,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 use vangnet_core::audit::{AuditAction, AuditEvent};
+use vangnet_core::index::RecordView;
 use vangnet_core::indicator::Iban;
 use vangnet_core::pnbf::{self as rules, CaseFacts, CaseState, FraudCategory, Move, Outcome, PaymentMethod, Side};
-use vangnet_core::{Indicator, Money, PartnerKind, Timestamp};
+use vangnet_core::{Indicator, Money, Timestamp};
 use vangnet_store::{Partner, PnbfCaseRow, PnbfEventRow, StoreError};
 
 use crate::state::Services;
@@ -818,48 +820,11 @@ pub async fn cases_of(app: &Services, partner: &Partner, side: Side) -> Result<V
     Ok(cases)
 }
 
-/// The registry evidence against the payee's account, as the victim's bank may see it.
-#[derive(Debug, Clone)]
-pub struct Evidence {
-    pub status: String,
-    pub score: f64,
-    pub reports: u32,
-    pub aangifte_reports: u32,
-    pub reporting_partners: u32,
-    /// Police reports the reader may see (under TLP).
-    pub police_reports: u32,
-    pub first_seen: Option<String>,
-    pub last_seen: Option<String>,
-    pub fraud_types: Vec<String>,
-    pub reasons: Vec<String>,
-}
-
-pub fn evidence(app: &Services, viewer: &Partner, payee_iban: &str) -> Option<Evidence> {
+/// The registry's record of the payee's account as the victim's bank may see it (under TLP),
+/// the evidence of a case's dossier; `None` when the payee IBAN does not parse.
+pub fn evidence(app: &Services, viewer: &Partner, payee_iban: &str) -> Option<RecordView> {
     let iban = Iban::parse(payee_iban).ok()?;
-    let now = app.now();
-    let index = app.index();
-    let key = index.key_of(&Indicator::Iban(iban));
-    let view = index.view(key, &viewer.viewer(), now, &app.settings.scoring);
-    Some(Evidence {
-        status: view.status.as_str().to_owned(),
-        score: (view.score * 1000.0).round() / 1000.0,
-        reports: view.reports,
-        aangifte_reports: view.aangifte_reports,
-        reporting_partners: view.reporting_partners,
-        police_reports: PartnerKind::ALL
-            .iter()
-            .position(|k| *k == PartnerKind::Police)
-            .and_then(|i| view.by_source.get(i))
-            .map_or(0, |s| s.0),
-        first_seen: view.first_seen.map(Timestamp::date_string),
-        last_seen: view.last_seen.map(Timestamp::date_string),
-        fraud_types: view
-            .fraud_type_counts()
-            .iter()
-            .map(|(t, n)| format!("{} ({n})", t.as_str()))
-            .collect(),
-        reasons: view.reasons(),
-    })
+    Some(app.registry.view(&Indicator::Iban(iban), &viewer.viewer(), app.now()))
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 
 use std::collections::HashSet;
 use std::sync::{Mutex, RwLock};
-use std::time::Duration;
 
 use hmac::{KeyInit, Mac};
 use vangnet_core::Timestamp;
@@ -14,35 +13,11 @@ use vangnet_core::screening::payments::OnCallSignal;
 use vangnet_store::{Partner, Store, StoreError};
 
 use crate::registry::Registry;
+pub use crate::settings::CallSettings;
 
 /// The two call lists.
 pub const PROTECTED: &str = "protected";
 pub const EXCEPTION: &str = "exception";
-
-/// Settings of call screening.
-#[derive(Debug, Clone)]
-pub struct CallSettings {
-    /// The key banks and telecom providers share for subscriber references; from the store
-    /// (made at first start) when `None`.
-    pub subscriber_key: Option<Vec<u8>>,
-    /// A call without an `end` event counts as over after this long.
-    pub active_timeout: Duration,
-    /// Callers a subscriber completed calls with count as known for this long.
-    pub known_caller_days: u32,
-    /// Subscribers tracked at once.
-    pub max_subscribers: usize,
-}
-
-impl Default for CallSettings {
-    fn default() -> Self {
-        CallSettings {
-            subscriber_key: None,
-            active_timeout: Duration::from_secs(2 * 3600),
-            known_caller_days: 90,
-            max_subscribers: 1_000_000,
-        }
-    }
-}
 
 /// A call event as the API accepted it.
 #[derive(Debug, Clone)]

@@ -3,6 +3,7 @@
 //! decision together with the state it changed before answering (group commit: concurrent
 //! requests share one transaction), so a restart loses nothing that was acknowledged.
 
+pub mod call_lists;
 pub mod calls;
 pub mod rules_file;
 
