@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use governor::Quota;
@@ -32,11 +33,19 @@ impl Rate {
 /// Rate limits per key through `governor`'s keyed GCRA limiter (equivalent to a token bucket
 /// of `burst` tokens refilled at `per_second`), bounded in keys: when `max_keys` are tracked,
 /// keys whose bucket is full again (idle clients) are dropped first; if every tracked client is
-/// still active, requests are refused rather than the table grown without bound.
+/// still active, requests are refused rather than the table grown without bound. The count is
+/// looked at every `max_keys / 64` takes (at most 1,024), so the table can exceed the bound by
+/// that many keys.
 pub struct RateLimiter<K: Hash + Eq + Clone, C: Clock = DefaultClock> {
     /// `None` for an unlimited rate.
     inner: Option<KeyedLimiter<K, C>>,
     max_keys: usize,
+    /// The number of keys is looked at every `check_every` takes (counting them locks every
+    /// shard of the map, which cost more than the take itself when done every time).
+    check_every: usize,
+    takes: AtomicUsize,
+    /// Set at the last look when every tracked key was still active: takes are refused.
+    full: AtomicBool,
 }
 
 type KeyedLimiter<K, C> = governor::RateLimiter<K, DashMapStateStore<K>, C, NoOpMiddleware<<C as Clock>::Instant>>;
@@ -72,6 +81,9 @@ impl<K: Hash + Eq + Clone, C: Clock> RateLimiter<K, C> {
         RateLimiter {
             inner: quota(rate).map(|q| governor::RateLimiter::dashmap_with_clock(q, clock)),
             max_keys,
+            check_every: (max_keys / 64).clamp(1, 1024),
+            takes: AtomicUsize::new(0),
+            full: AtomicBool::new(false),
         }
     }
 
@@ -88,12 +100,17 @@ impl<K: Hash + Eq + Clone, C: Clock> RateLimiter<K, C> {
     /// Takes a token for `key`; `Err(seconds)` to wait (at least 1) when there is none.
     pub fn take(&self, key: &K) -> Result<(), u64> {
         let Some(limiter) = &self.inner else { return Ok(()) };
-        if limiter.len() >= self.max_keys {
-            limiter.retain_recent();
-            if limiter.len() >= self.max_keys {
-                // Every tracked client is active: refuse rather than grow without bound.
-                return Err(1);
+        if self.takes.fetch_add(1, Ordering::Relaxed) % self.check_every == 0 {
+            let mut full = limiter.len() >= self.max_keys;
+            if full {
+                limiter.retain_recent();
+                full = limiter.len() >= self.max_keys;
             }
+            self.full.store(full, Ordering::Relaxed);
+        }
+        if self.full.load(Ordering::Relaxed) {
+            // Every tracked client was active: refuse rather than grow without bound.
+            return Err(1);
         }
         limiter.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(limiter.clock().now());
