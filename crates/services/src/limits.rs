@@ -100,7 +100,7 @@ impl<K: Hash + Eq + Clone, C: Clock> RateLimiter<K, C> {
     /// Takes a token for `key`; `Err(seconds)` to wait (at least 1) when there is none.
     pub fn take(&self, key: &K) -> Result<(), u64> {
         let Some(limiter) = &self.inner else { return Ok(()) };
-        if self.takes.fetch_add(1, Ordering::Relaxed) % self.check_every == 0 {
+        if self.takes.fetch_add(1, Ordering::Relaxed).is_multiple_of(self.check_every) {
             let mut full = limiter.len() >= self.max_keys;
             if full {
                 limiter.retain_recent();

@@ -380,41 +380,37 @@ impl IndicatorIndex {
 
     /// Takes a report out of an indicator's counts; returns whether anything changed.
     pub fn retract(&mut self, key: IndexKey, report: u32) -> bool {
-        let Some(entry) = self.entries.get(&key) else {
+        let Some(c) = self.contribution_mut(key, report) else {
             return false;
         };
-        let mut at = entry.head;
+        let changed = c.flags & FLAG_RETRACTED == 0;
+        c.flags |= FLAG_RETRACTED;
+        changed
+    }
+
+    /// The facts of `report` in the list of `key`, if the report names it.
+    fn contribution_mut(&mut self, key: IndexKey, report: u32) -> Option<&mut Contribution> {
+        let mut at = self.entries.get(&key)?.head;
         while at != NONE {
-            let c = &mut self.contributions[at as usize];
+            let c = &self.contributions[at as usize];
             if c.report == report {
-                let changed = c.flags & FLAG_RETRACTED == 0;
-                c.flags |= FLAG_RETRACTED;
-                return changed;
+                return self.contributions.get_mut(at as usize);
             }
             at = c.next;
         }
-        false
+        None
     }
 
     /// Records a reviewer's decision about a citizen report; returns whether anything changed.
     /// A decision is final: a report already verified or rejected keeps its first decision.
     pub fn review(&mut self, key: IndexKey, report: u32, review: CitizenReview) -> bool {
-        let Some(entry) = self.entries.get(&key) else {
-            return false;
-        };
-        let mut at = entry.head;
-        while at != NONE {
-            let c = &mut self.contributions[at as usize];
-            if c.report == report {
-                if !c.is_unverified_citizen() {
-                    return false;
-                }
+        match self.contribution_mut(key, report) {
+            Some(c) if c.is_unverified_citizen() => {
                 c.flags |= review.flag();
-                return review != CitizenReview::Unverified;
+                review != CitizenReview::Unverified
             }
-            at = c.next;
+            _ => false,
         }
-        false
     }
 
     /// Sets the review status of an indicator (creating the record if it has no reports yet),

@@ -561,7 +561,6 @@ async fn change(app: &Services, case: Case, side: Side, actor: &str, input: NewM
     let from = case.state();
     let to = rules::transition(from, input.mv, side).map_err(PnbfError::Move)?;
     let Case { row, mut body } = case;
-    let expected = row.version;
     let mut next = row.clone();
     let mut details = serde_json::Map::new();
     match input.mv {
@@ -611,20 +610,43 @@ async fn change(app: &Services, case: Case, side: Side, actor: &str, input: NewM
     }
     body.reached.entry(to.as_str().to_owned()).or_insert(now.millis());
     next.state = to.as_str().to_owned();
+    let change = Change {
+        actor: (actor, side),
+        event: input.mv.as_str(),
+        from_state: from.as_str(),
+        reason: input.reason,
+        details: serde_json::Value::Object(details).to_string(),
+    };
+    write_next(app, next, body, change, now).await
+}
+
+/// What one new version of a case records in its event.
+struct Change<'a> {
+    actor: (&'a str, Side),
+    event: &'a str,
+    from_state: &'a str,
+    reason: Option<String>,
+    details: String,
+}
+
+/// Writes `next` (made from the stored case, one version on) with its event, if nobody changed
+/// the case since it was read; `Conflict` otherwise.
+async fn write_next(app: &Services, mut next: PnbfCaseRow, body: CaseBody, change: Change<'_>, now: Timestamp) -> Result<Case, PnbfError> {
+    let expected = next.version;
     next.version = expected + 1;
     next.updated_at = now;
     next.body = to_json(&body)?;
     let event = PnbfEventRow {
-        case_id: row.id.clone(),
+        case_id: next.id.clone(),
         seq: next.version,
         at: now,
-        actor: actor.to_owned(),
-        side: side.as_str().to_owned(),
-        event: input.mv.as_str().to_owned(),
-        from_state: Some(from.as_str().to_owned()),
-        to_state: to.as_str().to_owned(),
-        reason: input.reason,
-        details: serde_json::Value::Object(details).to_string(),
+        actor: change.actor.0.to_owned(),
+        side: change.actor.1.as_str().to_owned(),
+        event: change.event.to_owned(),
+        from_state: Some(change.from_state.to_owned()),
+        to_state: next.state.clone(),
+        reason: change.reason,
+        details: change.details,
     };
     if !app.store.pnbf_update(&next, expected, &event).await? {
         return Err(PnbfError::Conflict);
@@ -643,28 +665,16 @@ async fn housekeeping(
 ) -> Result<Case, PnbfError> {
     let now = app.now();
     let Case { row, mut body } = case;
-    let expected = row.version;
     let mut next = row.clone();
     edit(&mut next, &mut body);
-    next.version = expected + 1;
-    next.updated_at = now;
-    next.body = to_json(&body)?;
-    let ev = PnbfEventRow {
-        case_id: row.id.clone(),
-        seq: next.version,
-        at: now,
-        actor: actor.to_owned(),
-        side: side.as_str().to_owned(),
-        event: event.to_owned(),
-        from_state: Some(row.state.clone()),
-        to_state: row.state.clone(),
+    let change = Change {
+        actor: (actor, side),
+        event,
+        from_state: &row.state,
         reason: None,
         details: "{}".to_owned(),
     };
-    if !app.store.pnbf_update(&next, expected, &ev).await? {
-        return Err(PnbfError::Conflict);
-    }
-    Ok(Case { row: next, body })
+    write_next(app, next, body, change, now).await
 }
 
 /// Makes a new secret link for the victim (the victim's bank only, e.g. when the customer lost

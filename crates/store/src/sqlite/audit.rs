@@ -23,30 +23,14 @@ impl AuditStore for SqliteStore {
 
     async fn audit_entries(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         let after = i64::try_from(after).unwrap_or(i64::MAX);
-        self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(&format!("{AUDIT_SELECT} WHERE seq > ?1 ORDER BY seq LIMIT ?2"))?;
-            let rows = stmt.query_map(params![after, limit], audit_record)?;
-            Ok(rows
-                .collect::<Result<Vec<_>, _>>()?
-                .into_iter()
-                .map(AuditRecord::into_entry)
-                .collect())
-        })
-        .await
+        self.read(move |conn| audit_rows(conn, "WHERE seq > ?1 ORDER BY seq LIMIT ?2", params![after, limit]))
+            .await
     }
 
     async fn audit_entries_of(&self, actor: &str, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         let actor = actor.to_owned();
-        self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(&format!("{AUDIT_SELECT} WHERE actor = ?1 ORDER BY seq DESC LIMIT ?2"))?;
-            let rows = stmt.query_map(params![actor, limit], audit_record)?;
-            Ok(rows
-                .collect::<Result<Vec<_>, _>>()?
-                .into_iter()
-                .map(AuditRecord::into_entry)
-                .collect())
-        })
-        .await
+        self.read(move |conn| audit_rows(conn, "WHERE actor = ?1 ORDER BY seq DESC LIMIT ?2", params![actor, limit]))
+            .await
     }
 
     async fn audit_head(&self) -> Result<Option<(u64, String)>, StoreError> {
@@ -71,4 +55,15 @@ fn audit_record(r: &Row<'_>) -> rusqlite::Result<AuditRecord> {
         prev_hash: r.get(6)?,
         hash: r.get(7)?,
     })
+}
+
+/// The audit entries `AUDIT_SELECT` followed by `filter` finds.
+fn audit_rows(conn: &rusqlite::Connection, filter: &str, params: impl rusqlite::Params) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!("{AUDIT_SELECT} {filter}"))?;
+    let rows = stmt.query_map(params, audit_record)?;
+    Ok(rows
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .map(AuditRecord::into_entry)
+        .collect())
 }

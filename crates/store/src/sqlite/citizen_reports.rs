@@ -7,7 +7,7 @@ use vangnet_core::index::CitizenReview;
 
 use super::{SqliteStore, append_audit_tx, load_report, report_record};
 use crate::batch::citizen_review_event;
-use crate::rows::{IndicatorRecord, REPORT_SELECT};
+use crate::rows::REPORT_SELECT;
 use crate::{CITIZEN_SOURCE_ID, CitizenReportStore, Partner, ReviewOutcome, StoreError, StoredReport};
 
 #[async_trait]
@@ -77,14 +77,7 @@ fn review_queue(conn: &mut Connection, review: CitizenReview, after: i64, limit:
         .into_iter()
         .map(|record| {
             let indicators = links
-                .query_map([record.seq], |r| {
-                    Ok(IndicatorRecord {
-                        kind: r.get(0)?,
-                        value: r.get(1)?,
-                        role: r.get(2)?,
-                        derived: r.get(3)?,
-                    })
-                })?
+                .query_map([record.seq], super::indicator_record)?
                 .collect::<Result<Vec<_>, _>>()?;
             record.into_report(indicators)
         })

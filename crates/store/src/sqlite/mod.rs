@@ -227,16 +227,7 @@ fn load_report(conn: &Connection, by_seq: Option<i64>, by_id: Option<&str>) -> R
     };
     let mut stmt =
         conn.prepare_cached("SELECT kind, value, role, derived FROM report_indicators WHERE report_seq = ?1 ORDER BY position")?;
-    let indicators = stmt
-        .query_map([record.seq], |r| {
-            Ok(IndicatorRecord {
-                kind: r.get(0)?,
-                value: r.get(1)?,
-                role: r.get(2)?,
-                derived: r.get(3)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+    let indicators = stmt.query_map([record.seq], indicator_record)?.collect::<Result<Vec<_>, _>>()?;
     record.into_report(indicators).map(Some)
 }
 
@@ -292,3 +283,13 @@ impl Store for SqliteStore {
 
 const DECISION_SELECT: &str =
     "SELECT payment_id, request_digest, decided_at, decision, score, reasons, rules_version FROM payment_decisions";
+
+/// One row of `SELECT kind, value, role, derived FROM report_indicators`.
+pub(crate) fn indicator_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<IndicatorRecord> {
+    Ok(IndicatorRecord {
+        kind: r.get(0)?,
+        value: r.get(1)?,
+        role: r.get(2)?,
+        derived: r.get(3)?,
+    })
+}
