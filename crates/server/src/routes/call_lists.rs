@@ -164,6 +164,24 @@ fn owned_by_other() -> ApiError {
     .with_field("e164")
 }
 
+/// Only the kinds that keep the do-not-originate list.
+fn list_keeper(partner: &Partner) -> Result<(), ApiError> {
+    only(
+        partner,
+        &LIST_KEEPERS,
+        "banks, telecom providers and operators keep the do-not-originate list",
+    )
+}
+
+/// Only the kinds that keep spoofing exceptions.
+fn exception_keeper(partner: &Partner) -> Result<(), ApiError> {
+    only(
+        partner,
+        &EXCEPTION_KEEPERS,
+        "telecom providers and operators keep spoofing exceptions",
+    )
+}
+
 async fn put_one(state: &AppState, partner: &Partner, list: &str, number: &str) -> Result<Json<ListedOut>, ApiError> {
     let number = e164(number, "e164")?;
     let outcome = state.add_call_numbers(partner, list, std::slice::from_ref(&number)).await?.pop();
@@ -267,11 +285,7 @@ pub async fn protect(
     Caller(partner): Caller,
     ApiPath(number): ApiPath<String>,
 ) -> Result<Json<ListedOut>, ApiError> {
-    only(
-        &partner,
-        &LIST_KEEPERS,
-        "banks, telecom providers and operators keep the do-not-originate list",
-    )?;
+    list_keeper(&partner)?;
     put_one(&state, &partner, PROTECTED, &number).await
 }
 
@@ -297,11 +311,7 @@ pub async fn protect_many(
     Caller(partner): Caller,
     ApiJson(input): ApiJson<NumbersIn>,
 ) -> Result<Json<NumbersOut>, ApiError> {
-    only(
-        &partner,
-        &LIST_KEEPERS,
-        "banks, telecom providers and operators keep the do-not-originate list",
-    )?;
+    list_keeper(&partner)?;
     if input.numbers.len() > MAX_NUMBERS {
         return Err(ApiError::invalid(
             "batch_too_large",
@@ -357,11 +367,7 @@ pub async fn list_protected(
     Caller(partner): Caller,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<EntriesOut>, ApiError> {
-    only(
-        &partner,
-        &LIST_KEEPERS,
-        "banks, telecom providers and operators keep the do-not-originate list",
-    )?;
+    list_keeper(&partner)?;
     list_entries(&state, &partner, PROTECTED, query).await
 }
 
@@ -385,11 +391,7 @@ pub async fn read_protected(
     Caller(partner): Caller,
     ApiPath(number): ApiPath<String>,
 ) -> Result<Json<EntryHistoryOut>, ApiError> {
-    only(
-        &partner,
-        &LIST_KEEPERS,
-        "banks, telecom providers and operators keep the do-not-originate list",
-    )?;
+    list_keeper(&partner)?;
     read_entry(&state, &partner, PROTECTED, &number).await
 }
 
@@ -413,11 +415,7 @@ pub async fn unprotect(
     Caller(partner): Caller,
     ApiPath(number): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    only(
-        &partner,
-        &LIST_KEEPERS,
-        "banks, telecom providers and operators keep the do-not-originate list",
-    )?;
+    list_keeper(&partner)?;
     delete_one(&state, &partner, PROTECTED, &number).await
 }
 
@@ -471,11 +469,7 @@ pub async fn except(
     Caller(partner): Caller,
     ApiPath(number): ApiPath<String>,
 ) -> Result<Json<ListedOut>, ApiError> {
-    only(
-        &partner,
-        &EXCEPTION_KEEPERS,
-        "telecom providers and operators keep spoofing exceptions",
-    )?;
+    exception_keeper(&partner)?;
     put_one(&state, &partner, EXCEPTION, &number).await
 }
 
@@ -498,11 +492,7 @@ pub async fn list_exceptions(
     Caller(partner): Caller,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<EntriesOut>, ApiError> {
-    only(
-        &partner,
-        &EXCEPTION_KEEPERS,
-        "telecom providers and operators keep spoofing exceptions",
-    )?;
+    exception_keeper(&partner)?;
     list_entries(&state, &partner, EXCEPTION, query).await
 }
 
@@ -526,11 +516,7 @@ pub async fn read_exception(
     Caller(partner): Caller,
     ApiPath(number): ApiPath<String>,
 ) -> Result<Json<EntryHistoryOut>, ApiError> {
-    only(
-        &partner,
-        &EXCEPTION_KEEPERS,
-        "telecom providers and operators keep spoofing exceptions",
-    )?;
+    exception_keeper(&partner)?;
     read_entry(&state, &partner, EXCEPTION, &number).await
 }
 
@@ -554,10 +540,6 @@ pub async fn unexcept(
     Caller(partner): Caller,
     ApiPath(number): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    only(
-        &partner,
-        &EXCEPTION_KEEPERS,
-        "telecom providers and operators keep spoofing exceptions",
-    )?;
+    exception_keeper(&partner)?;
     delete_one(&state, &partner, EXCEPTION, &number).await
 }
