@@ -10,6 +10,7 @@
 //! time) and the operating system's random generator for API tokens.
 
 pub mod audit;
+pub mod dispute;
 pub mod index;
 pub mod indicator;
 pub mod money;
