@@ -129,42 +129,7 @@ impl ReportStore for PostgresStore {
         now: Timestamp,
     ) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await?;
-        // The row is written (and so locked) before the feed row takes its number: of two
-        // concurrent changes of one indicator, the one that commits last has the higher number.
-        sqlx::query(
-            "INSERT INTO indicators (kind, value, status, status_reason, status_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (kind, value) DO UPDATE SET status = excluded.status, status_reason = excluded.status_reason, \
-             status_at = excluded.status_at",
-        )
-        .bind(kind.as_str())
-        .bind(value)
-        .bind(status.as_str())
-        .bind(reason)
-        .bind(now.millis())
-        .execute(&mut *tx)
-        .await?;
-        let position: i64 =
-            sqlx::query_scalar("INSERT INTO changes (at, change, kind, value, status) VALUES ($1, 'status', $2, $3, $4) RETURNING seq")
-                .bind(now.millis())
-                .bind(kind.as_str())
-                .bind(value)
-                .bind(status.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-        sqlx::query("UPDATE indicators SET status_seq = $3 WHERE kind = $1 AND value = $2")
-            .bind(kind.as_str())
-            .bind(value)
-            .bind(position)
-            .execute(&mut *tx)
-            .await?;
-        let event = AuditEvent {
-            at: now,
-            actor: actor.to_owned(),
-            action: AuditAction::IndicatorStatus,
-            subject: audit_subject.to_owned(),
-            details: serde_json::json!({ "status": status.as_str() }).to_string(),
-        };
-        append_audit_tx(&mut tx, &[event]).await?;
+        let position = set_status_tx(&mut tx, kind, value, status, reason, actor, audit_subject, now).await?;
         tx.commit().await?;
         Ok(position)
     }
@@ -503,4 +468,56 @@ async fn change_from_record(tx: &mut Tx<'_>, record: ChangeRecord) -> Result<Opt
         at,
         event,
     }))
+}
+
+/// Writes an indicator's review status, its change-feed row (whose number is the status's
+/// position, returned) and the audit entry, inside `tx`. Disputes set statuses the same way.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn set_status_tx(
+    tx: &mut Tx<'_>,
+    kind: IndicatorKind,
+    value: &str,
+    status: IndicatorStatus,
+    reason: Option<&str>,
+    actor: &str,
+    audit_subject: &str,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    // The row is written (and so locked) before the feed row takes its number: of two
+    // concurrent changes of one indicator, the one that commits last has the higher number.
+    sqlx::query(
+        "INSERT INTO indicators (kind, value, status, status_reason, status_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (kind, value) DO UPDATE SET status = excluded.status, status_reason = excluded.status_reason, \
+         status_at = excluded.status_at",
+    )
+    .bind(kind.as_str())
+    .bind(value)
+    .bind(status.as_str())
+    .bind(reason)
+    .bind(now.millis())
+    .execute(&mut **tx)
+    .await?;
+    let position: i64 =
+        sqlx::query_scalar("INSERT INTO changes (at, change, kind, value, status) VALUES ($1, 'status', $2, $3, $4) RETURNING seq")
+            .bind(now.millis())
+            .bind(kind.as_str())
+            .bind(value)
+            .bind(status.as_str())
+            .fetch_one(&mut **tx)
+            .await?;
+    sqlx::query("UPDATE indicators SET status_seq = $3 WHERE kind = $1 AND value = $2")
+        .bind(kind.as_str())
+        .bind(value)
+        .bind(position)
+        .execute(&mut **tx)
+        .await?;
+    let event = AuditEvent {
+        at: now,
+        actor: actor.to_owned(),
+        action: AuditAction::IndicatorStatus,
+        subject: audit_subject.to_owned(),
+        details: serde_json::json!({ "status": status.as_str() }).to_string(),
+    };
+    append_audit_tx(tx, &[event]).await?;
+    Ok(position)
 }

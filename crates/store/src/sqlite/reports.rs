@@ -126,29 +126,7 @@ impl ReportStore for SqliteStore {
         );
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute(
-                "INSERT INTO indicators (kind, value, status, status_reason, status_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT (kind, value) DO UPDATE SET status = excluded.status, status_reason = excluded.status_reason, \
-                 status_at = excluded.status_at",
-                params![kind.as_str(), value, status.as_str(), reason, now.millis()],
-            )?;
-            tx.execute(
-                "INSERT INTO changes (at, change, kind, value, status) VALUES (?1, 'status', ?2, ?3, ?4)",
-                params![now.millis(), kind.as_str(), value, status.as_str()],
-            )?;
-            let position = tx.last_insert_rowid();
-            tx.execute(
-                "UPDATE indicators SET status_seq = ?3 WHERE kind = ?1 AND value = ?2",
-                params![kind.as_str(), value, position],
-            )?;
-            let event = AuditEvent {
-                at: now,
-                actor,
-                action: AuditAction::IndicatorStatus,
-                subject,
-                details: serde_json::json!({ "status": status.as_str() }).to_string(),
-            };
-            append_audit_tx(&tx, &[event])?;
+            let position = set_status_tx(&tx, kind, &value, status, reason.as_deref(), actor, subject, now)?;
             tx.commit()?;
             Ok(position)
         })
@@ -450,4 +428,43 @@ fn change_from_record(conn: &Connection, record: ChangeRecord) -> Result<Option<
         at,
         event,
     }))
+}
+
+/// Writes an indicator's review status, its change-feed row (whose number is the status's
+/// position, returned) and the audit entry, inside `tx`. Disputes set statuses the same way.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn set_status_tx(
+    tx: &Transaction<'_>,
+    kind: IndicatorKind,
+    value: &str,
+    status: IndicatorStatus,
+    reason: Option<&str>,
+    actor: String,
+    audit_subject: String,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    tx.execute(
+        "INSERT INTO indicators (kind, value, status, status_reason, status_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (kind, value) DO UPDATE SET status = excluded.status, status_reason = excluded.status_reason, \
+         status_at = excluded.status_at",
+        params![kind.as_str(), value, status.as_str(), reason, now.millis()],
+    )?;
+    tx.execute(
+        "INSERT INTO changes (at, change, kind, value, status) VALUES (?1, 'status', ?2, ?3, ?4)",
+        params![now.millis(), kind.as_str(), value, status.as_str()],
+    )?;
+    let position = tx.last_insert_rowid();
+    tx.execute(
+        "UPDATE indicators SET status_seq = ?3 WHERE kind = ?1 AND value = ?2",
+        params![kind.as_str(), value, position],
+    )?;
+    let event = AuditEvent {
+        at: now,
+        actor,
+        action: AuditAction::IndicatorStatus,
+        subject: audit_subject,
+        details: serde_json::json!({ "status": status.as_str() }).to_string(),
+    };
+    append_audit_tx(tx, &[event])?;
+    Ok(position)
 }
