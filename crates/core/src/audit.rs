@@ -45,6 +45,10 @@ pub enum AuditAction {
     CitizenReportRead,
     /// A reviewer verified or rejected a citizen report.
     CitizenReportReview,
+    /// A dispute was opened about an indicator.
+    DisputeOpen,
+    /// A dispute was decided or withdrawn.
+    DisputeMove,
 }
 
 impl AuditAction {
@@ -70,6 +74,8 @@ impl AuditAction {
             AuditAction::PnbfDirectoryChange => "pnbf.directory.change",
             AuditAction::CitizenReportRead => "citizen_report.read",
             AuditAction::CitizenReportReview => "citizen_report.review",
+            AuditAction::DisputeOpen => "dispute.open",
+            AuditAction::DisputeMove => "dispute.move",
         }
     }
 }

@@ -18,6 +18,7 @@ mod audit;
 mod batch;
 mod calls;
 mod citizen_reports;
+mod disputes;
 mod partners;
 mod pnbf;
 pub mod postgres;
@@ -35,6 +36,7 @@ pub use audit::{AuditStore, verify_audit};
 pub use batch::report_created_event;
 pub use calls::{CallEntryState, CallListAdd, CallListChange, CallListEntry, CallListRemove, CallStore};
 pub use citizen_reports::{CitizenReportStore, ReviewOutcome};
+pub use disputes::{DisputeChange, DisputeEvent, DisputeRow, DisputeStore, NewDispute, OpenOutcome};
 pub use partners::{Partner, PartnerStore, TokenInfo};
 pub use pnbf::{PnbfCaseRow, PnbfEventRow, PnbfStore};
 pub use reports::{
@@ -93,7 +95,16 @@ impl Backend {
 /// Code that needs one capability takes that trait; the server holds an `Arc<dyn Store>`.
 #[async_trait]
 pub trait Store:
-    PartnerStore + ReportStore + CitizenReportStore + AuditStore + ScreeningStore + CallStore + PnbfStore + SettingsStore + std::fmt::Debug
+    PartnerStore
+    + ReportStore
+    + CitizenReportStore
+    + AuditStore
+    + ScreeningStore
+    + CallStore
+    + PnbfStore
+    + DisputeStore
+    + SettingsStore
+    + std::fmt::Debug
 {
     /// Which database this is.
     fn backend(&self) -> Backend;

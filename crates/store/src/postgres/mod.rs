@@ -23,6 +23,7 @@ use crate::{Backend, Durability, Store, StoreError, StoredReport, parse_key};
 mod audit;
 mod calls;
 mod citizen_reports;
+mod disputes;
 mod partners;
 mod pnbf;
 mod reports;
@@ -40,6 +41,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../migrations/postgres/0008_call_list_owners.sql")),
     (9, include_str!("../../migrations/postgres/0009_email_lower_case.sql")),
     (10, include_str!("../../migrations/postgres/0010_token_labels.sql")),
+    (11, include_str!("../../migrations/postgres/0011_disputes.sql")),
 ];
 /// Key of the advisory lock that keeps two nodes from migrating at once.
 const MIGRATION_LOCK: i64 = 0x0076_616e_676e_6574;
