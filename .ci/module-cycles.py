@@ -25,8 +25,6 @@ def module_files(src: Path):
         parts = list(rel.parts)
         if parts[-1] in ("mod", "lib", "main"):
             parts = parts[:-1]
-        if f.parent == src and f.stem not in ("lib", "main", "mod") and (src / "bin") in f.parents:
-            continue
         mods[tuple(parts)] = f
     return mods
 
@@ -94,7 +92,7 @@ def paths_in(text: str):
         yield m.group(1)
 
 
-def resolve(path: str, here: tuple, is_dir_module: bool, mods: dict):
+def resolve(path: str, here: tuple, mods: dict):
     parts = [p.strip() for p in path.split("::") if p.strip()]
     base = list(here)
     if parts[0] == "crate":
@@ -119,7 +117,7 @@ def cycles_in(src: Path):
     for mod, f in mods.items():
         text = strip(f.read_text())
         for p in paths_in(text):
-            target = resolve(p, mod, f.stem == "mod", mods)
+            target = resolve(p, mod, mods)
             if target is None or target == mod:
                 continue
             # A module reaching into its own descendants is composition, not an import back.

@@ -267,16 +267,19 @@ mod tests {
     #[test]
     fn who_opens_decides_and_withdraws_by_every_kind() {
         let policy = DisputePolicy::default();
+        let openers = [
+            PartnerKind::Bank,
+            PartnerKind::Psp,
+            PartnerKind::Police,
+            PartnerKind::Helpdesk,
+            PartnerKind::VictimSupport,
+            PartnerKind::Operator,
+        ];
+        let not_openers = [PartnerKind::Telecom, PartnerKind::Marketplace, PartnerKind::Citizen];
+        assert_eq!(openers.len() + not_openers.len(), PartnerKind::ALL.len(), "every kind is listed");
         for kind in PartnerKind::ALL {
-            let opens = matches!(
-                kind,
-                PartnerKind::Bank
-                    | PartnerKind::Psp
-                    | PartnerKind::Police
-                    | PartnerKind::Helpdesk
-                    | PartnerKind::VictimSupport
-                    | PartnerKind::Operator
-            );
+            let opens = openers.contains(&kind);
+            assert_ne!(opens, not_openers.contains(&kind), "{kind:?} is in one list");
             assert_eq!(DisputePolicy::may_open(kind), opens, "{kind:?} opens");
             let decides = matches!(kind, PartnerKind::Police | PartnerKind::Operator);
             for mv in [DisputeMove::Uphold, DisputeMove::Reject] {

@@ -1,7 +1,7 @@
 //! Disputes on SQLite.
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use vangnet_core::Timestamp;
 use vangnet_core::audit::AuditAction;
 use vangnet_core::dispute::DisputeState;
@@ -90,11 +90,11 @@ impl DisputeStore for SqliteStore {
             }
             let version = current.version + 1;
             let decided = change.to.is_final().then_some(now.millis());
-            tx.execute(
-                "UPDATE disputes SET state = ?2, version = ?3, decided_at = ?4 WHERE id = ?1 AND version = ?5",
+            let seq: i64 = tx.query_row(
+                "UPDATE disputes SET state = ?2, version = ?3, decided_at = ?4 WHERE id = ?1 AND version = ?5 RETURNING seq",
                 params![id, change.to.as_str(), version, decided, current.version],
+                |r| r.get(0),
             )?;
-            let seq: i64 = tx.query_row("SELECT seq FROM disputes WHERE id = ?1", [&id], |r| r.get(0))?;
             insert_event(&tx, seq, version, now, &actor, Some(current.state), change.to, &change.reason)?;
             let position = set_status_tx(
                 &tx,
@@ -126,11 +126,7 @@ impl DisputeStore for SqliteStore {
 
     async fn dispute(&self, id: &str) -> Result<Option<DisputeRow>, StoreError> {
         let id = id.to_owned();
-        self.read(move |conn| {
-            let tx = conn.transaction()?;
-            by_id(&tx, &id)
-        })
-        .await
+        self.read(move |conn| by_id(conn, &id)).await
     }
 
     async fn disputes(
@@ -213,8 +209,8 @@ fn record(r: &Row<'_>) -> rusqlite::Result<DisputeRecord> {
     })
 }
 
-fn by_id(tx: &Transaction<'_>, id: &str) -> Result<Option<DisputeRow>, StoreError> {
-    let mut stmt = tx.prepare_cached(&format!("{DISPUTE_SELECT} WHERE d.id = ?1"))?;
+fn by_id(conn: &Connection, id: &str) -> Result<Option<DisputeRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!("{DISPUTE_SELECT} WHERE d.id = ?1"))?;
     stmt.query_row([id], record).optional()?.map(DisputeRecord::into_row).transpose()
 }
 
