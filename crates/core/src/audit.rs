@@ -49,6 +49,12 @@ pub enum AuditAction {
     DisputeOpen,
     /// A dispute was decided or withdrawn.
     DisputeMove,
+    /// A reviewer read the objections people sent through the public form.
+    DisputeRequestRead,
+    /// A reviewer turned an objection from the public form into a dispute, or declined it.
+    DisputeRequestDecide,
+    /// A reviewer decided about a cleared indicator that a new report named.
+    ClearanceReview,
 }
 
 impl AuditAction {
@@ -76,6 +82,9 @@ impl AuditAction {
             AuditAction::CitizenReportReview => "citizen_report.review",
             AuditAction::DisputeOpen => "dispute.open",
             AuditAction::DisputeMove => "dispute.move",
+            AuditAction::DisputeRequestRead => "dispute_request.read",
+            AuditAction::DisputeRequestDecide => "dispute_request.decide",
+            AuditAction::ClearanceReview => "clearance_review.close",
         }
     }
 }

@@ -222,11 +222,99 @@ pub fn overdue(state: DisputeState, due: Timestamp, now: Timestamp) -> bool {
     state == DisputeState::Open && now > due
 }
 
+/// Who reviews the objections people send through the public form (`/bezwaar`) and turns
+/// them into disputes: the fraud helpdesk and victim support (on the person's behalf), the
+/// police and the operator.
+pub const fn may_review_requests(kind: PartnerKind) -> bool {
+    matches!(
+        kind,
+        PartnerKind::Helpdesk | PartnerKind::VictimSupport | PartnerKind::Police | PartnerKind::Operator
+    )
+}
+
+/// Where an objection from the public form stands. It changes nothing by itself: a reviewer
+/// accepts it (and opens a dispute) or declines it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestState {
+    Pending,
+    Accepted,
+    Declined,
+}
+
+impl RequestState {
+    pub const ALL: [RequestState; 3] = [RequestState::Pending, RequestState::Accepted, RequestState::Declined];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RequestState::Pending => "pending",
+            RequestState::Accepted => "accepted",
+            RequestState::Declined => "declined",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<RequestState> {
+        RequestState::ALL.into_iter().find(|s| s.as_str() == key)
+    }
+}
+
+/// What a reviewer decides about a cleared indicator that a new report named: it stays
+/// cleared (the new report is about someone else's misuse, or wrong), or it is active again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClearanceOutcome {
+    KeptCleared,
+    Reactivated,
+}
+
+impl ClearanceOutcome {
+    pub const ALL: [ClearanceOutcome; 2] = [ClearanceOutcome::KeptCleared, ClearanceOutcome::Reactivated];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ClearanceOutcome::KeptCleared => "kept_cleared",
+            ClearanceOutcome::Reactivated => "reactivated",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<ClearanceOutcome> {
+        ClearanceOutcome::ALL.into_iter().find(|s| s.as_str() == key)
+    }
+
+    /// The indicator's status after the review.
+    pub const fn indicator_status(self) -> IndicatorStatus {
+        match self {
+            ClearanceOutcome::KeptCleared => IndicatorStatus::Cleared,
+            ClearanceOutcome::Reactivated => IndicatorStatus::Active,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The kinds that review objections from the public form, in `PartnerKind::ALL` order.
+    const REQUEST_REVIEWERS: [PartnerKind; 4] = [
+        PartnerKind::Police,
+        PartnerKind::Helpdesk,
+        PartnerKind::VictimSupport,
+        PartnerKind::Operator,
+    ];
+
     const MOVES: [DisputeMove; 3] = [DisputeMove::Uphold, DisputeMove::Reject, DisputeMove::Withdraw];
+
+    #[test]
+    fn request_and_clearance_keys_round_trip() {
+        for s in RequestState::ALL {
+            assert_eq!(RequestState::from_key(s.as_str()), Some(s));
+        }
+        for o in ClearanceOutcome::ALL {
+            assert_eq!(ClearanceOutcome::from_key(o.as_str()), Some(o));
+        }
+        assert_eq!(ClearanceOutcome::Reactivated.indicator_status(), IndicatorStatus::Active);
+        assert_eq!(ClearanceOutcome::KeptCleared.indicator_status(), IndicatorStatus::Cleared);
+        let reviewers: Vec<PartnerKind> = PartnerKind::ALL.into_iter().filter(|k| may_review_requests(*k)).collect();
+        assert_eq!(reviewers, REQUEST_REVIEWERS);
+    }
 
     #[test]
     fn keys_round_trip() {

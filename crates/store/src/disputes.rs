@@ -169,3 +169,9 @@ pub(crate) fn dispute_audit(
         details: serde_json::json!({ "dispute": id, "state": to.as_str() }).to_string(),
     }
 }
+
+/// The status reason a dispute gives its indicator: the dispute and its state, never the
+/// person's own words (which only the dispute's readers see).
+pub(crate) fn status_reason(id: &str, state: DisputeState) -> String {
+    format!("dispute {id}: {state}")
+}

@@ -1,7 +1,7 @@
 //! Vangnet storage: one trait per capability ([`PartnerStore`], [`ReportStore`],
 //! [`CitizenReportStore`], [`AuditStore`], [`ScreeningStore`], [`CallStore`], [`PnbfStore`],
-//! [`SettingsStore`]), [`Store`] for all of them together, and two implementations with one
-//! file per capability each:
+//! [`DisputeStore`], [`DisputeRequestStore`], [`SettingsStore`]), [`Store`] for all of them
+//! together, and two implementations with one file per capability each:
 //!
 //! - [`sqlite::SqliteStore`]: the embedded default, one file (`./vangnet.db`) in WAL mode, no
 //!   other service needed.
@@ -18,6 +18,7 @@ mod audit;
 mod batch;
 mod calls;
 mod citizen_reports;
+mod dispute_requests;
 mod disputes;
 mod partners;
 mod pnbf;
@@ -36,6 +37,7 @@ pub use audit::{AuditStore, verify_audit};
 pub use batch::report_created_event;
 pub use calls::{CallEntryState, CallListAdd, CallListChange, CallListEntry, CallListRemove, CallStore};
 pub use citizen_reports::{CitizenReportStore, ReviewOutcome};
+pub use dispute_requests::{ClearanceReviewRow, DisputeRequestRow, DisputeRequestStore, NewDisputeRequest, RequestDecision};
 pub use disputes::{DisputeChange, DisputeEvent, DisputeRow, DisputeStore, NewDispute, OpenOutcome};
 pub use partners::{Partner, PartnerStore, TokenInfo};
 pub use pnbf::{PnbfCaseRow, PnbfEventRow, PnbfStore};
@@ -103,6 +105,7 @@ pub trait Store:
     + CallStore
     + PnbfStore
     + DisputeStore
+    + DisputeRequestStore
     + SettingsStore
     + std::fmt::Debug
 {

@@ -10,7 +10,7 @@ use vangnet_core::indicator::IndicatorKind;
 
 use super::reports::set_status_tx;
 use super::{PostgresStore, Tx, append_audit_tx, sql};
-use crate::disputes::{DISPUTE_SELECT, DisputeRecord, dispute_audit, state};
+use crate::disputes::{DISPUTE_SELECT, DisputeRecord, dispute_audit, state, status_reason};
 use crate::{DisputeChange, DisputeEvent, DisputeRow, DisputeStore, NewDispute, OpenOutcome, Partner, StoreError};
 
 #[async_trait]
@@ -49,7 +49,7 @@ impl DisputeStore for PostgresStore {
             new.kind,
             &new.value,
             status,
-            Some(&new.reason),
+            Some(&status_reason(&new.id, DisputeState::Open)),
             &actor,
             &new.audit_subject,
             now,
@@ -103,7 +103,7 @@ impl DisputeStore for PostgresStore {
             current.kind,
             &current.value,
             status,
-            Some(&change.reason),
+            Some(&status_reason(id, change.to)),
             actor,
             &change.audit_subject,
             now,

@@ -23,6 +23,7 @@ use crate::{Backend, Durability, Store, StoreError, StoredReport, parse_key};
 mod audit;
 mod calls;
 mod citizen_reports;
+mod dispute_requests;
 mod disputes;
 mod partners;
 mod pnbf;
@@ -42,6 +43,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../../migrations/postgres/0009_email_lower_case.sql")),
     (10, include_str!("../../migrations/postgres/0010_token_labels.sql")),
     (11, include_str!("../../migrations/postgres/0011_disputes.sql")),
+    (12, include_str!("../../migrations/postgres/0012_dispute_requests.sql")),
 ];
 /// Key of the advisory lock that keeps two nodes from migrating at once.
 const MIGRATION_LOCK: i64 = 0x0076_616e_676e_6574;

@@ -349,6 +349,7 @@ async fn insert_reports_tx(
         .execute(&mut **tx)
         .await?;
         upsert_indicators(tx, created.iter().map(|(r, _)| *r)).await?;
+        super::dispute_requests::open_clearance_reviews(tx, &change_seqs, now).await?;
         sqlx::query(
             "INSERT INTO changes (at, change, report_seq) SELECT $1, 'report', s FROM UNNEST($2::bigint[]) WITH ORDINALITY AS u(s, n) ORDER BY n",
         )

@@ -9,7 +9,7 @@ use vangnet_core::indicator::IndicatorKind;
 
 use super::reports::set_status_tx;
 use super::{SqliteStore, append_audit_tx};
-use crate::disputes::{DISPUTE_SELECT, DisputeRecord, dispute_audit, state};
+use crate::disputes::{DISPUTE_SELECT, DisputeRecord, dispute_audit, state, status_reason};
 use crate::{DisputeChange, DisputeEvent, DisputeRow, DisputeStore, NewDispute, OpenOutcome, Partner, StoreError};
 
 #[async_trait]
@@ -49,7 +49,7 @@ impl DisputeStore for SqliteStore {
                 new.kind,
                 &new.value,
                 DisputeState::Open.indicator_status(),
-                Some(&new.reason),
+                Some(&status_reason(&new.id, DisputeState::Open)),
                 by.actor(),
                 new.audit_subject.clone(),
                 now,
@@ -101,7 +101,7 @@ impl DisputeStore for SqliteStore {
                 current.kind,
                 &current.value,
                 change.to.indicator_status(),
-                Some(&change.reason),
+                Some(&status_reason(&id, change.to)),
                 actor.clone(),
                 change.audit_subject.clone(),
                 now,

@@ -24,6 +24,7 @@ use crate::{Backend, Durability, Store, StoreError, StoredReport, parse_key};
 mod audit;
 mod calls;
 mod citizen_reports;
+mod dispute_requests;
 mod disputes;
 mod partners;
 mod pnbf;
@@ -43,6 +44,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../../migrations/sqlite/0009_email_lower_case.sql")),
     (10, include_str!("../../migrations/sqlite/0010_token_labels.sql")),
     (11, include_str!("../../migrations/sqlite/0011_disputes.sql")),
+    (12, include_str!("../../migrations/sqlite/0012_dispute_requests.sql")),
 ];
 const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

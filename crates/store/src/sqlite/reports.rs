@@ -352,6 +352,9 @@ fn insert_reports_tx(
         values.extend(d.fraud_types.iter().map(|n| rusqlite::types::Value::from(*n)));
         upsert_indicator.execute(rusqlite::params_from_iter(values))?;
     }
+    if let Some(first) = seqs.iter().flatten().next() {
+        super::dispute_requests::open_clearance_reviews(tx, *first, now)?;
+    }
     append_audit_tx(tx, &events)?;
     Ok(plans.into_iter().zip(seqs).collect())
 }

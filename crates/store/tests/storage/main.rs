@@ -10,6 +10,7 @@ mod support;
 mod audit;
 mod calls;
 mod citizen_reports;
+mod dispute_requests;
 mod disputes;
 mod partners;
 mod pnbf;
