@@ -4,6 +4,7 @@
 mod browser;
 mod calls;
 mod cli;
+mod disputes;
 mod helpers;
 mod limits;
 mod payments;

@@ -54,6 +54,21 @@ pub struct Config {
     pub calls: CallsConfig,
     pub streams: StreamsConfig,
     pub pnbf: PnbfConfig,
+    pub disputes: DisputesConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DisputesConfig {
+    /// Days from opening to the due decision.
+    pub decision_days: u32,
+    /// Days before the due date that the dispute is marked `due_soon`.
+    pub remind_days_before: u32,
+    /// The partner kinds that decide, comma-separated (`police,operator`).
+    pub deciders: String,
+    /// Other deciders for disputes about indicators reported mostly for one fraud type:
+    /// `romance = "police"`.
+    pub deciders_by_fraud_type: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -282,6 +297,17 @@ impl Default for Config {
                 known_caller_days: s.calls.known_caller_days,
                 max_subscribers: s.calls.max_subscribers,
             },
+            disputes: DisputesConfig {
+                decision_days: s.disputes.decision_days,
+                remind_days_before: s.disputes.remind_days_before,
+                deciders: kinds_text(&s.disputes.deciders),
+                deciders_by_fraud_type: s
+                    .disputes
+                    .deciders_by_fraud_type
+                    .iter()
+                    .map(|(t, k)| (t.as_str().to_owned(), kinds_text(k)))
+                    .collect(),
+            },
             pnbf: {
                 let p = &s.pnbf.procedure;
                 PnbfConfig {
@@ -321,6 +347,27 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
             }
         }
     }
+}
+
+/// Partner kinds as the configuration writes them: `police,operator`.
+fn kinds_text(kinds: &[vangnet_core::PartnerKind]) -> String {
+    kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(",")
+}
+
+/// Comma-separated partner kinds that may decide disputes (not citizens; at least one).
+fn parse_kinds(text: &str, name: &str) -> anyhow::Result<Vec<vangnet_core::PartnerKind>> {
+    let mut kinds = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match vangnet_core::PartnerKind::partner_kind_from_key(part) {
+            Some(kind) if !kinds.contains(&kind) => kinds.push(kind),
+            Some(_) => {}
+            None => bail!("{name}: `{part}` is not a partner kind"),
+        }
+    }
+    if kinds.is_empty() {
+        bail!("{name} must name at least one partner kind");
+    }
+    Ok(kinds)
 }
 
 /// Every leaf of a table as (path, environment variable name).
@@ -453,6 +500,11 @@ impl Config {
         if p.max_payment_age_months == 0 || p.naw_retention_days == 0 || p.tick_secs == 0 {
             bail!("pnbf.max_payment_age_months, pnbf.naw_retention_days and pnbf.tick_secs must be at least 1");
         }
+        let d = &self.disputes;
+        if d.decision_days == 0 || d.remind_days_before >= d.decision_days {
+            bail!("disputes.decision_days must be at least 1 and disputes.remind_days_before less than it");
+        }
+        self.dispute_policy()?;
         Ok(())
     }
 
@@ -493,6 +545,23 @@ impl Config {
                 secure_cookies: self.public.secure_cookies,
             },
             services: self.services_settings()?,
+        })
+    }
+
+    /// Who opens and decides disputes, and their term.
+    pub fn dispute_policy(&self) -> anyhow::Result<vangnet_core::dispute::DisputePolicy> {
+        let d = &self.disputes;
+        let mut by_type = std::collections::BTreeMap::new();
+        for (key, kinds) in &d.deciders_by_fraud_type {
+            let fraud_type = vangnet_core::report::FraudType::from_key(key)
+                .with_context(|| format!("disputes.deciders_by_fraud_type: `{key}` is not a fraud type"))?;
+            by_type.insert(fraud_type, parse_kinds(kinds, &format!("disputes.deciders_by_fraud_type.{key}"))?);
+        }
+        Ok(vangnet_core::dispute::DisputePolicy {
+            decision_days: d.decision_days,
+            remind_days_before: d.remind_days_before,
+            deciders: parse_kinds(&d.deciders, "disputes.deciders")?,
+            deciders_by_fraud_type: by_type,
         })
     }
 
@@ -545,6 +614,7 @@ impl Config {
                 known_caller_days: self.calls.known_caller_days,
                 max_subscribers: self.calls.max_subscribers.max(1),
             },
+            disputes: self.dispute_policy()?,
             pnbf: PnbfSettings {
                 procedure: vangnet_core::pnbf::Procedure {
                     term_days: self.pnbf.term_days,

@@ -49,6 +49,8 @@ pub enum AuditAction {
     DisputeOpen,
     /// A dispute was decided or withdrawn.
     DisputeMove,
+    /// A partner read a dispute (the person's reason and the history).
+    DisputeRead,
     /// A reviewer read the objections people sent through the public form.
     DisputeRequestRead,
     /// A reviewer turned an objection from the public form into a dispute, or declined it.
@@ -82,6 +84,7 @@ impl AuditAction {
             AuditAction::CitizenReportReview => "citizen_report.review",
             AuditAction::DisputeOpen => "dispute.open",
             AuditAction::DisputeMove => "dispute.move",
+            AuditAction::DisputeRead => "dispute.read",
             AuditAction::DisputeRequestRead => "dispute_request.read",
             AuditAction::DisputeRequestDecide => "dispute_request.decide",
             AuditAction::ClearanceReview => "clearance_review.close",

@@ -222,6 +222,65 @@ pub fn overdue(state: DisputeState, due: Timestamp, now: Timestamp) -> bool {
     state == DisputeState::Open && now > due
 }
 
+/// The most characters a dispute's reason (or an objection's text) may have.
+pub const MAX_REASON_CHARS: usize = 2_000;
+
+/// Why a reason is refused: a stable code and the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReasonError {
+    Missing,
+    TooLong,
+    ControlCharacters,
+}
+
+impl ReasonError {
+    pub const fn code(self) -> &'static str {
+        match self {
+            ReasonError::Missing => "missing_reason",
+            ReasonError::TooLong => "reason_too_long",
+            ReasonError::ControlCharacters => "invalid_text",
+        }
+    }
+}
+
+impl fmt::Display for ReasonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReasonError::Missing => f.write_str("every move of a dispute needs a reason"),
+            ReasonError::TooLong => write!(f, "the reason is longer than {MAX_REASON_CHARS} characters"),
+            ReasonError::ControlCharacters => f.write_str("the reason contains control characters"),
+        }
+    }
+}
+
+/// A reason as stored: trimmed, not empty, at most [`MAX_REASON_CHARS`], plain text (line
+/// breaks allowed).
+pub fn reason(text: &str) -> Result<String, ReasonError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ReasonError::Missing);
+    }
+    if text.chars().count() > MAX_REASON_CHARS {
+        return Err(ReasonError::TooLong);
+    }
+    if !crate::report::is_plain_text(text) {
+        return Err(ReasonError::ControlCharacters);
+    }
+    Ok(text.to_owned())
+}
+
+/// The fraud type most reports about an indicator name (`counts` in [`FraudType::ALL`]
+/// order; the first of equals), or `None` when none does.
+pub fn main_fraud_type(counts: &[i64]) -> Option<FraudType> {
+    let mut best: Option<(FraudType, i64)> = None;
+    for (t, n) in FraudType::ALL.iter().zip(counts) {
+        if *n > 0 && best.is_none_or(|(_, m)| *n > m) {
+            best = Some((*t, *n));
+        }
+    }
+    best.map(|(t, _)| t)
+}
+
 /// Who reviews the objections people send through the public form (`/bezwaar`) and turns
 /// them into disputes: the fraud helpdesk and victim support (on the person's behalf), the
 /// police and the operator.
@@ -314,6 +373,33 @@ mod tests {
         assert_eq!(ClearanceOutcome::KeptCleared.indicator_status(), IndicatorStatus::Cleared);
         let reviewers: Vec<PartnerKind> = PartnerKind::ALL.into_iter().filter(|k| may_review_requests(*k)).collect();
         assert_eq!(reviewers, REQUEST_REVIEWERS);
+    }
+
+    #[test]
+    fn reasons_are_trimmed_bounded_and_plain() {
+        assert_eq!(
+            reason("  mijn rekening\nik verkoop echt  "),
+            Ok("mijn rekening\nik verkoop echt".to_owned())
+        );
+        assert_eq!(reason(" \t "), Err(ReasonError::Missing));
+        assert_eq!(reason(&"a".repeat(MAX_REASON_CHARS)).map(|r| r.len()), Ok(MAX_REASON_CHARS));
+        assert_eq!(reason(&"é".repeat(MAX_REASON_CHARS + 1)), Err(ReasonError::TooLong));
+        assert_eq!(reason("bell\u{7}"), Err(ReasonError::ControlCharacters));
+    }
+
+    #[test]
+    fn the_main_fraud_type_is_the_most_reported_one() {
+        let mut counts = [0i64; crate::report::FRAUD_TYPE_COUNT];
+        assert_eq!(main_fraud_type(&counts), None);
+        counts[FraudType::ALL.iter().position(|t| *t == FraudType::Romance).expect("listed")] = 2;
+        counts[FraudType::ALL.iter().position(|t| *t == FraudType::Phishing).expect("listed")] = 2;
+        assert_eq!(
+            main_fraud_type(&counts),
+            Some(FraudType::Phishing),
+            "the first of equals in ALL order"
+        );
+        counts[FraudType::ALL.iter().position(|t| *t == FraudType::Investment).expect("listed")] = 3;
+        assert_eq!(main_fraud_type(&counts), Some(FraudType::Investment));
     }
 
     #[test]

@@ -8,7 +8,9 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use vangnet_core::dispute::DisputeError;
 use vangnet_core::indicator::IndicatorError;
+use vangnet_services::disputes::DisputeServiceError;
 use vangnet_services::pnbf::PnbfError;
 use vangnet_services::screening::ScreeningError;
 use vangnet_store::StoreError;
@@ -104,11 +106,25 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ),
     (
         "already_reviewed",
-        "A reviewer decided about this citizen report before; the first decision stands (409).",
+        "A reviewer decided about this citizen report, objection or clearance review before; the first decision stands (409).",
     ),
     (
         "transition_not_allowed",
-        "A PNBF case cannot take this event in its current state (409).",
+        "A PNBF case or a dispute cannot take this event or decision in its current state (409).",
+    ),
+    ("missing_reason", "A dispute's move needs a reason (422)."),
+    ("reason_too_long", "A reason is longer than 2,000 characters (422)."),
+    (
+        "not_holders_bank",
+        "The IBAN is held by another bank: only the holder's own bank or PSP opens a dispute about it (403).",
+    ),
+    (
+        "dispute_open",
+        "The indicator has an open dispute already; the message names it (409).",
+    ),
+    (
+        "dispute_changed",
+        "The dispute was moved since the `version` sent; read it again (409).",
     ),
     ("wrong_side", "This PNBF event belongs to the other bank of the case (409)."),
     (
@@ -130,7 +146,10 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("invalid_payment_method", "Unknown payment method (422)."),
     ("invalid_category", "Unknown PNBF fraud category (422)."),
     ("invalid_event", "Unknown PNBF case event (422)."),
-    ("invalid_outcome", "Unknown PNBF case outcome (422)."),
+    (
+        "invalid_outcome",
+        "Unknown PNBF case outcome, dispute decision or clearance outcome (422).",
+    ),
     ("invalid_bank_code", "Not a four-letter Dutch bank code (422)."),
     ("unknown_partner", "No partner of a suitable kind with that id or name (422)."),
     (
@@ -250,6 +269,28 @@ impl From<PnbfError> for ApiError {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "naw_unreadable", e.to_string())
             }
             PnbfError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<DisputeServiceError> for ApiError {
+    fn from(e: DisputeServiceError) -> ApiError {
+        let message = e.to_string();
+        match e {
+            DisputeServiceError::Reason(r) => ApiError::invalid(r.code(), "reason", message),
+            DisputeServiceError::Forbidden(m) => ApiError::forbidden(m),
+            DisputeServiceError::NotHoldersBank => ApiError::new(StatusCode::FORBIDDEN, "not_holders_bank", message).with_field("value"),
+            DisputeServiceError::NotFound => ApiError::not_found("dispute"),
+            DisputeServiceError::AlreadyOpen { id } => ApiError::new(
+                StatusCode::CONFLICT,
+                "dispute_open",
+                format!("the indicator has an open dispute already: {id}"),
+            ),
+            DisputeServiceError::Move(m @ DisputeError::NotPermitted { .. }) => ApiError::forbidden(m.to_string()),
+            DisputeServiceError::Move(m) => ApiError::new(StatusCode::CONFLICT, m.code(), message),
+            DisputeServiceError::Changed => ApiError::new(StatusCode::CONFLICT, "dispute_changed", message).with_field("version"),
+            DisputeServiceError::RequestDecided => ApiError::new(StatusCode::CONFLICT, "already_reviewed", message),
+            DisputeServiceError::Store(e) => e.into(),
         }
     }
 }

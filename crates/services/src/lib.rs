@@ -16,6 +16,8 @@ pub mod auth;
 pub mod checks;
 pub mod citizen_reports;
 pub mod clock;
+pub mod dispute_requests;
+pub mod disputes;
 pub mod feed;
 pub mod limits;
 pub mod metrics;

@@ -53,6 +53,7 @@ pub struct Metrics {
     registry: Registry,
     pub counters: Counters,
     pub gauges: Gauges,
+    pub disputes: crate::disputes::DisputeMetrics,
 }
 
 impl Default for Metrics {
@@ -63,7 +64,7 @@ impl Default for Metrics {
 
 /// A family of counters with one label, registered under `name` (the client adds `_total`),
 /// and a handle on each of its `values`.
-fn labelled<const N: usize>(
+pub(crate) fn labelled<const N: usize>(
     registry: &mut Registry,
     name: &str,
     help: &str,
@@ -75,13 +76,13 @@ fn labelled<const N: usize>(
     values.map(|v| family.get_or_create_owned(&[(label, v)]))
 }
 
-fn counter(registry: &mut Registry, name: &str, help: &str) -> Counter {
+pub(crate) fn counter(registry: &mut Registry, name: &str, help: &str) -> Counter {
     let c = Counter::default();
     registry.register(name, help, c.clone());
     c
 }
 
-fn gauge(registry: &mut Registry, name: &str, help: &str) -> Gauge {
+pub(crate) fn gauge(registry: &mut Registry, name: &str, help: &str) -> Gauge {
     let g = Gauge::default();
     registry.register(name, help, g.clone());
     g
@@ -145,7 +146,9 @@ impl Metrics {
             index_bytes: gauge(r, "vangnet_index_heap_bytes", "Approximate heap bytes of the in-memory index"),
             feed_position: gauge(r, "vangnet_feed_position", "Last change-feed position applied to the index"),
         };
+        let disputes = crate::disputes::DisputeMetrics::register(r);
         Metrics {
+            disputes,
             registry,
             counters: Counters {
                 checks_reported,

@@ -38,6 +38,8 @@ pub struct Settings {
     pub calls: CallSettings,
     /// The PNBF recovery procedure.
     pub pnbf: PnbfSettings,
+    /// Who opens and decides disputes, and their term.
+    pub disputes: vangnet_core::dispute::DisputePolicy,
     /// The platform's clock: the system clock, moved on by tests (shared by every copy of
     /// these settings, so that a restarted server keeps the time).
     pub clock: Arc<Clock>,
@@ -169,6 +171,7 @@ impl Default for Settings {
             screening: ScreeningSettings::default(),
             calls: CallSettings::default(),
             pnbf: PnbfSettings::default(),
+            disputes: vangnet_core::dispute::DisputePolicy::default(),
             clock: Arc::new(Clock::default()),
         }
     }

@@ -131,9 +131,10 @@ impl Background {
                 .watch(services.settings.screening.rules_reload, stop.clone()),
         );
         let pnbf_scheduler = tokio::spawn(crate::pnbf::scheduler(services.clone(), stop.clone()));
+        let dispute_terms = tokio::spawn(crate::disputes::scheduler(services.clone(), stop.clone()));
         Running {
             stop,
-            tasks: vec![follower, calls_expiry, rules_watch, pnbf_scheduler],
+            tasks: vec![follower, calls_expiry, rules_watch, pnbf_scheduler, dispute_terms],
             audit_task: self.audit_task,
             decision_task: self.decision_task,
         }

@@ -7,6 +7,7 @@
 //! them in its own way (HTTP status and JSON body, dead-letter headers, a CLI line).
 
 pub mod calls;
+pub mod disputes;
 pub mod error;
 pub mod iso20022;
 pub mod json;

@@ -4,6 +4,7 @@ pub mod call_lists;
 pub mod calls;
 pub mod checks;
 pub mod citizen_reports;
+pub mod disputes;
 pub mod health;
 pub mod indicators;
 pub mod meta;
