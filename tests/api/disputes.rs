@@ -468,3 +468,58 @@ async fn terms_figures_paging_and_version_conflicts(app: &TestApp) {
     assert!(audit.iter().any(|e| e.action == "dispute.read"), "lists are audited as reads");
     assert!(audit.iter().all(|e| !e.subject.contains("termijn-")), "pseudonyms only");
 }
+
+/// Two server nodes on one PostgreSQL: a dispute opened on one answers `disputed` on the other
+/// within one change-feed cycle (the default 500 ms; the bound is 1 s), and its decision too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispute_reaches_a_second_node_within_a_second() {
+    use std::sync::Arc;
+    let Some(db) = crate::helpers::Db::postgres().await else { return };
+    let app = TestApp::spawn(&db).await;
+    let mut settings = crate::helpers::test_settings();
+    settings.services.feed_interval = vangnet_services::Settings::default().feed_interval;
+    let second = vangnet_server::Application::build(settings, Arc::clone(&db.store))
+        .await
+        .expect("a second node");
+    let base = format!("http://{}", second.local_addr());
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let handle = tokio::spawn(second.run_until_stopped(cancel.clone()));
+    let other = app.other_bank.on(base);
+    let value = "twee-nodes-webwinkel.nl";
+    listed(&app, value).await;
+    let status_there = |expected: &'static str| {
+        let other = &other;
+        async move {
+            let started = std::time::Instant::now();
+            while started.elapsed() < Duration::from_secs(5) {
+                if other.check(value).await["status"] == expected {
+                    return started.elapsed();
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            panic!("the second node never answered {expected}");
+        }
+    };
+    status_there("reported").await;
+    let (status, dispute) = open(&app.police, "domain", value).await;
+    assert_eq!(status, 201);
+    let took = status_there("disputed").await;
+    eprintln!("second node: disputed after {took:?}");
+    assert!(took < Duration::from_secs(1), "disputed on the second node after {took:?}");
+    let id = dispute["id"].as_str().expect("id");
+    let (status, _) = app
+        .police
+        .post(
+            &format!("/api/v1/disputes/{id}/decision"),
+            &json!({"outcome": "upheld", "reason": "klopt"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let took = status_there("not_reported").await;
+    eprintln!("second node: cleared after {took:?}");
+    assert!(took < Duration::from_secs(1), "cleared on the second node after {took:?}");
+    cancel.cancel();
+    handle.await.expect("the second node").expect("stops cleanly");
+    app.stop().await;
+    db.drop().await;
+}

@@ -119,6 +119,11 @@ pub struct Client {
 }
 
 impl Client {
+    /// The same partner and token, talking to another node at `base` (`http://host:port`).
+    pub fn on(&self, base: String) -> Client {
+        Client { base, ..self.clone() }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -11,6 +11,7 @@ mod payments;
 mod pnbf;
 mod streams;
 mod web;
+mod web_disputes;
 
 use std::time::Duration;
 

@@ -22,22 +22,22 @@ api_tests! {
 }
 
 /// A browser without a cookie jar of its own: cookies are kept here, redirects not followed.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
     cookies: HashMap<String, String>,
 }
 
-struct Page {
-    status: u16,
-    location: Option<String>,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
     set_cookies: Vec<String>,
-    body: String,
+    pub(crate) body: String,
     headers: reqwest::header::HeaderMap,
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Browser {
+    pub(crate) fn new(app: &TestApp) -> Browser {
         Browser {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -79,7 +79,7 @@ impl Browser {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let response = self
             .http
             .get(format!("{}{path}", self.base))
@@ -91,7 +91,7 @@ impl Browser {
         self.take(response).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let body = serde_urlencoded::to_string(form).expect("form");
         let response = self
             .http
@@ -107,7 +107,7 @@ impl Browser {
 }
 
 /// The value of a hidden input in a page.
-fn hidden(body: &str, name: &str) -> String {
+pub(crate) fn hidden(body: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = body.find(&marker).unwrap_or_else(|| panic!("no hidden field {name}")) + marker.len();
     body[start..].split('"').next().unwrap_or("").to_owned()
@@ -740,7 +740,7 @@ async fn public_checks_are_rate_limited_per_client() {
     app.stop().await;
 }
 
-async fn console_sign_in(app: &TestApp, token: &str) -> Browser {
+pub(crate) async fn console_sign_in(app: &TestApp, token: &str) -> Browser {
     let mut browser = Browser::new(app);
     let login = browser.get("/partner").await;
     let csrf = hidden(&login.body, "csrf");

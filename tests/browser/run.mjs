@@ -112,6 +112,31 @@ await step('a citizen checks a reported IBAN and sees the warning', async () => 
   await inspect(page, 'check-reported');
 });
 
+await step('a person objects to the listing of their own IBAN, in plain Dutch, and gets a reference', async () => {
+  await page.goto(`${base}/controleren?waarde=${encodeURIComponent(mule)}`);
+  await page.click('#objection-link');
+  await page.locator('#reden').waitFor();
+  expect(await page.inputValue('#waarde') === mule, 'the value comes along from the check');
+  expect((await page.textContent('main')).includes('Uw bezwaar alleen verandert nog niets'), 'it says what happens next');
+  await inspect(page, 'objection-form');
+  await page.fill('#contact', 'geen adres');
+  await page.click('form[action="/bezwaar"] button[type=submit]');
+  await page.locator('#reden-error').waitFor();
+  expect(await page.getAttribute('#reden', 'aria-invalid') === 'true', 'the missing reason is marked');
+  await inspect(page, 'objection-form-error');
+  await page.fill('#reden', 'Dit is mijn eigen rekening. Ik heb de spelcomputer echt verstuurd.');
+  await page.fill('#contact', '');
+  await page.click('form[action="/bezwaar"] button[type=submit]');
+  const reference = page.locator('#reference');
+  await reference.waitFor();
+  expect(/^BZ-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}$/.test((await reference.textContent()).trim()), 'a reference is shown');
+  await inspect(page, 'objection-received');
+  await page.goto(`${base}/bezwaar?lang=en`);
+  expect((await page.textContent('h1')).includes('Object to a listing'), 'also in English');
+  await inspect(page, 'objection-form-en');
+  await page.goto(`${base}/?lang=nl`);
+});
+
 await step('a value without reports says that is not the same as safe', async () => {
   await page.goto(`${base}/controleren?waarde=${encodeURIComponent('NL91 ABNA 0417 1643 00')}`);
   const text = await page.textContent('section.result');
@@ -225,6 +250,15 @@ await step('the helpdesk reviews citizen reports in its triage queue', async () 
   await page.locator('p[role="status"]').waitFor();
   expect((await page.textContent('p[role="status"]')).includes('bevestigd'), 'the decision is confirmed in Dutch');
   expect((await page.locator('section.triage').count()) === before - 1, 'the verified report left the queue');
+  await page.goto(`${base}/partner/bezwaren/verzoeken`);
+  await page.locator('section.triage').first().waitFor();
+  expect((await page.textContent('main')).includes('spelcomputer echt verstuurd'), 'the objection sent above waits here');
+  await inspect(page, 'partner-objections');
+  await page.goto(`${base}/partner/bezwaren?staat=alle`);
+  await inspect(page, 'partner-disputes');
+  await page.locator('table tbody tr a').first().click();
+  await page.locator('#dispute-state').waitFor();
+  await inspect(page, 'partner-dispute');
   await page.click('form[action="/partner/uitloggen"] button');
   await page.locator('#token').waitFor();
 });

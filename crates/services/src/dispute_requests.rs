@@ -56,12 +56,31 @@ fn contact(text: &str) -> Result<Option<String>, ObjectionError> {
         .map_err(|_| ObjectionError::Contact)
 }
 
+/// A new reference for an objection, short enough to read out on the phone:
+/// `BZ-` and twelve hexadecimal digits in three groups (48 random bits).
+fn reference() -> String {
+    let hex = hex::encode_upper(&uuid::Uuid::new_v4().as_bytes()[..6]);
+    format!("BZ-{}-{}-{}", &hex[0..4], &hex[4..8], &hex[8..12])
+}
+
+/// Whether `text` has the shape of an objection's reference.
+pub fn is_reference(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 17
+        && text.starts_with("BZ-")
+        && b[7] == b'-'
+        && b[12] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| matches!(i, 0..=2 | 7 | 12) || c.is_ascii_digit() || (b'A'..=b'F').contains(c))
+}
+
 /// Stores an objection from the public form; returns its id (the person's reference).
 pub async fn submit(app: &Services, input: ObjectionInput<'_>) -> Result<String, ObjectionError> {
     let reason = dispute::reason(input.reason).map_err(ObjectionError::Reason)?;
     let contact = input.contact.map(contact).transpose()?.flatten();
     let language = if input.language == "en" { "en" } else { "nl" };
-    let id = uuid::Uuid::now_v7().to_string();
+    let id = reference();
     let new = NewDisputeRequest {
         id: id.clone(),
         kind: input.indicator.kind(),

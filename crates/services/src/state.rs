@@ -60,6 +60,8 @@ pub fn web_mac_with(key: &[u8], purpose: &str, data: &str) -> String {
 pub struct PublicLimits {
     pub checks: RateLimiter<String>,
     pub reports: RateLimiter<String>,
+    /// Objections through the public form (`/bezwaar`), at the report form's rate.
+    pub objections: RateLimiter<String>,
 }
 
 impl std::ops::Deref for Services {
@@ -89,6 +91,7 @@ impl Services {
             public_limits: PublicLimits {
                 checks: RateLimiter::new(settings.public.check_rate, 100_000),
                 reports: RateLimiter::new(settings.public.report_rate, 100_000),
+                objections: RateLimiter::new(settings.public.report_rate, 100_000),
             },
             sessions: Sessions::new(settings.console.clone()),
             screening,

@@ -163,6 +163,10 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let links = super::demo_pnbf::ensure(app.services(), &all_partners, generator.mule_ibans(), args.seed)
         .await
         .context("the demo PNBF cases")?;
+    let phone = generator.network_phones(1).first().cloned();
+    let made = super::demo_disputes::ensure(app.services(), &all_partners, generator.mule_ibans(), phone.as_deref())
+        .await
+        .context("the demo disputes")?;
     println!(
         "Vangnet demo: {created} new synthetic reports ({existing} were there already) from {} partners.",
         partners.len() - 1
@@ -205,6 +209,17 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         "Citizen reports from the web form ({citizens} new): unverified, they never decide. Review them at {base}/partner/burgermeldingen"
     );
     println!("as the Fraudehelpdesk or the Politie; a partner's check shows them as `unverified_citizen_reports` until then.");
+    println!(
+        "Disputes (bezwaar){}: one in every state at {base}/partner/bezwaren; the Politie and Beheer decide them.",
+        if made.disputes > 0 {
+            format!(", {} new", made.disputes)
+        } else {
+            String::new()
+        }
+    );
+    println!("  Objections people sent through {base}/bezwaar wait at {base}/partner/bezwaren/verzoeken (Fraudehelpdesk);");
+    println!("  a cleared number that a bank reported again waits at {base}/partner/bezwaren/herbeoordeling (Politie).");
+    println!("  API: GET {base}/api/v1/disputes?state=open and {base}/api/v1/disputes/figures");
     println!(
         "Zuiderbank asked for {PENDING_PROTECTED} on the do-not-originate list; it waits for the operator (Beheer):\n  \
          GET {base}/api/v1/protected-numbers?state=pending, then POST {base}/api/v1/protected-numbers/%2B{}/approve",

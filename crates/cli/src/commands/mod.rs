@@ -7,6 +7,7 @@ pub mod bench_screening;
 pub mod check;
 pub mod demo;
 mod demo_citizens;
+mod demo_disputes;
 mod demo_pnbf;
 pub mod import;
 pub mod partner;

@@ -203,6 +203,8 @@ struct PageResult {
     fraud_types: Vec<String>,
     /// The sentence saying the answer is about the address's domain.
     domain_note: Option<String>,
+    /// The objection form for this value (when it is reported or disputed).
+    objection_href: Option<String>,
 }
 
 #[derive(Template)]
@@ -236,6 +238,10 @@ async fn page(State(state): State<AppState>, parts: Parts) -> Response {
             .as_ref()
             .map_or_else(|| value.trim().to_owned(), |i| i.canonical().to_owned());
         let fraud_types = outcome.fraud_types.iter().map(|f| content.fraud_type(*f).to_owned()).collect();
+        let objection_href = outcome.indicator.as_ref().map(|i| {
+            let query = serde_urlencoded::to_string([("soort", i.kind().as_str()), ("waarde", i.canonical())]).unwrap_or_default();
+            format!("/bezwaar?{query}")
+        });
         let domain_note = outcome
             .domain
             .as_deref()
@@ -249,6 +255,7 @@ async fn page(State(state): State<AppState>, parts: Parts) -> Response {
                 kind_name,
                 fraud_types,
                 domain_note,
+                objection_href,
             },
             Ok(CheckStatus::Disputed) => PageResult {
                 status: "disputed",
@@ -258,6 +265,7 @@ async fn page(State(state): State<AppState>, parts: Parts) -> Response {
                 kind_name,
                 fraud_types,
                 domain_note,
+                objection_href,
             },
             Ok(CheckStatus::NotReported) => PageResult {
                 status: "not_reported",
@@ -267,6 +275,7 @@ async fn page(State(state): State<AppState>, parts: Parts) -> Response {
                 kind_name,
                 fraud_types: Vec::new(),
                 domain_note: None,
+                objection_href: None,
             },
             Err(e) => {
                 let message = invalid_message(t, &e);
@@ -279,6 +288,7 @@ async fn page(State(state): State<AppState>, parts: Parts) -> Response {
                     kind_name,
                     fraud_types: Vec::new(),
                     domain_note: None,
+                    objection_href: None,
                 }
             }
         });

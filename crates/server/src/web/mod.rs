@@ -11,7 +11,9 @@
 pub mod check;
 pub mod console;
 pub mod content;
+pub mod disputes;
 pub mod help;
+pub mod objection;
 pub mod pnbf;
 pub mod report;
 pub mod triage;
@@ -47,10 +49,12 @@ pub fn router() -> Router<AppState> {
         .route("/favicon.ico", get(icon))
         .merge(check::router())
         .merge(report::router())
+        .merge(objection::router())
         .merge(help::router())
         .merge(console::router())
         .merge(pnbf::console_router())
         .merge(triage::console_router())
+        .merge(disputes::console_router())
         .route("/zaak/{secret}", get(pnbf::victim))
 }
 
