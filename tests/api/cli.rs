@@ -481,3 +481,45 @@ fn replay_shows_the_interventions_of_a_demo() {
     );
     assert!(!shown.contains(" error "), "every event got a decision: {shown}");
 }
+
+/// `vangnet token add --scope … --purpose …`: the scopes are checked against the partner's
+/// kind, and the list shows them with the purpose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_carry_scopes_and_a_purpose() {
+    for db in databases().await {
+        let url = db.url.as_str();
+        let created = vangnet(&["partner", "add", "--name", "Bank Scopes", "--kind", "bank", "--db", url]);
+        assert!(created.status.success(), "{}", text(&created.stderr));
+        let scoped = vangnet(&[
+            "token",
+            "add",
+            "--partner",
+            "Bank Scopes",
+            "--scope",
+            "check, report",
+            "--purpose",
+            "Fraudedesk: controles",
+            "--json",
+            "--db",
+            url,
+        ]);
+        assert!(scoped.status.success(), "{}", text(&scoped.stderr));
+        let answer: Value = serde_json::from_str(&text(&scoped.stdout)).expect("JSON");
+        assert_eq!(answer["scopes"], "check,report");
+        for (scope, message) in [
+            ("check,admin", "cannot hold `admin`"),
+            ("everything", "`everything` is not a scope"),
+        ] {
+            let refused = vangnet(&["token", "add", "--partner", "Bank Scopes", "--scope", scope, "--db", url]);
+            assert!(!refused.status.success());
+            assert!(text(&refused.stderr).contains(message), "{}", text(&refused.stderr));
+        }
+        let listed = text(&vangnet(&["token", "list", "--partner", "Bank Scopes", "--db", url]).stdout);
+        assert!(listed.contains("all scopes of its kind"), "the first token keeps all: {listed}");
+        assert!(
+            listed.contains("scopes check,report  purpose \"Fraudedesk: controles\""),
+            "{listed}"
+        );
+        db.drop().await;
+    }
+}

@@ -119,6 +119,14 @@ pub struct Client {
 }
 
 impl Client {
+    /// The same partner with another of its tokens.
+    pub fn with_token(&self, token: &str) -> Client {
+        Client {
+            token: token.to_owned(),
+            ..self.clone()
+        }
+    }
+
     /// The same partner and token, talking to another node at `base` (`http://host:port`).
     pub fn on(&self, base: String) -> Client {
         Client { base, ..self.clone() }

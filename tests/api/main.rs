@@ -9,6 +9,7 @@ mod helpers;
 mod limits;
 mod payments;
 mod pnbf;
+mod scopes;
 mod streams;
 mod web;
 mod web_disputes;
@@ -892,14 +893,26 @@ async fn check_hits_are_audited_as_counts_per_window(app: &TestApp) {
     for _ in 0..100 {
         hits = app.store.audit_entries(before, 1_000).await.expect("audit");
         hits.retain(|e| e.action == "check.hits");
-        if hits.iter().filter(|e| e.actor == app.other_bank.partner.actor()).count() == 1
-            && hits.iter().filter(|e| e.actor == app.bank.partner.actor()).map(count).sum::<u64>() == 2_000
+        if hits
+            .iter()
+            .filter(|e| vangnet_core::audit::organisation_of(&e.actor) == app.other_bank.partner.actor())
+            .count()
+            == 1
+            && hits
+                .iter()
+                .filter(|e| vangnet_core::audit::organisation_of(&e.actor) == app.bank.partner.actor())
+                .map(count)
+                .sum::<u64>()
+                == 2_000
         {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let bank: Vec<_> = hits.iter().filter(|e| e.actor == app.bank.partner.actor()).collect();
+    let bank: Vec<_> = hits
+        .iter()
+        .filter(|e| vangnet_core::audit::organisation_of(&e.actor) == app.bank.partner.actor())
+        .collect();
     assert_eq!(bank.iter().map(|e| count(e)).sum::<u64>(), 2_000, "{hits:?}");
     assert!(
         bank.len() <= 2,
@@ -911,7 +924,9 @@ async fn check_hits_are_audited_as_counts_per_window(app: &TestApp) {
     assert!(details["first"].is_string() && details["last"].is_string() && details["window_secs"].is_number());
     assert!(bank.iter().all(|e| !e.details.contains(value) && !e.subject.contains(value)));
     assert_eq!(
-        hits.iter().filter(|e| e.actor == app.other_bank.partner.actor()).count(),
+        hits.iter()
+            .filter(|e| vangnet_core::audit::organisation_of(&e.actor) == app.other_bank.partner.actor())
+            .count(),
         1,
         "per partner"
     );

@@ -98,6 +98,15 @@ impl fmt::Display for AuditAction {
     }
 }
 
+/// The organisation an actor names: `partner:<id>` of `partner:<id>/<token id>` (what a
+/// partner did with one of its tokens), anything else as it is.
+pub fn organisation_of(actor: &str) -> &str {
+    match actor.strip_prefix("partner:") {
+        Some(rest) => rest.split_once('/').map_or(actor, |(id, _)| &actor[..8 + id.len()]),
+        None => actor,
+    }
+}
+
 /// An entry before it is chained: who did what to what, and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
@@ -272,6 +281,14 @@ pub fn subject_pseudonym(key: &[u8], kind: IndicatorKind, canonical: &str) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_organisation_of_an_actor() {
+        assert_eq!(organisation_of("partner:p-1/t-9"), "partner:p-1");
+        assert_eq!(organisation_of("partner:p-1"), "partner:p-1");
+        assert_eq!(organisation_of("cli"), "cli");
+        assert_eq!(organisation_of("system"), "system");
+    }
 
     fn chain(n: u64) -> Vec<AuditEntry> {
         let mut prev = GENESIS_HASH.to_owned();

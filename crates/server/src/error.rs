@@ -21,6 +21,10 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("missing_token", "No `Authorization: Bearer` token was sent (401)."),
     ("invalid_token", "The token is unknown or revoked (401)."),
     ("forbidden", "The partner's kind may not do this (403)."),
+    (
+        "scope_missing",
+        "The token was not issued for this use; the message names the scope it needs (403).",
+    ),
     ("not_found", "No such resource, or none this partner may see (404)."),
     ("method_not_allowed", "The resource does not support this HTTP method (405)."),
     ("payload_too_large", "The request body is larger than the documented limit (413)."),

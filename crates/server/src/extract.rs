@@ -198,6 +198,17 @@ impl FromRequestParts<AppState> for Caller {
                 )
             });
         }
+        // Only a token's own scopes refuse here; what the partner's kind may do is the
+        // resource's decision (403 `forbidden`), as for tokens made before scopes existed.
+        if let Some(scope) = crate::scopes::required(&parts.method, parts.uri.path())
+            && partner.grant.scopes.is_some_and(|granted| !granted.contains(scope))
+        {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "scope_missing",
+                format!("scope `{scope}` missing: this token was not issued for it; use a token with that scope"),
+            ));
+        }
         let caller = Caller(partner);
         parts.extensions.insert(caller.clone());
         Ok(caller)

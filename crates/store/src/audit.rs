@@ -14,7 +14,8 @@ pub trait AuditStore: Send + Sync {
     /// Audit entries after sequence number `after`, in order, at most `limit`.
     async fn audit_entries(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
 
-    /// The newest audit entries of one actor, newest first.
+    /// The newest audit entries of one actor, newest first: `partner:<id>` also finds what the
+    /// partner did with each of its tokens (`partner:<id>/<token id>`).
     async fn audit_entries_of(&self, actor: &str, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
 
     /// The recorded head of the audit chain.

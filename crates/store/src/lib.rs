@@ -39,7 +39,7 @@ pub use calls::{CallEntryState, CallListAdd, CallListChange, CallListEntry, Call
 pub use citizen_reports::{CitizenReportStore, ReviewOutcome};
 pub use dispute_requests::{ClearanceReviewRow, DisputeRequestRow, DisputeRequestStore, NewDisputeRequest, RequestDecision};
 pub use disputes::{DisputeChange, DisputeEvent, DisputeRow, DisputeStore, NewDispute, OpenOutcome};
-pub use partners::{Partner, PartnerStore, TokenInfo};
+pub use partners::{Grant, Partner, PartnerStore, TokenInfo};
 pub use pnbf::{PnbfCaseRow, PnbfEventRow, PnbfStore};
 pub use reports::{
     CITIZEN_SOURCE_ID, Change, ChangeEvent, IndicatorRow, InsertOutcome, MAX_INSERT_BATCH, ReportReview, ReportStore, RetractOutcome,

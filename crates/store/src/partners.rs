@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use vangnet_core::Timestamp;
 use vangnet_core::partner::{PartnerKind, Viewer};
+use vangnet_core::scope::{Scope, Scopes};
 use vangnet_core::token::TokenDigest;
 
 use crate::StoreError;
@@ -17,9 +18,32 @@ pub struct Partner {
     pub name: String,
     pub kind: PartnerKind,
     pub created_at: Timestamp,
+    /// What the token this partner authenticated with allows (everything its kind may, when
+    /// it was not authenticated by a token: the command line, the store's own writes).
+    pub grant: Grant,
+}
+
+/// The token a request was authenticated with: its id, scopes and purpose.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Grant {
+    pub token: Option<String>,
+    /// `None`: every scope of the partner's kind (tokens made before scopes existed).
+    pub scopes: Option<Scopes>,
+    pub purpose: Option<String>,
 }
 
 impl Partner {
+    /// The scopes this partner may use now: the token's, bounded by the kind.
+    pub fn scopes(&self) -> Scopes {
+        let kind = Scopes::of_kind(self.kind);
+        self.grant.scopes.map_or(kind, |s| s.intersect(kind))
+    }
+
+    /// Whether this partner may use `scope` now.
+    pub fn may(&self, scope: Scope) -> bool {
+        self.scopes().contains(scope)
+    }
+
     /// This partner as a reader, for TLP decisions.
     pub fn viewer(&self) -> Viewer {
         Viewer {
@@ -28,9 +52,14 @@ impl Partner {
         }
     }
 
-    /// How this partner appears as the actor in the audit log.
+    /// How this partner appears as the actor in the audit log: `partner:<id>`, and with the
+    /// token it acted with `partner:<id>/<token id>` (the token's purpose and scopes are kept
+    /// with the token and never change, so every entry names the purpose it was made for).
     pub fn actor(&self) -> String {
-        format!("partner:{}", self.id)
+        match &self.grant.token {
+            Some(token) => format!("partner:{}/{token}", self.id),
+            None => format!("partner:{}", self.id),
+        }
     }
 }
 
@@ -42,6 +71,9 @@ pub struct TokenInfo {
     pub label: String,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// `None`: every scope of the partner's kind.
+    pub scopes: Option<Scopes>,
+    pub purpose: Option<String>,
 }
 
 /// Partner organisations and their API tokens.
@@ -64,12 +96,28 @@ pub trait PartnerStore: Send + Sync {
     /// A partner by its id or its exact name.
     async fn partner(&self, id_or_name: &str) -> Result<Option<Partner>, StoreError>;
 
-    /// Adds an API token to a partner.
+    /// Adds an API token with every scope of the partner's kind to a partner.
     async fn add_token(
         &self,
         partner_id: &str,
         token: &TokenDigest,
         label: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<TokenInfo, StoreError> {
+        self.add_scoped_token(partner_id, token, label, None, None, actor, now).await
+    }
+
+    /// Adds an API token limited to `scopes` (every scope of the kind when `None`) and issued
+    /// for `purpose`; both are kept with the token, in its audit entry, and never change.
+    #[allow(clippy::too_many_arguments)]
+    async fn add_scoped_token(
+        &self,
+        partner_id: &str,
+        token: &TokenDigest,
+        label: &str,
+        scopes: Option<Scopes>,
+        purpose: Option<&str>,
         actor: &str,
         now: Timestamp,
     ) -> Result<TokenInfo, StoreError>;
@@ -80,6 +128,32 @@ pub trait PartnerStore: Send + Sync {
     /// Revokes a token; returns false if there is no such active token.
     async fn revoke_token(&self, token_id: &str, actor: &str, now: Timestamp) -> Result<bool, StoreError>;
 
-    /// The partner an active token belongs to.
+    /// The partner an active token belongs to, with the token's grant.
     async fn authenticate(&self, token: &TokenDigest) -> Result<Option<Partner>, StoreError>;
+}
+
+/// The audit entry of a token made or revoked: the partner, and for a new token its scopes and
+/// purpose (a description of the use, not personal data).
+pub(crate) fn token_event(
+    action: vangnet_core::audit::AuditAction,
+    actor: &str,
+    token: &TokenInfo,
+    partner_id: &str,
+    now: Timestamp,
+) -> vangnet_core::audit::AuditEvent {
+    let details = match action {
+        vangnet_core::audit::AuditAction::TokenCreate => serde_json::json!({
+            "partner": partner_id,
+            "scopes": token.scopes.map(Scopes::to_text),
+            "purpose": token.purpose,
+        }),
+        _ => serde_json::json!({ "partner": partner_id }),
+    };
+    vangnet_core::audit::AuditEvent {
+        at: now,
+        actor: actor.to_owned(),
+        action,
+        subject: format!("token:{}", token.id),
+        details: details.to_string(),
+    }
 }

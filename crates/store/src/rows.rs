@@ -31,7 +31,18 @@ impl PartnerRecord {
             name: self.name,
             kind: parse_key(&self.kind, "partner kind", PartnerKind::from_key)?,
             created_at: Timestamp::from_millis(self.created_at),
+            grant: crate::Grant::default(),
         })
+    }
+}
+
+/// The grant of the token a partner authenticated with, from its stored columns.
+pub(crate) fn grant(token: String, scopes: Option<String>, purpose: Option<String>) -> crate::Grant {
+    crate::Grant {
+        token: Some(token),
+        // A stored key that is not known (a newer version's) grants nothing rather than all.
+        scopes: scopes.map(|s| vangnet_core::scope::Scopes::parse(&s).unwrap_or(vangnet_core::scope::Scopes::NONE)),
+        purpose,
     }
 }
 
@@ -41,6 +52,8 @@ pub(crate) struct TokenRecord {
     pub label: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    pub scopes: Option<String>,
+    pub purpose: Option<String>,
 }
 
 impl TokenRecord {
@@ -51,6 +64,11 @@ impl TokenRecord {
             label: self.label,
             created_at: Timestamp::from_millis(self.created_at),
             revoked_at: self.revoked_at.map(Timestamp::from_millis),
+            // A stored key that is not known (a newer version's) grants nothing rather than all.
+            scopes: self
+                .scopes
+                .map(|s| vangnet_core::scope::Scopes::parse(&s).unwrap_or(vangnet_core::scope::Scopes::NONE)),
+            purpose: self.purpose,
         }
     }
 }

@@ -145,7 +145,7 @@ pub fn dispute_out(dispute: &Dispute, partners: &[Partner], events: Option<&[Dis
                 .map(|e| DisputeEventOut {
                     at: e.at.to_rfc3339(),
                     event: e.event.clone(),
-                    actor: e.actor.clone(),
+                    actor: vangnet_core::audit::organisation_of(&e.actor).to_owned(),
                     reason: e.reason.clone(),
                 })
                 .collect()

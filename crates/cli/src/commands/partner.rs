@@ -7,6 +7,7 @@ use clap::Subcommand;
 use serde_json::json;
 use vangnet_core::Timestamp;
 use vangnet_core::partner::PartnerKind;
+use vangnet_core::scope::Scopes;
 use vangnet_core::token::ApiToken;
 
 use crate::DbArgs;
@@ -62,7 +63,16 @@ pub enum TokenCommand {
         /// it). Never part of the token.
         #[arg(long, default_value = "")]
         label: String,
-        /// Print only one JSON object {"id", "partner_id", "token"} on stdout.
+        /// What the token may be used for, comma-separated: check, report, screen, calls,
+        /// pnbf, disputes, export, admin (bounded by the partner's kind). Every scope of the
+        /// kind when absent.
+        #[arg(long, value_name = "SCOPES")]
+        scope: Option<String>,
+        /// Why the token is issued ("fraud desk: checks before payouts"); kept with the token
+        /// and named by every audit entry it makes. Up to 200 characters.
+        #[arg(long, default_value = "")]
+        purpose: String,
+        /// Print only one JSON object {"id", "partner_id", "token", "scopes"} on stdout.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -144,18 +154,56 @@ pub async fn run_partner(config: &Config, command: PartnerCommand) -> anyhow::Re
     Ok(ExitCode::SUCCESS)
 }
 
+/// Scopes from `--scope`, each one the partner's kind may hold.
+fn checked_scopes(text: &str, kind: vangnet_core::PartnerKind) -> anyhow::Result<Scopes> {
+    let scopes = Scopes::parse(text)
+        .map_err(|bad| anyhow::anyhow!("--scope: `{bad}` is not a scope (check, report, screen, calls, pnbf, disputes, export, admin)"))?;
+    if scopes.is_empty() {
+        bail!("--scope names no scope");
+    }
+    let allowed = Scopes::of_kind(kind);
+    if let Some(outside) = scopes.iter().find(|s| !allowed.contains(*s)) {
+        bail!(
+            "--scope: a partner of kind `{}` cannot hold `{outside}` (it may hold {})",
+            kind.as_str(),
+            allowed.to_text()
+        );
+    }
+    Ok(scopes)
+}
+
 pub async fn run_token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCode> {
     let store = super::open_store(config).await?;
     match command {
-        TokenCommand::Add { partner, label, json, .. } => {
+        TokenCommand::Add {
+            partner,
+            label,
+            scope,
+            purpose,
+            json,
+            ..
+        } => {
             let label = vangnet_core::token::check_label(&label).map_err(anyhow::Error::msg)?;
             let found = store.partner(&partner).await?.with_context(|| format!("no partner `{partner}`"))?;
+            let scopes = scope.as_deref().map(|text| checked_scopes(text, found.kind)).transpose()?;
+            let purpose = purpose.trim();
+            if purpose.chars().count() > 200 || !vangnet_core::report::is_plain_text(purpose) {
+                bail!("--purpose must be at most 200 characters of plain text");
+            }
+            let purpose = (!purpose.is_empty()).then_some(purpose);
             let token = ApiToken::generate()?;
-            let info = store.add_token(&found.id, &token.digest(), label, "cli", Timestamp::now()).await?;
+            let info = store
+                .add_scoped_token(&found.id, &token.digest(), label, scopes, purpose, "cli", Timestamp::now())
+                .await?;
+            let granted = scopes.unwrap_or_else(|| Scopes::of_kind(found.kind)).to_text();
             if json {
-                println!("{}", json!({"id": info.id, "partner_id": found.id, "token": token.expose()}));
+                println!(
+                    "{}",
+                    json!({"id": info.id, "partner_id": found.id, "token": token.expose(), "scopes": granted})
+                );
             } else {
                 println!("New token {} for {} (shown only now):\n  {}", info.id, found.name, token.expose());
+                println!("Scopes: {granted}");
             }
         }
         TokenCommand::List { partner, .. } => {
@@ -163,7 +211,11 @@ pub async fn run_token(config: &Config, command: TokenCommand) -> anyhow::Result
             for t in store.tokens(&found.id).await? {
                 let state = t.revoked_at.map_or_else(|| "active".to_owned(), |at| format!("revoked {at}"));
                 let label = if t.label.is_empty() { "(no label)" } else { t.label.as_str() };
-                println!("{}  {label}  created {}  {}", t.id, t.created_at, state);
+                let scopes = t
+                    .scopes
+                    .map_or_else(|| "all scopes of its kind".to_owned(), |s| format!("scopes {}", s.to_text()));
+                let purpose = t.purpose.as_deref().map(|p| format!("  purpose \"{p}\"")).unwrap_or_default();
+                println!("{}  {label}  created {}  {}  {scopes}{purpose}", t.id, t.created_at, state);
             }
         }
         TokenCommand::Revoke { token_id, .. } => {

@@ -254,7 +254,7 @@ async fn read_entry(state: &AppState, partner: &Partner, list: &str, number: &st
             .into_iter()
             .map(|c| ChangeOut {
                 at: c.at.to_rfc3339(),
-                actor: c.actor,
+                actor: vangnet_core::audit::organisation_of(&c.actor).to_owned(),
                 change: c.change,
             })
             .collect(),

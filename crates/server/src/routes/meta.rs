@@ -123,6 +123,10 @@ impl Modify for CommonResponses {
                 if secured {
                     add("401", "Missing or invalid token");
                     add(
+                        "403",
+                        "The token was not issued for this use (`scope_missing`, naming the scope), or the partner's kind may not do this (`forbidden`)",
+                    );
+                    add(
                         "429",
                         "Rate limited: the organisation's rate, or too many wrong tokens from this address (see `Retry-After`)",
                     );

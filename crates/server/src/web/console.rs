@@ -58,6 +58,13 @@ pub(super) async fn signed_in(state: &AppState, parts: &Parts) -> Option<SignedI
     let id = cookie(&parts.headers, SESSION_COOKIE)?;
     let session = state.sessions.get(id, Instant::now())?;
     match state.auth.authenticate_digest(&session.token).await {
+        // A page the session's token was not issued for is not shown (the sign-in page is).
+        Ok(Some(partner))
+            if crate::scopes::required_in_console(parts.uri.path())
+                .is_some_and(|scope| partner.grant.scopes.is_some_and(|granted| !granted.contains(scope))) =>
+        {
+            None
+        }
         Ok(Some(partner)) => Some(SignedIn { partner, session }),
         Ok(None) => {
             // The token was revoked: the session ends with it.

@@ -374,7 +374,8 @@ async fn dispute_view(
         })
         .collect();
     let partner_name = |actor: &str| {
-        let id = actor.strip_prefix("partner:").unwrap_or(actor);
+        let organisation = vangnet_core::audit::organisation_of(actor);
+        let id = organisation.strip_prefix("partner:").unwrap_or(organisation);
         partners
             .iter()
             .find(|p| p.id == id)

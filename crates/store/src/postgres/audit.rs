@@ -28,11 +28,13 @@ impl AuditStore for PostgresStore {
     }
 
     async fn audit_entries_of(&self, actor: &str, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows = sqlx::query(sql(format!("{AUDIT_SELECT} WHERE actor = $1 ORDER BY seq DESC LIMIT $2")))
-            .bind(actor)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(sql(format!(
+            "{AUDIT_SELECT} WHERE actor = $1 OR starts_with(actor, $1 || '/') ORDER BY seq DESC LIMIT $2"
+        )))
+        .bind(actor)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(|r| Ok(audit_record(r)?.into_entry())).collect()
     }
 

@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../../migrations/postgres/0010_token_labels.sql")),
     (11, include_str!("../../migrations/postgres/0011_disputes.sql")),
     (12, include_str!("../../migrations/postgres/0012_dispute_requests.sql")),
+    (13, include_str!("../../migrations/postgres/0013_token_scopes.sql")),
 ];
 /// Key of the advisory lock that keeps two nodes from migrating at once.
 const MIGRATION_LOCK: i64 = 0x0076_616e_676e_6574;

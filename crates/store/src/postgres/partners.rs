@@ -9,8 +9,10 @@ use vangnet_core::partner::PartnerKind;
 use vangnet_core::token::TokenDigest;
 
 use super::{PARTNER_SELECT, PostgresStore, Tx, append_audit_tx, sql};
+use crate::partners::token_event;
 use crate::rows::{PartnerRecord, TokenRecord};
 use crate::{Partner, PartnerStore, StoreError, TokenInfo, new_id};
+use vangnet_core::scope::Scopes;
 
 #[async_trait]
 impl PartnerStore for PostgresStore {
@@ -45,8 +47,9 @@ impl PartnerStore for PostgresStore {
             name: name.to_owned(),
             kind,
             created_at: now,
+            grant: crate::Grant::default(),
         };
-        let info = insert_token(&mut tx, &partner, token, token_label, now).await?;
+        let info = insert_token(&mut tx, &partner, token, token_label, None, None, now).await?;
         let created = AuditEvent {
             at: now,
             actor: actor.to_owned(),
@@ -54,11 +57,7 @@ impl PartnerStore for PostgresStore {
             subject: format!("partner:{id}"),
             details: serde_json::json!({ "kind": kind.as_str() }).to_string(),
         };
-        append_audit_tx(
-            &mut tx,
-            &[created, token_event(AuditAction::TokenCreate, actor, &info.id, &id, now)],
-        )
-        .await?;
+        append_audit_tx(&mut tx, &[created, token_event(AuditAction::TokenCreate, actor, &info, &id, now)]).await?;
         tx.commit().await?;
         Ok((partner, info))
     }
@@ -76,11 +75,13 @@ impl PartnerStore for PostgresStore {
         partner_by(&self.pool, id_or_name).await
     }
 
-    async fn add_token(
+    async fn add_scoped_token(
         &self,
         partner_id: &str,
         token: &TokenDigest,
         label: &str,
+        scopes: Option<Scopes>,
+        purpose: Option<&str>,
         actor: &str,
         now: Timestamp,
     ) -> Result<TokenInfo, StoreError> {
@@ -89,15 +90,15 @@ impl PartnerStore for PostgresStore {
             .await?
             .filter(|p| p.kind != PartnerKind::Citizen)
             .ok_or_else(|| StoreError::UnknownPartner(partner_id.to_owned()))?;
-        let info = insert_token(&mut tx, &partner, token, label, now).await?;
-        append_audit_tx(&mut tx, &[token_event(AuditAction::TokenCreate, actor, &info.id, &partner.id, now)]).await?;
+        let info = insert_token(&mut tx, &partner, token, label, scopes, purpose, now).await?;
+        append_audit_tx(&mut tx, &[token_event(AuditAction::TokenCreate, actor, &info, &partner.id, now)]).await?;
         tx.commit().await?;
         Ok(info)
     }
 
     async fn tokens(&self, partner_id: &str) -> Result<Vec<TokenInfo>, StoreError> {
         let rows = sqlx::query(
-            "SELECT t.id, p.id, t.label, t.created_at, t.revoked_at FROM tokens t JOIN partners p ON p.seq = t.partner_seq \
+            "SELECT t.id, p.id, t.label, t.created_at, t.revoked_at, t.scopes, t.purpose FROM tokens t JOIN partners p ON p.seq = t.partner_seq \
              WHERE p.id = $1 OR p.name = $1 ORDER BY t.created_at",
         )
         .bind(partner_id)
@@ -111,6 +112,8 @@ impl PartnerStore for PostgresStore {
                     label: r.try_get(2)?,
                     created_at: r.try_get(3)?,
                     revoked_at: r.try_get(4)?,
+                    scopes: r.try_get(5)?,
+                    purpose: r.try_get(6)?,
                 }
                 .into_info())
             })
@@ -129,21 +132,32 @@ impl PartnerStore for PostgresStore {
         let Some(partner_id) = partner_id else {
             return Ok(false);
         };
-        append_audit_tx(&mut tx, &[token_event(AuditAction::TokenRevoke, actor, token_id, &partner_id, now)]).await?;
+        let revoked = TokenInfo {
+            id: token_id.to_owned(),
+            partner_id: partner_id.clone(),
+            label: String::new(),
+            created_at: now,
+            revoked_at: Some(now),
+            scopes: None,
+            purpose: None,
+        };
+        append_audit_tx(&mut tx, &[token_event(AuditAction::TokenRevoke, actor, &revoked, &partner_id, now)]).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     async fn authenticate(&self, token: &TokenDigest) -> Result<Option<Partner>, StoreError> {
         let row = sqlx::query(
-            "SELECT p.seq, p.id, p.name, p.kind, p.created_at FROM tokens t JOIN partners p ON p.seq = t.partner_seq \
-             WHERE t.digest = $1 AND t.revoked_at IS NULL",
+            "SELECT p.seq, p.id, p.name, p.kind, p.created_at, t.id, t.scopes, t.purpose FROM tokens t \
+             JOIN partners p ON p.seq = t.partner_seq WHERE t.digest = $1 AND t.revoked_at IS NULL",
         )
         .bind(token.as_bytes().as_slice())
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| partner_record(&r).map_err(StoreError::from).and_then(PartnerRecord::into_partner))
-            .transpose()
+        let Some(r) = row else { return Ok(None) };
+        let mut partner = partner_record(&r).map_err(StoreError::from).and_then(PartnerRecord::into_partner)?;
+        partner.grant = crate::rows::grant(r.try_get(5)?, r.try_get(6)?, r.try_get(7)?);
+        Ok(Some(partner))
     }
 }
 
@@ -173,30 +187,24 @@ fn partner_record(r: &PgRow) -> Result<PartnerRecord, sqlx::Error> {
     })
 }
 
-fn token_event(action: AuditAction, actor: &str, token_id: &str, partner_id: &str, now: Timestamp) -> AuditEvent {
-    AuditEvent {
-        at: now,
-        actor: actor.to_owned(),
-        action,
-        subject: format!("token:{token_id}"),
-        details: serde_json::json!({ "partner": partner_id }).to_string(),
-    }
-}
-
 async fn insert_token(
     tx: &mut Tx<'_>,
     partner: &Partner,
     token: &TokenDigest,
     label: &str,
+    scopes: Option<Scopes>,
+    purpose: Option<&str>,
     now: Timestamp,
 ) -> Result<TokenInfo, StoreError> {
     let id = new_id();
-    sqlx::query("INSERT INTO tokens (id, partner_seq, digest, label, created_at) VALUES ($1, $2, $3, $4, $5)")
+    sqlx::query("INSERT INTO tokens (id, partner_seq, digest, label, created_at, scopes, purpose) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(&id)
         .bind(partner.seq)
         .bind(token.as_bytes().as_slice())
         .bind(label)
         .bind(now.millis())
+        .bind(scopes.map(Scopes::to_text))
+        .bind(purpose)
         .execute(&mut **tx)
         .await?;
     Ok(TokenInfo {
@@ -205,5 +213,7 @@ async fn insert_token(
         label: label.to_owned(),
         created_at: now,
         revoked_at: None,
+        scopes,
+        purpose: purpose.map(str::to_owned),
     })
 }

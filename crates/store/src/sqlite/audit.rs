@@ -29,8 +29,15 @@ impl AuditStore for SqliteStore {
 
     async fn audit_entries_of(&self, actor: &str, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         let actor = actor.to_owned();
-        self.read(move |conn| audit_rows(conn, "WHERE actor = ?1 ORDER BY seq DESC LIMIT ?2", params![actor, limit]))
-            .await
+        self.read(move |conn| {
+            audit_rows(
+                conn,
+                // `/` is followed by `0` in ASCII: the range holds exactly the actors `<actor>/…`.
+                "WHERE actor = ?1 OR (actor > ?1 || '/' AND actor < ?1 || '0') ORDER BY seq DESC LIMIT ?2",
+                params![actor, limit],
+            )
+        })
+        .await
     }
 
     async fn audit_head(&self) -> Result<Option<(u64, String)>, StoreError> {

@@ -45,6 +45,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../../migrations/sqlite/0010_token_labels.sql")),
     (11, include_str!("../../migrations/sqlite/0011_disputes.sql")),
     (12, include_str!("../../migrations/sqlite/0012_dispute_requests.sql")),
+    (13, include_str!("../../migrations/sqlite/0013_token_scopes.sql")),
 ];
 const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

@@ -8,8 +8,10 @@ use vangnet_core::partner::PartnerKind;
 use vangnet_core::token::TokenDigest;
 
 use super::{PARTNER_SELECT, SqliteStore, append_audit_tx};
+use crate::partners::token_event;
 use crate::rows::{PartnerRecord, TokenRecord};
-use crate::{Partner, PartnerStore, StoreError, TokenInfo, new_id};
+use crate::{Grant, Partner, PartnerStore, StoreError, TokenInfo, new_id};
+use vangnet_core::scope::Scopes;
 
 #[async_trait]
 impl PartnerStore for SqliteStore {
@@ -43,8 +45,9 @@ impl PartnerStore for SqliteStore {
                 name: name.clone(),
                 kind,
                 created_at: now,
+                grant: Grant::default(),
             };
-            let info = insert_token(&tx, &partner, &token, &token_label, now)?;
+            let info = insert_token(&tx, &partner, &token, &token_label, None, None, now)?;
             let created = AuditEvent {
                 at: now,
                 actor: actor.clone(),
@@ -52,7 +55,7 @@ impl PartnerStore for SqliteStore {
                 subject: format!("partner:{id}"),
                 details: serde_json::json!({ "kind": kind.as_str() }).to_string(),
             };
-            append_audit_tx(&tx, &[created, token_event(AuditAction::TokenCreate, &actor, &info.id, &id, now)])?;
+            append_audit_tx(&tx, &[created, token_event(AuditAction::TokenCreate, &actor, &info, &id, now)])?;
             tx.commit()?;
             Ok((partner, info))
         })
@@ -73,22 +76,25 @@ impl PartnerStore for SqliteStore {
         self.read(move |conn| partner_by(conn, &key)).await
     }
 
-    async fn add_token(
+    async fn add_scoped_token(
         &self,
         partner_id: &str,
         token: &TokenDigest,
         label: &str,
+        scopes: Option<Scopes>,
+        purpose: Option<&str>,
         actor: &str,
         now: Timestamp,
     ) -> Result<TokenInfo, StoreError> {
         let (partner_id, token, label, actor) = (partner_id.to_owned(), *token, label.to_owned(), actor.to_owned());
+        let purpose = purpose.map(str::to_owned);
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let partner = partner_by(&tx, &partner_id)?
                 .filter(|p| p.kind != PartnerKind::Citizen)
                 .ok_or_else(|| StoreError::UnknownPartner(partner_id.clone()))?;
-            let info = insert_token(&tx, &partner, &token, &label, now)?;
-            append_audit_tx(&tx, &[token_event(AuditAction::TokenCreate, &actor, &info.id, &partner.id, now)])?;
+            let info = insert_token(&tx, &partner, &token, &label, scopes, purpose.as_deref(), now)?;
+            append_audit_tx(&tx, &[token_event(AuditAction::TokenCreate, &actor, &info, &partner.id, now)])?;
             tx.commit()?;
             Ok(info)
         })
@@ -99,8 +105,8 @@ impl PartnerStore for SqliteStore {
         let partner_id = partner_id.to_owned();
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT t.id, p.id, t.label, t.created_at, t.revoked_at FROM tokens t JOIN partners p ON p.seq = t.partner_seq \
-                 WHERE p.id = ?1 OR p.name = ?1 ORDER BY t.created_at",
+                "SELECT t.id, p.id, t.label, t.created_at, t.revoked_at, t.scopes, t.purpose FROM tokens t \
+                 JOIN partners p ON p.seq = t.partner_seq WHERE p.id = ?1 OR p.name = ?1 ORDER BY t.created_at",
             )?;
             let rows = stmt.query_map([&partner_id], |r| {
                 Ok(TokenRecord {
@@ -109,6 +115,8 @@ impl PartnerStore for SqliteStore {
                     label: r.get(2)?,
                     created_at: r.get(3)?,
                     revoked_at: r.get(4)?,
+                    scopes: r.get(5)?,
+                    purpose: r.get(6)?,
                 })
             })?;
             Ok(rows
@@ -133,7 +141,8 @@ impl PartnerStore for SqliteStore {
                 .optional()?;
             let Some(partner_id) = partner_id else { return Ok(false) };
             tx.execute("UPDATE tokens SET revoked_at = ?1 WHERE id = ?2", params![now.millis(), token_id])?;
-            append_audit_tx(&tx, &[token_event(AuditAction::TokenRevoke, &actor, &token_id, &partner_id, now)])?;
+            let revoked = revoked_info(&token_id, &partner_id, now);
+            append_audit_tx(&tx, &[token_event(AuditAction::TokenRevoke, &actor, &revoked, &partner_id, now)])?;
             tx.commit()?;
             Ok(true)
         })
@@ -144,12 +153,25 @@ impl PartnerStore for SqliteStore {
         let token = *token;
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT p.seq, p.id, p.name, p.kind, p.created_at FROM tokens t JOIN partners p ON p.seq = t.partner_seq \
-                 WHERE t.digest = ?1 AND t.revoked_at IS NULL",
+                "SELECT p.seq, p.id, p.name, p.kind, p.created_at, t.id, t.scopes, t.purpose FROM tokens t \
+                 JOIN partners p ON p.seq = t.partner_seq WHERE t.digest = ?1 AND t.revoked_at IS NULL",
             )?;
-            stmt.query_row([token.as_bytes().as_slice()], partner_record)
-                .optional()?
-                .map(PartnerRecord::into_partner)
+            let found = stmt
+                .query_row([token.as_bytes().as_slice()], |r| {
+                    Ok((
+                        partner_record(r)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, Option<String>>(6)?,
+                        r.get::<_, Option<String>>(7)?,
+                    ))
+                })
+                .optional()?;
+            found
+                .map(|(record, token, scopes, purpose)| {
+                    let mut partner = record.into_partner()?;
+                    partner.grant = crate::rows::grant(token, scopes, purpose);
+                    Ok(partner)
+                })
                 .transpose()
         })
         .await
@@ -178,27 +200,27 @@ fn partner_record(r: &Row<'_>) -> rusqlite::Result<PartnerRecord> {
     })
 }
 
-fn token_event(action: AuditAction, actor: &str, token_id: &str, partner_id: &str, now: Timestamp) -> AuditEvent {
-    AuditEvent {
-        at: now,
-        actor: actor.to_owned(),
-        action,
-        subject: format!("token:{token_id}"),
-        details: serde_json::json!({ "partner": partner_id }).to_string(),
-    }
-}
-
 fn insert_token(
     tx: &Transaction<'_>,
     partner: &Partner,
     token: &TokenDigest,
     label: &str,
+    scopes: Option<Scopes>,
+    purpose: Option<&str>,
     now: Timestamp,
 ) -> Result<TokenInfo, StoreError> {
     let id = new_id();
     tx.execute(
-        "INSERT INTO tokens (id, partner_seq, digest, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id, partner.seq, token.as_bytes().as_slice(), label, now.millis()],
+        "INSERT INTO tokens (id, partner_seq, digest, label, created_at, scopes, purpose) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            id,
+            partner.seq,
+            token.as_bytes().as_slice(),
+            label,
+            now.millis(),
+            scopes.map(Scopes::to_text),
+            purpose
+        ],
     )?;
     Ok(TokenInfo {
         id,
@@ -206,5 +228,20 @@ fn insert_token(
         label: label.to_owned(),
         created_at: now,
         revoked_at: None,
+        scopes,
+        purpose: purpose.map(str::to_owned),
     })
+}
+
+/// A revoked token as its audit entry names it.
+fn revoked_info(token_id: &str, partner_id: &str, now: Timestamp) -> TokenInfo {
+    TokenInfo {
+        id: token_id.to_owned(),
+        partner_id: partner_id.to_owned(),
+        label: String::new(),
+        created_at: now,
+        revoked_at: Some(now),
+        scopes: None,
+        purpose: None,
+    }
 }
