@@ -12,6 +12,7 @@ use crate::web::{Browser, console_sign_in, hidden};
 api_tests! {
     an_objection_from_the_check_becomes_a_dispute_only_through_a_reviewer,
     the_console_opens_decides_and_reviews_disputes,
+    the_privacy_page_publishes_the_configured_criteria_and_terms,
 }
 
 async fn listed(app: &TestApp, value: &str) {
@@ -250,4 +251,31 @@ async fn the_console_opens_decides_and_reviews_disputes(app: &TestApp) {
     assert_eq!(closed.status, 303);
     assert_eq!(app.other_bank.check(iban).await["status"], "reported");
     assert_eq!(bank.get("/partner/bezwaren/herbeoordeling").await.status, 404);
+}
+
+async fn the_privacy_page_publishes_the_configured_criteria_and_terms(app: &TestApp) {
+    let mut person = Browser::new(app);
+    let nl = person.get("/privacy").await;
+    assert_eq!(nl.status, 200);
+    for text in [
+        "minstens 2 meldingen",
+        "voor 0,5 melding",
+        "elke 180 dagen",
+        "730 dagen",
+        "binnen 14 dagen",
+        "href=\"/bezwaar\"",
+    ] {
+        assert!(nl.body.contains(text), "{text}: {}", nl.body);
+    }
+    let en = person.get("/privacy?lang=en").await;
+    for text in [
+        "at least 2 reports",
+        "as 0.5 of a report",
+        "within 14 days",
+        "180 days after they were released",
+    ] {
+        assert!(en.body.contains(text), "{text}");
+    }
+    let home = person.get("/").await;
+    assert!(home.body.contains("href=\"/privacy\""), "every page links to it");
 }

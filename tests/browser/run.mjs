@@ -137,6 +137,15 @@ await step('a person objects to the listing of their own IBAN, in plain Dutch, a
   await page.goto(`${base}/?lang=nl`);
 });
 
+await step('the privacy page says when a value is listed, who sees what and how to object', async () => {
+  await page.goto(`${base}/privacy`);
+  expect((await page.textContent('#listing')).length > 0, 'the listing criteria are there');
+  await inspect(page, 'privacy');
+  await page.goto(`${base}/privacy?lang=en`);
+  await inspect(page, 'privacy-en');
+  await page.goto(`${base}/?lang=nl`);
+});
+
 await step('a value without reports says that is not the same as safe', async () => {
   await page.goto(`${base}/controleren?waarde=${encodeURIComponent('NL91 ABNA 0417 1643 00')}`);
   const text = await page.textContent('section.result');

@@ -82,6 +82,32 @@ pub struct Content {
     /// The victim's page of a PNBF recovery case.
     pub case: CaseTexts,
     pub disputes: DisputeTexts,
+    pub privacy: PrivacyTexts,
+}
+
+/// The texts of the public privacy page (`/privacy`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyTexts {
+    pub title: String,
+    pub intro: String,
+    pub listing_heading: String,
+    pub listing_text: String,
+    pub score_heading: String,
+    pub score_text: String,
+    pub recipients_heading: String,
+    pub recipients_public: String,
+    pub recipients_partners: String,
+    pub recipients_banks: String,
+    pub recipients_audit: String,
+    pub terms_heading: String,
+    pub terms_reports: String,
+    pub terms_naw: String,
+    pub terms_objections: String,
+    pub objection_heading: String,
+    pub objection_text: String,
+    pub objection_link: String,
+    pub footer_link: String,
 }
 
 /// The texts of disputes: the public objection form, the console's queues and the figures.

@@ -15,6 +15,7 @@ pub mod disputes;
 pub mod help;
 pub mod objection;
 pub mod pnbf;
+pub mod privacy;
 pub mod report;
 pub mod triage;
 
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(check::router())
         .merge(report::router())
         .merge(objection::router())
+        .merge(privacy::router())
         .merge(help::router())
         .merge(console::router())
         .merge(pnbf::console_router())
