@@ -18,6 +18,7 @@ pub mod nl_banks;
 pub mod partner;
 pub mod pnbf;
 pub mod report;
+pub mod retention;
 pub mod scope;
 pub mod scoring;
 pub mod screening;

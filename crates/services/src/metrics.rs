@@ -53,7 +53,7 @@ pub struct Metrics {
     registry: Registry,
     pub counters: Counters,
     pub gauges: Gauges,
-    pub disputes: crate::disputes::DisputeMetrics,
+    pub disputes: DisputeMetrics,
 }
 
 impl Default for Metrics {
@@ -146,7 +146,7 @@ impl Metrics {
             index_bytes: gauge(r, "vangnet_index_heap_bytes", "Approximate heap bytes of the in-memory index"),
             feed_position: gauge(r, "vangnet_feed_position", "Last change-feed position applied to the index"),
         };
-        let disputes = crate::disputes::DisputeMetrics::register(r);
+        let disputes = DisputeMetrics::register(r);
         Metrics {
             disputes,
             registry,
@@ -200,5 +200,41 @@ mod tests {
         assert!(text.contains("vangnet_checks_total{status=\"invalid\"} 0"), "{text}");
         assert!(text.contains("vangnet_feed_position 7"), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+}
+
+/// The disputes' metrics.
+#[derive(Debug)]
+pub struct DisputeMetrics {
+    pub opened: Counter,
+    pub upheld: Counter,
+    pub rejected: Counter,
+    pub withdrawn: Counter,
+    /// Objections received through the public form.
+    pub requests: Counter,
+    pub open: Gauge,
+    pub overdue: Gauge,
+    pub due_soon: Gauge,
+}
+
+impl DisputeMetrics {
+    pub(crate) fn register(r: &mut Registry) -> DisputeMetrics {
+        let [opened, upheld, rejected, withdrawn] = labelled(
+            r,
+            "vangnet_dispute_moves",
+            "Disputes opened, and decided or withdrawn, on this node",
+            "move",
+            ["opened", "upheld", "rejected", "withdrawn"],
+        );
+        DisputeMetrics {
+            requests: counter(r, "vangnet_dispute_requests", "Objections received through the public form"),
+            opened,
+            upheld,
+            rejected,
+            withdrawn,
+            open: gauge(r, "vangnet_disputes_open", "Open disputes (all nodes)"),
+            overdue: gauge(r, "vangnet_disputes_overdue", "Open disputes past their decision date"),
+            due_soon: gauge(r, "vangnet_disputes_due_soon", "Open disputes whose reminder is due"),
+        }
     }
 }
