@@ -50,6 +50,9 @@ fn every_command_has_help() {
         vec!["token", "add", "--help"],
         vec!["token", "list", "--help"],
         vec!["token", "revoke", "--help"],
+        vec!["retention", "--help"],
+        vec!["retention", "run", "--help"],
+        vec!["report", "erase", "--help"],
         vec!["import", "--help"],
         vec!["check", "--help"],
         vec!["audit", "--help"],
@@ -520,6 +523,74 @@ async fn tokens_carry_scopes_and_a_purpose() {
             listed.contains("scopes check,report  purpose \"Fraudedesk: controles\""),
             "{listed}"
         );
+        db.drop().await;
+    }
+}
+
+/// `vangnet retention run [--dry-run]` and `vangnet report erase`: a report received three years
+/// ago goes, a fresh one stays; the dry run changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_runs_from_the_command_line() {
+    use vangnet_core::Timestamp;
+    for db in databases().await {
+        let url = db.url.as_str();
+        let created = vangnet(&["partner", "add", "--name", "Bank R", "--kind", "bank", "--db", url]);
+        assert!(created.status.success(), "{}", text(&created.stderr));
+        let partner = db.store.partner("Bank R").await.expect("read").expect("there");
+        let report = |value: &str| {
+            let draft = vangnet_core::report::ReportDraft {
+                external_id: None,
+                fraud_type: vangnet_core::report::FraudType::Webshop,
+                channel: None,
+                occurred_at: Timestamp::now().plus_millis(-86_400_000),
+                amount: None,
+                aangifte: false,
+                victim_age_band: vangnet_core::report::AgeBand::Unknown,
+                tlp: vangnet_core::report::Tlp::Green,
+                description: None,
+                indicators: vec![(
+                    vangnet_core::Indicator::parse(None, value).expect("valid"),
+                    vangnet_core::report::IndicatorRole::Website,
+                )],
+            };
+            vangnet_core::report::NewReport::new(draft, Timestamp::now()).expect("valid")
+        };
+        let three_years_ago = Timestamp::now().plus_millis(-3 * 365 * 86_400_000);
+        db.store
+            .insert_reports(&partner, &[report("oude-winkel.nl")], "test", three_years_ago)
+            .await
+            .expect("old");
+        let fresh = db
+            .store
+            .insert_reports(&partner, &[report("nieuwe-winkel.nl")], "test", Timestamp::now())
+            .await
+            .expect("fresh");
+        let dry = vangnet(&["retention", "run", "--dry-run", "--db", url]);
+        assert!(dry.status.success(), "{}", text(&dry.stderr));
+        assert!(
+            text(&dry.stdout).contains("1 of 1 reports looked at are past their term"),
+            "{}",
+            text(&dry.stdout)
+        );
+        let run = vangnet(&["retention", "run", "--db", url]);
+        assert!(text(&run.stdout).contains("Deleted 1 reports"), "{}", text(&run.stdout));
+        assert!(
+            db.store
+                .indicator(vangnet_core::IndicatorKind::Domain, "oude-winkel.nl")
+                .await
+                .expect("read")
+                .is_none()
+        );
+        let vangnet_store::InsertOutcome::Created(fresh) = &fresh[0] else {
+            panic!("created")
+        };
+        let refused = vangnet(&["report", "erase", &fresh.id, "--reason", "", "--db", url]);
+        assert!(!refused.status.success(), "a reason is required");
+        let erased = vangnet(&["report", "erase", &fresh.id, "--reason", "verkeerde winkel gemeld", "--db", url]);
+        assert!(erased.status.success(), "{}", text(&erased.stderr));
+        assert!(db.store.report(&fresh.id).await.expect("read").is_none());
+        let unknown = vangnet(&["report", "erase", &fresh.id, "--reason", "nog eens", "--db", url]);
+        assert!(!unknown.status.success());
         db.drop().await;
     }
 }

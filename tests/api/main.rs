@@ -9,6 +9,7 @@ mod helpers;
 mod limits;
 mod payments;
 mod pnbf;
+mod retention;
 mod scopes;
 mod streams;
 mod web;

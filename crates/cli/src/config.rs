@@ -55,6 +55,22 @@ pub struct Config {
     pub streams: StreamsConfig,
     pub pnbf: PnbfConfig,
     pub disputes: DisputesConfig,
+    pub retention: RetentionConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Days a report is kept when no shorter term applies.
+    pub default_days: u32,
+    /// Days after an indicator was cleared that the reports naming it are deleted.
+    pub cleared_days: u32,
+    /// Terms per fraud type: `investment = 1460`.
+    pub by_fraud_type: std::collections::BTreeMap<String, u32>,
+    /// Terms per source kind: `citizen = 365`.
+    pub by_source: std::collections::BTreeMap<String, u32>,
+    /// How often every node sweeps (seconds).
+    pub interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -297,6 +313,13 @@ impl Default for Config {
                 known_caller_days: s.calls.known_caller_days,
                 max_subscribers: s.calls.max_subscribers,
             },
+            retention: RetentionConfig {
+                default_days: s.retention.default_days,
+                cleared_days: s.retention.cleared_days,
+                by_fraud_type: s.retention.by_fraud_type.iter().map(|(t, d)| (t.as_str().to_owned(), *d)).collect(),
+                by_source: s.retention.by_source.iter().map(|(k, d)| (k.as_str().to_owned(), *d)).collect(),
+                interval_secs: s.retention_interval.as_secs(),
+            },
             disputes: DisputesConfig {
                 decision_days: s.disputes.decision_days,
                 remind_days_before: s.disputes.remind_days_before,
@@ -505,6 +528,10 @@ impl Config {
             bail!("disputes.decision_days must be at least 1 and disputes.remind_days_before less than it");
         }
         self.dispute_policy()?;
+        self.retention_policy()?;
+        if self.retention.interval_secs == 0 {
+            bail!("retention.interval_secs must be at least 1");
+        }
         Ok(())
     }
 
@@ -546,6 +573,31 @@ impl Config {
             },
             services: self.services_settings()?,
         })
+    }
+
+    /// How long reports are kept (checked against the eight-year ceiling).
+    pub fn retention_policy(&self) -> anyhow::Result<vangnet_core::retention::RetentionPolicy> {
+        let r = &self.retention;
+        let mut by_fraud_type = std::collections::BTreeMap::new();
+        for (key, days) in &r.by_fraud_type {
+            let t = vangnet_core::report::FraudType::from_key(key)
+                .with_context(|| format!("retention.by_fraud_type: `{key}` is not a fraud type"))?;
+            by_fraud_type.insert(t, *days);
+        }
+        let mut by_source = std::collections::BTreeMap::new();
+        for (key, days) in &r.by_source {
+            let kind =
+                vangnet_core::PartnerKind::from_key(key).with_context(|| format!("retention.by_source: `{key}` is not a source kind"))?;
+            by_source.insert(kind, *days);
+        }
+        let policy = vangnet_core::retention::RetentionPolicy {
+            default_days: r.default_days,
+            by_fraud_type,
+            by_source,
+            cleared_days: r.cleared_days,
+        };
+        policy.check()?;
+        Ok(policy)
     }
 
     /// Who opens and decides disputes, and their term.
@@ -615,6 +667,8 @@ impl Config {
                 max_subscribers: self.calls.max_subscribers.max(1),
             },
             disputes: self.dispute_policy()?,
+            retention: self.retention_policy()?,
+            retention_interval: Duration::from_secs(self.retention.interval_secs.max(1)),
             pnbf: PnbfSettings {
                 procedure: vangnet_core::pnbf::Procedure {
                     term_days: self.pnbf.term_days,

@@ -108,6 +108,16 @@ enum Command {
         #[command(subcommand)]
         command: commands::audit::AuditCommand,
     },
+    /// Retention that deletes: reports past their term.
+    Retention {
+        #[command(subcommand)]
+        command: commands::retention::RetentionCommand,
+    },
+    /// Work with single reports.
+    Report {
+        #[command(subcommand)]
+        command: commands::retention::ReportCommand,
+    },
     /// Send a stream of synthetic payments and calls to a running server and show the decisions.
     Replay(commands::replay::ReplayArgs),
     /// Measure the hot paths (see BENCHMARKS.md).
@@ -126,6 +136,8 @@ pub fn main() -> ExitCode {
         Command::Import(args) => (args.db.db.clone(), None),
         Command::Check(args) => (args.db.db.clone(), None),
         Command::Audit { command } => (command.db().db.clone(), None),
+        Command::Retention { command } => (command.db().db.clone(), None),
+        Command::Report { command } => (command.db().db.clone(), None),
         Command::Bench(_) => (None, None),
         Command::Replay(args) => (args.db.db.clone(), None),
     };
@@ -162,6 +174,8 @@ pub fn main() -> ExitCode {
             Command::Replay(args) => commands::replay::run(&config, args).await,
             Command::Check(args) => commands::check::run(&config, args).await,
             Command::Audit { command } => commands::audit::run(&config, command).await,
+            Command::Retention { command } => commands::retention::run(&config, command).await,
+            Command::Report { command } => commands::retention::run_report(&config, command).await,
             Command::Bench(args) => commands::bench::run(&config, args).await,
         }
     });

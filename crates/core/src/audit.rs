@@ -57,6 +57,10 @@ pub enum AuditAction {
     DisputeRequestDecide,
     /// A reviewer decided about a cleared indicator that a new report named.
     ClearanceReview,
+    /// Reports past their retention term were deleted.
+    RetentionDelete,
+    /// An operator erased a report.
+    ReportErase,
 }
 
 impl AuditAction {
@@ -88,6 +92,8 @@ impl AuditAction {
             AuditAction::DisputeRequestRead => "dispute_request.read",
             AuditAction::DisputeRequestDecide => "dispute_request.decide",
             AuditAction::ClearanceReview => "clearance_review.close",
+            AuditAction::RetentionDelete => "retention.delete",
+            AuditAction::ReportErase => "report.erase",
         }
     }
 }

@@ -51,6 +51,11 @@ pub fn apply(index: &mut IndicatorIndex, change: &Change) {
             let key = index.key(*kind, value);
             index.set_status(key, *status, change.seq);
         }
+        // A deleted report leaves every count as a retracted one does.
+        ChangeEvent::Deletion { report_seq, kind, value } => {
+            let key = index.key(*kind, value);
+            index.retract(key, u32::try_from(*report_seq).unwrap_or(u32::MAX));
+        }
         ChangeEvent::Review {
             report_seq,
             review,

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod pnbf;
 pub mod registry;
 pub mod reports;
+pub mod retention;
 pub mod screening;
 pub mod sessions;
 pub mod settings;

@@ -40,6 +40,10 @@ pub struct Settings {
     pub pnbf: PnbfSettings,
     /// Who opens and decides disputes, and their term.
     pub disputes: vangnet_core::dispute::DisputePolicy,
+    /// How long reports are kept before they are deleted.
+    pub retention: vangnet_core::retention::RetentionPolicy,
+    /// How often every node sweeps for reports past their term.
+    pub retention_interval: Duration,
     /// The platform's clock: the system clock, moved on by tests (shared by every copy of
     /// these settings, so that a restarted server keeps the time).
     pub clock: Arc<Clock>,
@@ -172,6 +176,8 @@ impl Default for Settings {
             calls: CallSettings::default(),
             pnbf: PnbfSettings::default(),
             disputes: vangnet_core::dispute::DisputePolicy::default(),
+            retention: vangnet_core::retention::RetentionPolicy::default(),
+            retention_interval: Duration::from_secs(3_600),
             clock: Arc::new(Clock::default()),
         }
     }

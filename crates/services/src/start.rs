@@ -132,9 +132,10 @@ impl Background {
         );
         let pnbf_scheduler = tokio::spawn(crate::pnbf::scheduler(services.clone(), stop.clone()));
         let dispute_terms = tokio::spawn(crate::disputes::scheduler(services.clone(), stop.clone()));
+        let retention = tokio::spawn(crate::retention::scheduler(services.clone(), stop.clone()));
         Running {
             stop,
-            tasks: vec![follower, calls_expiry, rules_watch, pnbf_scheduler, dispute_terms],
+            tasks: vec![follower, calls_expiry, rules_watch, pnbf_scheduler, dispute_terms, retention],
             audit_task: self.audit_task,
             decision_task: self.decision_task,
         }

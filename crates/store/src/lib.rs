@@ -1,6 +1,6 @@
 //! Vangnet storage: one trait per capability ([`PartnerStore`], [`ReportStore`],
 //! [`CitizenReportStore`], [`AuditStore`], [`ScreeningStore`], [`CallStore`], [`PnbfStore`],
-//! [`DisputeStore`], [`DisputeRequestStore`], [`SettingsStore`]), [`Store`] for all of them
+//! [`DisputeStore`], [`DisputeRequestStore`], [`RetentionStore`], [`SettingsStore`]), [`Store`] for all of them
 //! together, and two implementations with one file per capability each:
 //!
 //! - [`sqlite::SqliteStore`]: the embedded default, one file (`./vangnet.db`) in WAL mode, no
@@ -24,6 +24,7 @@ mod partners;
 mod pnbf;
 pub mod postgres;
 mod reports;
+mod retention;
 mod rows;
 mod screening;
 mod settings;
@@ -45,6 +46,7 @@ pub use reports::{
     CITIZEN_SOURCE_ID, Change, ChangeEvent, IndicatorRow, InsertOutcome, MAX_INSERT_BATCH, ReportReview, ReportStore, RetractOutcome,
     Retraction, StoredIndicator, StoredReport, submitter_tag,
 };
+pub use retention::{DeletedReport, Deletion, RetentionCandidate, RetentionStore};
 pub use screening::{DecisionOutcome, DecisionWrite, PaymentDecisionRow, ScreeningStore, StateBlob};
 pub use settings::SettingsStore;
 
@@ -106,6 +108,7 @@ pub trait Store:
     + PnbfStore
     + DisputeStore
     + DisputeRequestStore
+    + RetentionStore
     + SettingsStore
     + std::fmt::Debug
 {

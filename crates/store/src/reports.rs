@@ -172,6 +172,12 @@ pub enum ChangeEvent {
         value: String,
         status: IndicatorStatus,
     },
+    /// A report was deleted (retention or erasure); one event per indicator it named.
+    Deletion {
+        report_seq: i64,
+        kind: IndicatorKind,
+        value: String,
+    },
     /// A reviewer verified or rejected a citizen report; its indicators are listed.
     Review {
         report_seq: i64,

@@ -13,6 +13,7 @@ pub mod import;
 pub mod partner;
 pub mod pnbf;
 pub mod replay;
+pub mod retention;
 pub mod serve;
 
 use std::sync::Arc;

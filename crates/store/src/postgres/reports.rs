@@ -453,6 +453,11 @@ async fn change_from_record(tx: &mut Tx<'_>, record: ChangeRecord) -> Result<Opt
                 indicators: report_indicators(tx, report_seq).await?,
             }
         }
+        "deletion" => ChangeEvent::Deletion {
+            report_seq: record.report_seq.unwrap_or(0),
+            kind: parse_key(record.kind.as_deref().unwrap_or(""), "indicator kind", IndicatorKind::from_key)?,
+            value: record.value.clone().unwrap_or_default(),
+        },
         "status" => ChangeEvent::Status {
             kind: parse_key(record.kind.as_deref().unwrap_or(""), "indicator kind", IndicatorKind::from_key)?,
             value: record.value.unwrap_or_default(),

@@ -29,6 +29,7 @@ mod disputes;
 mod partners;
 mod pnbf;
 mod reports;
+mod retention;
 mod screening;
 mod settings;
 

@@ -415,6 +415,11 @@ fn change_from_record(conn: &Connection, record: ChangeRecord) -> Result<Option<
                 indicators: report_indicators(conn, report_seq)?,
             }
         }
+        "deletion" => ChangeEvent::Deletion {
+            report_seq: record.report_seq.unwrap_or(0),
+            kind: parse_key(record.kind.as_deref().unwrap_or(""), "indicator kind", IndicatorKind::from_key)?,
+            value: record.value.clone().unwrap_or_default(),
+        },
         "status" => ChangeEvent::Status {
             kind: parse_key(record.kind.as_deref().unwrap_or(""), "indicator kind", IndicatorKind::from_key)?,
             value: record.value.unwrap_or_default(),

@@ -15,5 +15,6 @@ mod disputes;
 mod partners;
 mod pnbf;
 mod reports;
+mod retention;
 mod screening;
 mod settings;
