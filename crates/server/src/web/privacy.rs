@@ -47,6 +47,15 @@ async fn page(State(state): State<AppState>, parts: Parts) -> Response {
             .replace("{retention_days}", &scoring.retention_days.to_string())
             .replace("{naw_days}", &services.pnbf.procedure.naw_retention_days.to_string())
             .replace("{decision_days}", &services.disputes.decision_days.to_string())
+            .replace("{report_days}", &services.retention.default_days.to_string())
+            .replace(
+                "{citizen_days}",
+                &services
+                    .retention
+                    .term_days(vangnet_core::report::FraudType::Other, vangnet_core::PartnerKind::Citizen)
+                    .to_string(),
+            )
+            .replace("{cleared_days}", &services.retention.cleared_days.to_string())
     };
     render(
         StatusCode::OK,
