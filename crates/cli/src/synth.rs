@@ -869,3 +869,20 @@ pub fn intervention_events(seed: u64, n: usize, mules: &[String], subscriber_ref
     out.truncate(n);
     out
 }
+
+/// The `n`-th of a stream of distinct, valid indicators of five kinds.
+pub fn unique_indicator(n: u64) -> (IndicatorKind, String, vangnet_core::report::IndicatorRole) {
+    use vangnet_core::report::IndicatorRole as R;
+    match n % 5 {
+        0 => {
+            let banks = ["INGB", "RABO", "ABNA", "BUNQ", "SNSB"];
+            let bban = format!("{}{:010}", banks[(n / 5 % 5) as usize], n / 25);
+            let check = vangnet_core::indicator::iban_check_digits("NL", &bban).unwrap_or_default();
+            (IndicatorKind::Iban, format!("NL{check}{bban}"), R::Payee)
+        }
+        1 => (IndicatorKind::Phone, format!("+3161{:07}", n / 5 % 10_000_000), R::Caller),
+        2 => (IndicatorKind::Domain, format!("shop-{n}.nl"), R::Website),
+        3 => (IndicatorKind::Email, format!("seller{n}@example.nl"), R::Contact),
+        _ => (IndicatorKind::Url, format!("https://site-{n}.com/pay"), R::Website),
+    }
+}

@@ -79,6 +79,19 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// The retention sweep over N reports past their term, and the p99 of checks during it
+    /// beside the p99 without it, against one server in this process.
+    Retention {
+        /// Reports to seed (received three years ago) and sweep.
+        #[arg(long, default_value_t = 1_000_000)]
+        reports: u64,
+        /// Concurrent clients checking while the sweep runs (each waits for its answer).
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Seconds of the load without the sweep.
+        #[arg(long, default_value_t = 20)]
+        baseline_secs: u64,
+    },
     /// Payment decisions (JSON), pacs.008 parsing and call events, in-process on one core.
     Screening {
         /// IBANs in the registry, and payer profiles.
@@ -115,6 +128,11 @@ pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode> {
         BenchCommand::Limits { takes, runs } => {
             tokio::task::spawn_blocking(move || super::bench_limits::run(takes, runs)).await??;
         }
+        BenchCommand::Retention {
+            reports,
+            clients,
+            baseline_secs,
+        } => super::bench_retention::run(reports, clients, baseline_secs).await?,
         BenchCommand::Screening { indicators, events, runs } => {
             tokio::task::spawn_blocking(move || super::bench_screening::run(indicators, events, runs)).await??;
         }
@@ -136,7 +154,7 @@ fn generate(reports: u64, unique: Option<u32>, seed: u64, out: &std::path::Path)
             report.indicators = (0..k)
                 .map(|_| {
                     next_indicator += 1;
-                    unique_indicator(next_indicator)
+                    crate::synth::unique_indicator(next_indicator)
                 })
                 .collect();
         }
@@ -150,23 +168,6 @@ fn generate(reports: u64, unique: Option<u32>, seed: u64, out: &std::path::Path)
     bar.finish_and_clear();
     println!("Wrote {reports} reports to {}", out.display());
     Ok(())
-}
-
-/// The `n`-th of a stream of distinct, valid indicators of five kinds.
-fn unique_indicator(n: u64) -> (IndicatorKind, String, vangnet_core::report::IndicatorRole) {
-    use vangnet_core::report::IndicatorRole as R;
-    match n % 5 {
-        0 => {
-            let banks = ["INGB", "RABO", "ABNA", "BUNQ", "SNSB"];
-            let bban = format!("{}{:010}", banks[(n / 5 % 5) as usize], n / 25);
-            let check = vangnet_core::indicator::iban_check_digits("NL", &bban).unwrap_or_default();
-            (IndicatorKind::Iban, format!("NL{check}{bban}"), R::Payee)
-        }
-        1 => (IndicatorKind::Phone, format!("+3161{:07}", n / 5 % 10_000_000), R::Caller),
-        2 => (IndicatorKind::Domain, format!("shop-{n}.nl"), R::Website),
-        3 => (IndicatorKind::Email, format!("seller{n}@example.nl"), R::Contact),
-        _ => (IndicatorKind::Url, format!("https://site-{n}.com/pay"), R::Website),
-    }
 }
 
 /// A canonical-looking indicator of a mixed kind, and how a person might write it.

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bench;
 pub mod bench_limits;
+pub mod bench_retention;
 pub mod bench_screening;
 pub mod check;
 pub mod demo;

@@ -37,7 +37,24 @@ async fn partners_and_tokens(db: &TestDb) {
         .await;
     assert!(matches!(again, Err(StoreError::DuplicatePartner(name)) if name == "Bank A"));
 
-    assert_eq!(store.authenticate(&token.digest()).await.expect("query"), Some(bank.clone()));
+    let authenticated = store.authenticate(&token.digest()).await.expect("query").expect("known");
+    assert_eq!(
+        authenticated.grant.token.as_deref(),
+        Some(info.id.as_str()),
+        "with the token it came with"
+    );
+    assert_eq!(
+        (authenticated.grant.scopes, authenticated.grant.purpose.as_deref()),
+        (None, None),
+        "all of its kind's scopes"
+    );
+    assert_eq!(
+        vangnet_store::Partner {
+            grant: Default::default(),
+            ..authenticated.clone()
+        },
+        bank.clone()
+    );
     assert_eq!(store.partner(&bank.id).await.expect("query"), Some(bank.clone()));
     assert_eq!(store.partner("Bank A").await.expect("query"), Some(bank.clone()));
     assert_eq!(store.partner("nobody").await.expect("query"), None);
@@ -62,7 +79,9 @@ async fn partners_and_tokens(db: &TestDb) {
         None,
         "revoked tokens do not authenticate"
     );
-    assert_eq!(store.authenticate(&second.digest()).await.expect("query"), Some(bank.clone()));
+    let by_second = store.authenticate(&second.digest()).await.expect("query").expect("known");
+    assert_eq!(by_second.id, bank.id);
+    assert!(by_second.grant.token.is_some() && by_second.grant.token != authenticated.grant.token);
     let tokens = store.tokens(&bank.id).await.expect("query");
     assert_eq!(tokens.len(), 2);
     assert!(tokens.iter().any(|t| t.id == info.id && t.revoked_at.is_some()));

@@ -1,0 +1,199 @@
+//! `vangnet bench retention`: the retention sweep over N reports (reports deleted per second),
+//! and the p99 of `POST /api/v1/checks` on the same server while the sweep runs, beside the
+//! p99 of the same load without it, in one run (BENCHMARKS.md, benchmark 10).
+//!
+//! A fresh SQLite registry of N reports received three years ago (two distinct indicators each)
+//! is made in a scratch directory; the server runs in this process over it; a load of checks
+//! (concurrent clients, each waiting for its answer) runs first alone and then during the sweep.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use vangnet_core::Timestamp;
+use vangnet_core::partner::PartnerKind;
+use vangnet_core::report::{AgeBand, FraudType, NewReport, ReportDraft, Tlp};
+use vangnet_core::token::ApiToken;
+
+const DAY: i64 = 86_400_000;
+
+/// Latencies of one load phase.
+struct Load {
+    requests: usize,
+    errors: usize,
+    seconds: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+/// `clients` concurrent clients checking one value each until `until` says stop.
+async fn load(url: String, token: String, clients: usize, until: impl Fn() -> bool + Send + Sync + 'static) -> Load {
+    let http = reqwest::Client::new();
+    let until = Arc::new(until);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (http, url, token, until) = (http.clone(), url.clone(), token.clone(), Arc::clone(&until));
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0;
+            let body = format!("{{\"indicators\":[{{\"value\":\"shop-bench-{c}.nl\"}}]}}");
+            while !until() {
+                let sent = Instant::now();
+                let answer = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await;
+                match answer {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        latencies.push(sent.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        if let Ok((latencies, e)) = task.await {
+            all.extend(latencies);
+            errors += e;
+        }
+    }
+    all.sort_unstable();
+    Load {
+        requests: all.len(),
+        errors,
+        seconds: started.elapsed().as_secs_f64(),
+        p50: percentile(&all, 0.50),
+        p99: percentile(&all, 0.99),
+    }
+}
+
+fn print_load(name: &str, l: &Load) {
+    println!(
+        "{name:<28} {:>9.0} checks/s   p50 {:>8.2} ms   p99 {:>8.2} ms   errors {}",
+        l.requests as f64 / l.seconds.max(1e-9),
+        l.p50.as_secs_f64() * 1_000.0,
+        l.p99.as_secs_f64() * 1_000.0,
+        l.errors
+    );
+}
+
+pub async fn run(reports: u64, clients: usize, baseline_secs: u64) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("vangnet-bench-retention-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).context("a scratch directory")?;
+    let path = dir.join("retention-bench.db");
+    let url = path.display().to_string();
+    // Seed: N reports received three years ago, made in bulk mode.
+    let seeded = Instant::now();
+    {
+        let store = vangnet_store::open_with(&url, vangnet_store::Durability::Bulk).await?;
+        let token = ApiToken::generate()?;
+        let (seed, _) = store
+            .create_partner("Seed", PartnerKind::Police, &token.digest(), "bench", "bench", Timestamp::now())
+            .await?;
+        let received = Timestamp::now().plus_millis(-3 * 365 * DAY);
+        let bar = super::progress(Some(reports), "seeding reports received three years ago");
+        let mut next = 0u64;
+        let mut n = 0u64;
+        while next < reports {
+            let end = (next + 20_000).min(reports);
+            let batch: Vec<NewReport> = (next..end)
+                .map(|_| {
+                    let indicators = (0..2)
+                        .map(|_| {
+                            n += 1;
+                            let (kind, value, role) = crate::synth::unique_indicator(n);
+                            Ok((vangnet_core::Indicator::parse(Some(kind), &value)?, role))
+                        })
+                        .collect::<Result<Vec<_>, vangnet_core::IndicatorError>>()?;
+                    let draft = ReportDraft {
+                        external_id: None,
+                        fraud_type: FraudType::Marketplace,
+                        channel: None,
+                        occurred_at: received,
+                        amount: None,
+                        aangifte: false,
+                        victim_age_band: AgeBand::Unknown,
+                        tlp: Tlp::Green,
+                        description: Some("Synthetic report for the retention benchmark.".to_owned()),
+                        indicators,
+                    };
+                    NewReport::new(draft, received).map_err(|e| anyhow::anyhow!("a synthetic report: {e}"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            store.insert_reports(&seed, &batch, "bench", received).await?;
+            next = end;
+            bar.set_position(next);
+        }
+        bar.finish_and_clear();
+    }
+    println!("seeded {reports} reports in {:.1} s", seeded.elapsed().as_secs_f64());
+    // The server over it, in this process, with the checking partner's token.
+    let store = vangnet_store::open(&url).await?;
+    let token = ApiToken::generate()?;
+    store
+        .create_partner("Bank", PartnerKind::Bank, &token.digest(), "bench", "bench", Timestamp::now())
+        .await?;
+    let mut settings = vangnet_server::Settings {
+        http: vangnet_server::HttpSettings {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..Default::default()
+        },
+        services: vangnet_services::Settings {
+            partner_rate: vangnet_services::Rate::UNLIMITED,
+            ..Default::default()
+        },
+    };
+    settings.services.retention_interval = Duration::from_secs(86_400);
+    let app = vangnet_server::Application::build(settings, Arc::clone(&store)).await?;
+    let check_url = format!("http://{}/api/v1/checks", app.local_addr());
+    let services = app.services().clone();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let server = tokio::spawn(app.run_until_stopped(cancel.clone()));
+    let secret = token.expose().to_owned();
+    // The load alone.
+    let deadline = Instant::now() + Duration::from_secs(baseline_secs);
+    let alone = load(check_url.clone(), secret.clone(), clients, move || Instant::now() >= deadline).await;
+    // The load during the sweep, which starts once the load runs and ends it.
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = Arc::clone(&done);
+    let during = tokio::spawn(load(check_url, secret, clients, move || {
+        flag.load(std::sync::atomic::Ordering::Relaxed)
+    }));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let totals = services.sweep_retention().await?;
+    let took = started.elapsed().as_secs_f64();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let during = during.await?;
+    println!(
+        "sweep: {} of {} reports deleted in {took:.1} s = {:.0} reports/s",
+        totals.deleted,
+        totals.examined,
+        totals.deleted as f64 / took.max(1e-9)
+    );
+    print_load("checks without the sweep", &alone);
+    print_load("checks during the sweep", &during);
+    drop(services);
+    cancel.cancel();
+    let _ = server.await;
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
