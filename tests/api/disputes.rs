@@ -120,6 +120,16 @@ async fn opening_needs_a_kind_that_may_and_the_holders_bank(app: &TestApp) {
     assert_eq!((status, body["error"]["code"].as_str()), (409, Some("dispute_open")), "{body}");
     let id = dispute["id"].as_str().expect("id");
     assert!(body["error"]["message"].as_str().unwrap_or_default().contains(id));
+    let (status, body) = app
+        .police
+        .put(&format!("/api/v1/indicators/iban/{value}/status"), &json!({"status": "active"}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("dispute_open")),
+        "the open dispute decides: {body}"
+    );
+    assert_eq!(app.other_bank.check(&value).await["status"], "disputed");
     // Other kinds of indicator: the fraud helpdesk opens one on a caller's behalf.
     let helpdesk = app.new_client("Fraudehelpdesk", PartnerKind::Helpdesk).await;
     app.report(&app.police, report_body("bankhelpdesk", "green", &["+31612345678"]))

@@ -191,6 +191,7 @@ pub struct StatusResponse {
         (status = 200, description = "The new status", body = StatusResponse),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "Only police and operators review indicators", body = ErrorBody),
+        (status = 409, description = "The indicator has an open dispute, which decides its status (`dispute_open`)", body = ErrorBody),
         (status = 422, description = "Invalid indicator or status", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -216,6 +217,16 @@ pub async fn set_status(
         }
     };
     super::reports::check_reason(request.reason.as_deref())?;
+    // An open dispute decides the status; setting it beside the dispute would be undone (or
+    // undo the reviewer) at the dispute's next move.
+    let open = state.store.disputes_of(indicator.kind(), indicator.canonical()).await?;
+    if let Some(dispute) = open.iter().find(|d| d.state == vangnet_core::dispute::DisputeState::Open) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "dispute_open",
+            format!("the indicator has an open dispute: decide dispute {} instead", dispute.id),
+        ));
+    }
     state
         .set_indicator_status(&partner, &indicator, status, request.reason.as_deref())
         .await?;
