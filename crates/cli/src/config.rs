@@ -65,6 +65,8 @@ pub struct RetentionConfig {
     pub default_days: u32,
     /// Days after an indicator was cleared that the reports naming it are deleted.
     pub cleared_days: u32,
+    /// Days a decided dispute, a decided objection and a closed clearance review are kept.
+    pub decided_days: u32,
     /// Terms per fraud type: `investment = 1460`.
     pub by_fraud_type: std::collections::BTreeMap<String, u32>,
     /// Terms per source kind: `citizen = 365`.
@@ -316,6 +318,7 @@ impl Default for Config {
             retention: RetentionConfig {
                 default_days: s.retention.default_days,
                 cleared_days: s.retention.cleared_days,
+                decided_days: s.retention.decided_days,
                 by_fraud_type: s.retention.by_fraud_type.iter().map(|(t, d)| (t.as_str().to_owned(), *d)).collect(),
                 by_source: s.retention.by_source.iter().map(|(k, d)| (k.as_str().to_owned(), *d)).collect(),
                 interval_secs: s.retention_interval.as_secs(),
@@ -595,6 +598,7 @@ impl Config {
             by_fraud_type,
             by_source,
             cleared_days: r.cleared_days,
+            decided_days: r.decided_days,
         };
         policy.check()?;
         Ok(policy)

@@ -24,6 +24,9 @@ pub struct RetentionPolicy {
     pub by_source: BTreeMap<PartnerKind, u32>,
     /// Days after an indicator was cleared that the reports naming it are deleted.
     pub cleared_days: u32,
+    /// Days a decided dispute, a decided objection (with the sender's contact details) and a
+    /// closed clearance review are kept after the decision.
+    pub decided_days: u32,
 }
 
 impl Default for RetentionPolicy {
@@ -35,6 +38,9 @@ impl Default for RetentionPolicy {
             by_fraud_type: BTreeMap::new(),
             by_source: BTreeMap::from([(PartnerKind::Citizen, 365)]),
             cleared_days: 30,
+            // A year: long enough to answer a complaint about the decision, to the supervisory
+            // authority or a court, and no longer.
+            decided_days: 365,
         }
     }
 }
@@ -54,6 +60,7 @@ impl RetentionPolicy {
         let mut terms: Vec<(String, u32)> = vec![
             ("retention.default_days".to_owned(), self.default_days),
             ("retention.cleared_days".to_owned(), self.cleared_days),
+            ("retention.decided_days".to_owned(), self.decided_days),
         ];
         terms.extend(
             self.by_fraud_type
@@ -97,6 +104,12 @@ impl RetentionPolicy {
             Some(cleared) => term.min(cleared.plus_millis(i64::from(self.cleared_days) * DAY_MILLIS)),
             None => term,
         }
+    }
+
+    /// When a dispute, objection or clearance review decided at `decided` is deleted (`None`
+    /// while it is undecided: it is kept until a reviewer decides).
+    pub fn decided_delete_at(&self, decided: Option<Timestamp>) -> Option<Timestamp> {
+        decided.map(|at| at.plus_millis(i64::from(self.decided_days) * DAY_MILLIS))
     }
 
     /// The shortest term of all: no report received later than `now` minus this can be due.

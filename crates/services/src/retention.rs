@@ -8,7 +8,7 @@
 use vangnet_core::Timestamp;
 use vangnet_core::retention::RetentionPolicy;
 use vangnet_core::timestamp::DAY_MILLIS;
-use vangnet_store::{DeletedReport, Deletion, RetentionCandidate, Store, StoreError};
+use vangnet_store::{DecidedCases, DeletedReport, Deletion, RetentionCandidate, Store, StoreError};
 
 use crate::state::Services;
 
@@ -32,6 +32,9 @@ pub struct SweepTotals {
     pub examined: u64,
     pub due: u64,
     pub deleted: u64,
+    /// Decided disputes, objections and clearance reviews past their term: deleted, or in a
+    /// dry run, due.
+    pub cases: DecidedCases,
 }
 
 /// The shortest term of a report that names no cleared indicator.
@@ -48,7 +51,7 @@ fn shortest_report_days(policy: &RetentionPolicy) -> u32 {
 }
 
 /// Sweeps the store once at `now`: finds the reports whose term has passed and, unless
-/// `dry_run`, deletes them, calling `on_batch` after every batch (for a progress bar, or to
+/// `dry_run`, deletes them (then the decided cases past theirs), calling `on_batch` after every batch (for a progress bar, or to
 /// apply the deletions to an index).
 pub async fn sweep(
     store: &dyn Store,
@@ -85,6 +88,12 @@ pub async fn sweep(
             break;
         }
     }
+    let decided_before = now.plus_millis(-i64::from(policy.decided_days) * DAY_MILLIS);
+    totals.cases = if dry_run {
+        store.decided_cases_before(decided_before).await?
+    } else {
+        store.delete_decided_cases(decided_before, actor, now).await?
+    };
     Ok(totals)
 }
 

@@ -46,7 +46,7 @@ pub use reports::{
     CITIZEN_SOURCE_ID, Change, ChangeEvent, IndicatorRow, InsertOutcome, MAX_INSERT_BATCH, ReportReview, ReportStore, RetractOutcome,
     Retraction, StoredIndicator, StoredReport, submitter_tag,
 };
-pub use retention::{DeletedReport, Deletion, RetentionCandidate, RetentionStore};
+pub use retention::{DecidedCases, DeletedReport, Deletion, RetentionCandidate, RetentionStore};
 pub use screening::{DecisionOutcome, DecisionWrite, PaymentDecisionRow, ScreeningStore, StateBlob};
 pub use settings::SettingsStore;
 

@@ -38,6 +38,43 @@ pub enum Deletion<'a> {
     Erasure { reason: &'a str },
 }
 
+/// Decided cases past their term (or deleted): disputes with their history, objections from
+/// the public form with the sender's contact details, closed reviews of cleared indicators.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DecidedCases {
+    pub disputes: u64,
+    pub objections: u64,
+    pub clearance_reviews: u64,
+}
+
+impl DecidedCases {
+    pub fn total(&self) -> u64 {
+        self.disputes + self.objections + self.clearance_reviews
+    }
+}
+
+/// The SQL (the same on both databases, `?` for the one parameter) that selects what
+/// [`RetentionStore::delete_decided_cases`] deletes: decided before the parameter.
+pub(crate) const DECIDED_DISPUTES: &str = "state <> 'open' AND decided_at < ?";
+pub(crate) const DECIDED_OBJECTIONS: &str = "state <> 'pending' AND decided_at < ?";
+pub(crate) const CLOSED_REVIEWS: &str = "closed_at < ?";
+
+/// The audit entry of deleted decided cases: counts only.
+pub(crate) fn decided_audit(cases: DecidedCases, actor: &str, now: Timestamp) -> vangnet_core::audit::AuditEvent {
+    vangnet_core::audit::AuditEvent {
+        at: now,
+        actor: actor.to_owned(),
+        action: vangnet_core::audit::AuditAction::RetentionDelete,
+        subject: "retention".to_owned(),
+        details: serde_json::json!({
+            "disputes": cases.disputes,
+            "objections": cases.objections,
+            "clearance_reviews": cases.clearance_reviews,
+        })
+        .to_string(),
+    }
+}
+
 /// Reports past their term, and deleting reports.
 #[async_trait]
 pub trait RetentionStore: Send + Sync {
@@ -58,6 +95,15 @@ pub trait RetentionStore: Send + Sync {
     /// follows, and one audit entry (how many, and why). Reports already gone are skipped, so
     /// two nodes may sweep at once.
     async fn delete_reports(&self, seqs: &[i64], why: Deletion<'_>, actor: &str, now: Timestamp) -> Result<Vec<DeletedReport>, StoreError>;
+
+    /// How many disputes and objections were decided, and clearance reviews closed, before
+    /// `before` (what [`RetentionStore::delete_decided_cases`] would delete).
+    async fn decided_cases_before(&self, before: Timestamp) -> Result<DecidedCases, StoreError>;
+
+    /// Deletes, in one transaction, the disputes (with their history) and objections decided
+    /// before `before` and the clearance reviews closed before it, with one audit entry of the
+    /// counts. Undecided ones are kept. An indicator's status stays as the decision left it.
+    async fn delete_decided_cases(&self, before: Timestamp, actor: &str, now: Timestamp) -> Result<DecidedCases, StoreError>;
 }
 
 /// The audit entry of a deletion: counts and the reason, never the reports' contents.

@@ -72,15 +72,24 @@ pub async fn run(config: &Config, command: RetentionCommand) -> anyhow::Result<E
     })
     .await?;
     bar.finish_and_clear();
+    let cases = totals.cases;
     if dry_run {
         println!(
             "{} of {} reports looked at are past their term and would be deleted (dry run: nothing changed).",
             totals.due, totals.examined
         );
+        println!(
+            "Past their term after the decision: {} disputes, {} objections, {} clearance reviews.",
+            cases.disputes, cases.objections, cases.clearance_reviews
+        );
     } else {
         println!(
             "Deleted {} reports past their term ({} looked at).",
             totals.deleted, totals.examined
+        );
+        println!(
+            "Deleted {} disputes, {} objections and {} clearance reviews decided more than {} days ago.",
+            cases.disputes, cases.objections, cases.clearance_reviews, policy.decided_days
         );
     }
     Ok(ExitCode::SUCCESS)

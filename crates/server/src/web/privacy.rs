@@ -56,6 +56,7 @@ async fn page(State(state): State<AppState>, parts: Parts) -> Response {
                     .to_string(),
             )
             .replace("{cleared_days}", &services.retention.cleared_days.to_string())
+            .replace("{decided_days}", &services.retention.decided_days.to_string())
     };
     render(
         StatusCode::OK,

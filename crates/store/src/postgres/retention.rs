@@ -7,9 +7,9 @@ use vangnet_core::partner::PartnerKind;
 use vangnet_core::report::FraudType;
 
 use super::{PostgresStore, append_audit_tx, report_indicators, sql};
-use crate::retention::deletion_audit;
+use crate::retention::{CLOSED_REVIEWS, DECIDED_DISPUTES, DECIDED_OBJECTIONS, decided_audit, deletion_audit};
 use crate::rows::fraud_type_column;
-use crate::{DeletedReport, Deletion, RetentionCandidate, RetentionStore, StoreError, parse_key};
+use crate::{DecidedCases, DeletedReport, Deletion, RetentionCandidate, RetentionStore, StoreError, parse_key};
 
 #[async_trait]
 impl RetentionStore for PostgresStore {
@@ -114,4 +114,63 @@ impl RetentionStore for PostgresStore {
         tx.commit().await?;
         Ok(deleted)
     }
+
+    async fn decided_cases_before(&self, before: Timestamp) -> Result<DecidedCases, StoreError> {
+        let mut counts = [0u64; 3];
+        for (slot, (table, filter)) in counts.iter_mut().zip(decided_tables()) {
+            let n: i64 = sqlx::query_scalar(sql(format!("SELECT count(*) FROM {table} WHERE {}", numbered(filter))))
+                .bind(before.millis())
+                .fetch_one(&self.pool)
+                .await?;
+            *slot = u64::try_from(n).unwrap_or(0);
+        }
+        Ok(DecidedCases {
+            disputes: counts[0],
+            objections: counts[1],
+            clearance_reviews: counts[2],
+        })
+    }
+
+    async fn delete_decided_cases(&self, before: Timestamp, actor: &str, now: Timestamp) -> Result<DecidedCases, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(sql(format!(
+            "DELETE FROM dispute_events WHERE dispute_seq IN (SELECT seq FROM disputes WHERE {})",
+            numbered(DECIDED_DISPUTES)
+        )))
+        .bind(before.millis())
+        .execute(&mut *tx)
+        .await?;
+        let mut counts = [0u64; 3];
+        for (slot, (table, filter)) in counts.iter_mut().zip(decided_tables()) {
+            *slot = sqlx::query(sql(format!("DELETE FROM {table} WHERE {}", numbered(filter))))
+                .bind(before.millis())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        let cases = DecidedCases {
+            disputes: counts[0],
+            objections: counts[1],
+            clearance_reviews: counts[2],
+        };
+        if cases.total() > 0 {
+            append_audit_tx(&mut tx, &[decided_audit(cases, actor, now)]).await?;
+        }
+        tx.commit().await?;
+        Ok(cases)
+    }
+}
+
+/// The tables of decided cases and what selects the decided ones, in [`DecidedCases`] order.
+fn decided_tables() -> [(&'static str, &'static str); 3] {
+    [
+        ("disputes", DECIDED_DISPUTES),
+        ("dispute_requests", DECIDED_OBJECTIONS),
+        ("clearance_reviews", CLOSED_REVIEWS),
+    ]
+}
+
+/// A filter with its `?` as PostgreSQL's `$1`.
+fn numbered(filter: &str) -> String {
+    filter.replace('?', "$1")
 }

@@ -7,9 +7,9 @@ use vangnet_core::partner::PartnerKind;
 use vangnet_core::report::FraudType;
 
 use super::{SqliteStore, append_audit_tx, report_indicators};
-use crate::retention::deletion_audit;
+use crate::retention::{CLOSED_REVIEWS, DECIDED_DISPUTES, DECIDED_OBJECTIONS, decided_audit, deletion_audit};
 use crate::rows::fraud_type_column;
-use crate::{DeletedReport, Deletion, RetentionCandidate, RetentionStore, StoreError, parse_key};
+use crate::{DecidedCases, DeletedReport, Deletion, RetentionCandidate, RetentionStore, StoreError, parse_key};
 
 #[async_trait]
 impl RetentionStore for SqliteStore {
@@ -112,6 +112,46 @@ impl RetentionStore for SqliteStore {
             }
             tx.commit()?;
             Ok(deleted)
+        })
+        .await
+    }
+
+    async fn decided_cases_before(&self, before: Timestamp) -> Result<DecidedCases, StoreError> {
+        self.read(move |conn| {
+            let count = |table: &str, filter: &str| -> Result<u64, StoreError> {
+                let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table} WHERE {filter}"), [before.millis()], |r| {
+                    r.get(0)
+                })?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            };
+            Ok(DecidedCases {
+                disputes: count("disputes", DECIDED_DISPUTES)?,
+                objections: count("dispute_requests", DECIDED_OBJECTIONS)?,
+                clearance_reviews: count("clearance_reviews", CLOSED_REVIEWS)?,
+            })
+        })
+        .await
+    }
+
+    async fn delete_decided_cases(&self, before: Timestamp, actor: &str, now: Timestamp) -> Result<DecidedCases, StoreError> {
+        let actor = actor.to_owned();
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let at = before.millis();
+            tx.execute(
+                &format!("DELETE FROM dispute_events WHERE dispute_seq IN (SELECT seq FROM disputes WHERE {DECIDED_DISPUTES})"),
+                [at],
+            )?;
+            let cases = DecidedCases {
+                disputes: tx.execute(&format!("DELETE FROM disputes WHERE {DECIDED_DISPUTES}"), [at])? as u64,
+                objections: tx.execute(&format!("DELETE FROM dispute_requests WHERE {DECIDED_OBJECTIONS}"), [at])? as u64,
+                clearance_reviews: tx.execute(&format!("DELETE FROM clearance_reviews WHERE {CLOSED_REVIEWS}"), [at])? as u64,
+            };
+            if cases.total() > 0 {
+                append_audit_tx(&tx, &[decided_audit(cases, &actor, now)])?;
+            }
+            tx.commit()?;
+            Ok(cases)
         })
         .await
     }
