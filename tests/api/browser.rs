@@ -65,7 +65,7 @@ fn web_pages_work_in_a_browser_and_pass_axe() {
             }
         }
     });
-    let (mut token, mut mule, mut case_link, mut helpdesk) = (None, None, None, None);
+    let (mut token, mut mule, mut case_link, mut helpdesk, mut police) = (None, None, None, None, None);
     loop {
         let line = rx
             .recv_timeout(Duration::from_secs(300))
@@ -73,6 +73,9 @@ fn web_pages_work_in_a_browser_and_pass_axe() {
         let words: Vec<&str> = line.split_whitespace().collect();
         if line.trim_start().starts_with("Noorderbank (demo)") {
             token = words.last().map(|t| (*t).to_owned());
+        }
+        if line.trim_start().starts_with("Politie (demo)") {
+            police = words.last().map(|t| (*t).to_owned());
         }
         if line.trim_start().starts_with("Fraudehelpdesk (demo)") {
             helpdesk = words.last().map(|t| (*t).to_owned());
@@ -93,6 +96,7 @@ fn web_pages_work_in_a_browser_and_pass_axe() {
         .env("VANGNET_MULE", mule.expect("the demo names a mule IBAN"))
         .env("VANGNET_TOKEN", token.expect("the demo prints a bank's token"))
         .env("VANGNET_HELPDESK_TOKEN", helpdesk.expect("the demo prints the helpdesk's token"))
+        .env("VANGNET_POLICE_TOKEN", police.expect("the demo prints the police's token"))
         .env("VANGNET_CASE", case_link.expect("the demo prints a victim's case link"))
         .env("SCREENSHOTS", root.join("docs/screenshots"))
         .env("CHROMIUM", &chromium)

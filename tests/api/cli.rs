@@ -594,3 +594,66 @@ async fn retention_runs_from_the_command_line() {
         db.drop().await;
     }
 }
+
+/// `vangnet subject export`: JSON on standard output, the printable page as a file of its own
+/// (its stylesheet inside), each audited, so the second lists the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subject_export_from_the_command_line() {
+    for db in databases().await {
+        let url = db.url.as_str();
+        let created = vangnet(&["partner", "add", "--name", "Politie S", "--kind", "police", "--db", url]);
+        assert!(created.status.success(), "{}", text(&created.stderr));
+        let police = db.store.partner("Politie S").await.expect("read").expect("there");
+        let draft = vangnet_core::report::ReportDraft {
+            external_id: None,
+            fraud_type: vangnet_core::report::FraudType::Bankhelpdesk,
+            channel: None,
+            occurred_at: vangnet_core::Timestamp::now().plus_millis(-86_400_000),
+            amount: None,
+            aangifte: true,
+            victim_age_band: vangnet_core::report::AgeBand::Unknown,
+            tlp: vangnet_core::report::Tlp::Green,
+            description: Some("Belde namens de bank.".to_owned()),
+            indicators: vec![(
+                vangnet_core::Indicator::parse(None, "+31201234567").expect("valid"),
+                vangnet_core::report::IndicatorRole::Caller,
+            )],
+        };
+        let report = vangnet_core::report::NewReport::new(draft, vangnet_core::Timestamp::now()).expect("valid");
+        db.store
+            .insert_reports(&police, &[report], "test", vangnet_core::Timestamp::now())
+            .await
+            .expect("stored");
+        let json = vangnet(&["subject", "export", "phone", "020 123 4567", "--db", url]);
+        assert!(json.status.success(), "{}", text(&json.stderr));
+        let out: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+        assert_eq!(out["value"], "+31201234567", "normalised");
+        assert_eq!(out["reports"][0]["text"], "Belde namens de bank.");
+        assert_eq!(out["reports"][0]["role"], "caller");
+        assert_eq!(out["requested_by"]["kind"], "operator");
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("inzage.html");
+        let html = vangnet(&[
+            "subject",
+            "export",
+            "phone",
+            "+31201234567",
+            "--out",
+            file.to_str().expect("path"),
+            "--db",
+            url,
+        ]);
+        assert!(html.status.success(), "{}", text(&html.stderr));
+        let page = std::fs::read_to_string(&file).expect("written");
+        assert!(
+            page.contains("<style>") && !page.contains("/static/vangnet.css"),
+            "a file of its own"
+        );
+        assert!(page.contains("Belde namens de bank.") && page.contains("Eerdere inzageverzoeken"));
+        assert!(page.contains("id=\"earlier-exports\""), "the JSON export before is listed");
+        let refused = vangnet(&["subject", "export", "fax", "123", "--db", url]);
+        assert!(!refused.status.success());
+        assert!(text(&refused.stderr).contains("not a kind"), "{}", text(&refused.stderr));
+        db.drop().await;
+    }
+}

@@ -12,6 +12,7 @@ mod pnbf;
 mod retention;
 mod scopes;
 mod streams;
+mod subjects;
 mod web;
 mod web_disputes;
 

@@ -13,6 +13,7 @@ api_tests! {
     an_objection_from_the_check_becomes_a_dispute_only_through_a_reviewer,
     the_console_opens_decides_and_reviews_disputes,
     the_privacy_page_publishes_the_configured_criteria_and_terms,
+    the_console_gives_the_police_the_subject_access_page,
 }
 
 async fn listed(app: &TestApp, value: &str) {
@@ -263,6 +264,9 @@ async fn the_privacy_page_publishes_the_configured_criteria_and_terms(app: &Test
         "elke 180 dagen",
         "730 dagen",
         "binnen 14 dagen",
+        "365 dagen na de beslissing",
+        "inzage, AVG artikel 15",
+        "Autoriteit Persoonsgegevens",
         "href=\"/bezwaar\"",
     ] {
         assert!(nl.body.contains(text), "{text}: {}", nl.body);
@@ -273,9 +277,45 @@ async fn the_privacy_page_publishes_the_configured_criteria_and_terms(app: &Test
         "as 0.5 of a report",
         "within 14 days",
         "180 days after they were released",
+        "deleted 365 days after the decision",
+        "access, GDPR article 15",
     ] {
         assert!(en.body.contains(text), "{text}");
     }
     let home = person.get("/").await;
     assert!(home.body.contains("href=\"/privacy\""), "every page links to it");
+}
+
+/// The console's subject-access page: linked from the record for the police (and the
+/// operator), the printable page in words, audited; other kinds neither see the link nor reach
+/// the page.
+async fn the_console_gives_the_police_the_subject_access_page(app: &TestApp) {
+    let value = "NL20INGB0001234567";
+    listed(app, value).await;
+    let mut police = console_sign_in(app, &app.police.token).await;
+    let record = police.get(&format!("/partner/zoeken?waarde={value}")).await;
+    assert_eq!(record.status, 200);
+    let link = format!("/partner/inzage?soort=iban&#38;waarde={value}");
+    assert!(record.body.contains(&link), "{}", record.body);
+    let page = police.get(&format!("/partner/inzage?soort=iban&waarde={value}")).await;
+    assert_eq!(page.status, 200);
+    for words in [
+        "Wat Vangnet bewaart over dit gegeven",
+        "Paid for a phone that never came.",
+        "overzicht bekeken",
+    ] {
+        assert!(page.body.contains(words), "{words}: {}", page.body);
+    }
+    let audit = app.store.audit_entries(0, 10_000).await.expect("audit");
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "subject.export" && e.actor.starts_with(&app.police.partner.actor()))
+    );
+    let mut bank = console_sign_in(app, &app.bank.token).await;
+    let record = bank.get(&format!("/partner/zoeken?waarde={value}")).await;
+    assert!(!record.body.contains("/partner/inzage"), "no link for a bank");
+    assert_eq!(bank.get(&format!("/partner/inzage?soort=iban&waarde={value}")).await.status, 404);
+    let nonsense = police.get("/partner/inzage?soort=iban&waarde=nope").await;
+    assert_eq!(nonsense.status, 404);
 }

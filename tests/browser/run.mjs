@@ -7,6 +7,7 @@
 //   VANGNET_MULE     an IBAN that partners reported (the demo prints it)
 //   VANGNET_TOKEN    a demo bank's API token
 //   VANGNET_HELPDESK_TOKEN  the demo fraud helpdesk's API token (reviews citizen reports)
+//   VANGNET_POLICE_TOKEN    the demo police's API token (exports what is held about a value)
 //   VANGNET_CASE     the path of a victim's PNBF case page (`/zaak/…`) whose NAW was released
 //   SCREENSHOTS      the directory for screenshots
 //   CHROMIUM         the browser executable (default /usr/bin/chromium)
@@ -20,6 +21,7 @@ const base = process.env.VANGNET_URL;
 const mule = process.env.VANGNET_MULE;
 const token = process.env.VANGNET_TOKEN;
 const helpdeskToken = process.env.VANGNET_HELPDESK_TOKEN;
+const policeToken = process.env.VANGNET_POLICE_TOKEN;
 const caseLink = process.env.VANGNET_CASE;
 const shots = process.env.SCREENSHOTS;
 if (!base || !mule || !token || !shots) {
@@ -268,6 +270,25 @@ await step('the helpdesk reviews citizen reports in its triage queue', async () 
   await page.locator('table tbody tr a').first().click();
   await page.locator('#dispute-state').waitFor();
   await inspect(page, 'partner-dispute');
+  await page.click('form[action="/partner/uitloggen"] button');
+  await page.locator('#token').waitFor();
+});
+
+await step('the police open the subject-access page of a reported account', async () => {
+  await page.goto(`${base}/partner`);
+  await page.fill('#token', policeToken);
+  await page.click('form[action="/partner/inloggen"] button');
+  await page.locator('#partner-name').waitFor();
+  await page.fill('#waarde', mule);
+  await page.click('form[action="/partner/zoeken"] button');
+  await page.locator('#subject-export').waitFor();
+  await page.click('#subject-export');
+  await page.locator('#subject-value').waitFor();
+  expect((await page.textContent('#subject-value')).includes(mule), 'the export names the account');
+  expect((await page.locator('#reports tbody tr').count()) > 0, 'it lists the reports');
+  expect((await page.textContent('#accesses')).includes('overzicht bekeken'), 'the record read above is listed, in words');
+  await inspect(page, 'partner-subject-export');
+  await page.goto(`${base}/partner`);
   await page.click('form[action="/partner/uitloggen"] button');
   await page.locator('#token').waitFor();
 });

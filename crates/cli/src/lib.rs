@@ -118,6 +118,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::retention::ReportCommand,
     },
+    /// Subject access (AVG article 15): what is held about one indicator.
+    Subject {
+        #[command(subcommand)]
+        command: commands::subject::SubjectCommand,
+    },
     /// Send a stream of synthetic payments and calls to a running server and show the decisions.
     Replay(commands::replay::ReplayArgs),
     /// Measure the hot paths (see BENCHMARKS.md).
@@ -138,6 +143,7 @@ pub fn main() -> ExitCode {
         Command::Audit { command } => (command.db().db.clone(), None),
         Command::Retention { command } => (command.db().db.clone(), None),
         Command::Report { command } => (command.db().db.clone(), None),
+        Command::Subject { command } => (command.db().db.clone(), None),
         Command::Bench(_) => (None, None),
         Command::Replay(args) => (args.db.db.clone(), None),
     };
@@ -176,6 +182,7 @@ pub fn main() -> ExitCode {
             Command::Audit { command } => commands::audit::run(&config, command).await,
             Command::Retention { command } => commands::retention::run(&config, command).await,
             Command::Report { command } => commands::retention::run_report(&config, command).await,
+            Command::Subject { command } => commands::subject::run(&config, command).await,
             Command::Bench(args) => commands::bench::run(&config, args).await,
         }
     });

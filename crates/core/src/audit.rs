@@ -61,6 +61,8 @@ pub enum AuditAction {
     RetentionDelete,
     /// An operator erased a report.
     ReportErase,
+    /// Everything held about one indicator was exported for the person concerned (AVG art. 15).
+    SubjectExport,
 }
 
 impl AuditAction {
@@ -94,6 +96,7 @@ impl AuditAction {
             AuditAction::ClearanceReview => "clearance_review.close",
             AuditAction::RetentionDelete => "retention.delete",
             AuditAction::ReportErase => "report.erase",
+            AuditAction::SubjectExport => "subject.export",
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod retention;
 pub mod scope;
 pub mod scoring;
 pub mod screening;
+pub mod subject_access;
 pub mod timestamp;
 pub mod token;
 

@@ -399,3 +399,13 @@ mod tests {
         );
     }
 }
+
+impl From<vangnet_services::subjects::SubjectError> for ApiError {
+    fn from(e: vangnet_services::subjects::SubjectError) -> ApiError {
+        use vangnet_services::subjects::SubjectError;
+        match e {
+            SubjectError::Forbidden => ApiError::forbidden(e.to_string()),
+            SubjectError::Store(e) => e.into(),
+        }
+    }
+}

@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::call_lists::router())
         .merge(routes::pnbf::router())
         .merge(routes::disputes::router())
+        .merge(routes::subjects::router())
         .merge(web::router())
         .fallback(web::fallback)
         .method_not_allowed_fallback(method_not_allowed)

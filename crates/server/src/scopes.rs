@@ -35,6 +35,7 @@ pub fn required_in_console(path: &str) -> Option<Scope> {
     Some(match rest.trim_start_matches('/').split('/').next().unwrap_or("") {
         "inloggen" | "uitloggen" => return None,
         "bezwaren" => Scope::Disputes,
+        "inzage" => Scope::Export,
         "zaken" => Scope::Pnbf,
         "burgermeldingen" | "melden" => Scope::Report,
         _ => Scope::Check,
@@ -69,6 +70,7 @@ mod tests {
             (Method::PUT, "/api/v1/pnbf/bank-codes/ABNA", Some(Scope::Admin)),
             (Method::POST, "/api/v1/disputes", Some(Scope::Disputes)),
             (Method::GET, "/api/v1/clearance-reviews", Some(Scope::Disputes)),
+            (Method::GET, "/api/v1/subjects/iban/NL91ABNA0417164300/export", Some(Scope::Export)),
             (Method::GET, "/metrics", Some(Scope::Admin)),
             (Method::GET, "/api/v1/nothing-here", None),
         ];
@@ -77,6 +79,7 @@ mod tests {
         }
         assert_eq!(required_in_console("/partner/bezwaren/verzoeken"), Some(Scope::Disputes));
         assert_eq!(required_in_console("/partner/zaken/cijfers"), Some(Scope::Pnbf));
+        assert_eq!(required_in_console("/partner/inzage"), Some(Scope::Export));
         assert_eq!(required_in_console("/partner"), Some(Scope::Check));
         assert_eq!(required_in_console("/partner/uitloggen"), None);
     }

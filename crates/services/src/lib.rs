@@ -30,6 +30,7 @@ pub mod sessions;
 pub mod settings;
 pub mod start;
 pub mod state;
+pub mod subjects;
 
 pub use limits::Rate;
 pub use metrics::Metrics;

@@ -1,6 +1,6 @@
 //! Vangnet storage: one trait per capability ([`PartnerStore`], [`ReportStore`],
 //! [`CitizenReportStore`], [`AuditStore`], [`ScreeningStore`], [`CallStore`], [`PnbfStore`],
-//! [`DisputeStore`], [`DisputeRequestStore`], [`RetentionStore`], [`SettingsStore`]), [`Store`] for all of them
+//! [`DisputeStore`], [`DisputeRequestStore`], [`RetentionStore`], [`SubjectStore`], [`SettingsStore`]), [`Store`] for all of them
 //! together, and two implementations with one file per capability each:
 //!
 //! - [`sqlite::SqliteStore`]: the embedded default, one file (`./vangnet.db`) in WAL mode, no
@@ -29,6 +29,7 @@ mod rows;
 mod screening;
 mod settings;
 pub mod sqlite;
+mod subjects;
 
 use std::sync::Arc;
 
@@ -49,6 +50,7 @@ pub use reports::{
 pub use retention::{DecidedCases, DeletedReport, Deletion, RetentionCandidate, RetentionStore};
 pub use screening::{DecisionOutcome, DecisionWrite, PaymentDecisionRow, ScreeningStore, StateBlob};
 pub use settings::SettingsStore;
+pub use subjects::{MAX_AUDIT_SUBJECTS, SubjectStore};
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +112,7 @@ pub trait Store:
     + DisputeRequestStore
     + RetentionStore
     + SettingsStore
+    + SubjectStore
     + std::fmt::Debug
 {
     /// Which database this is.

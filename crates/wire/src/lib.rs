@@ -14,5 +14,6 @@ pub mod json;
 pub mod payments;
 pub mod pnbf;
 pub mod registry;
+pub mod subjects;
 
 pub use error::{ErrorBody, ErrorDetail, WireError};

@@ -221,6 +221,11 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("  a cleared number that a bank reported again waits at {base}/partner/bezwaren/herbeoordeling (Politie).");
     println!("  API: GET {base}/api/v1/disputes?state=open and {base}/api/v1/disputes/figures");
     println!(
+        "Subject access (inzage, AVG art. 15): as the Politie or Beheer, open a record in the console and follow its export link, or\n  \
+         GET {base}/api/v1/subjects/iban/{mule}/export?format=html, or: vangnet subject export iban {mule} --out inzage.html --db {}",
+        config.db
+    );
+    println!(
         "Zuiderbank asked for {PENDING_PROTECTED} on the do-not-originate list; it waits for the operator (Beheer):\n  \
          GET {base}/api/v1/protected-numbers?state=pending, then POST {base}/api/v1/protected-numbers/%2B{}/approve",
         &PENDING_PROTECTED[1..]

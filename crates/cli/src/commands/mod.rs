@@ -16,6 +16,7 @@ pub mod pnbf;
 pub mod replay;
 pub mod retention;
 pub mod serve;
+pub mod subject;
 
 use std::sync::Arc;
 

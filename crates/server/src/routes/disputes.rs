@@ -37,7 +37,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Answers that carry personal data are not kept by caches.
-const NO_STORE: [(header::HeaderName, &str); 1] = [(header::CACHE_CONTROL, "no-store")];
+use super::NO_STORE;
 
 /// The default and largest page of a list.
 const DEFAULT_PAGE: u32 = 100;

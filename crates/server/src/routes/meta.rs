@@ -225,6 +225,7 @@ impl Modify for ErrorCodes {
         super::disputes::decide_request,
         super::disputes::list_clearance,
         super::disputes::close_clearance,
+        super::subjects::export,
         metrics,
         openapi,
     ),

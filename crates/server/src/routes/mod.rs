@@ -11,3 +11,7 @@ pub mod meta;
 pub mod payments;
 pub mod pnbf;
 pub mod reports;
+pub mod subjects;
+
+/// `Cache-Control: no-store`, for answers that hold personal data.
+pub const NO_STORE: [(axum::http::header::HeaderName, &str); 1] = [(axum::http::header::CACHE_CONTROL, "no-store")];

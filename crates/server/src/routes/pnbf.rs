@@ -36,7 +36,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Answers that carry personal data are not kept by caches.
-const NO_STORE: [(header::HeaderName, &str); 1] = [(header::CACHE_CONTROL, "no-store")];
+use super::NO_STORE;
 
 fn banks_only(partner: &Partner) -> Result<(), ApiError> {
     if partner.kind.holds_accounts() {

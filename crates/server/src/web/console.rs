@@ -150,6 +150,8 @@ struct HomePage {
     fraud_types: Vec<(&'static str, String)>,
     tlps: Vec<&'static str>,
     may_report: bool,
+    /// The link to the subject-access export of the record shown (police and operator).
+    export_link: Option<String>,
 }
 
 fn home_page(parts: &Parts, who: &SignedIn) -> HomePage {
@@ -170,6 +172,7 @@ fn home_page(parts: &Parts, who: &SignedIn) -> HomePage {
             .collect(),
         tlps: Tlp::keys(),
         may_report: who.partner.kind.may_submit_reports(),
+        export_link: None,
     }
 }
 
@@ -342,6 +345,9 @@ async fn search(State(state): State<AppState>, parts: Parts) -> Response {
         reasons: view.reasons(),
         rows: reports.iter().map(ReportRow::from).collect(),
     });
+    if vangnet_services::subjects::may_export(who.partner.kind) {
+        page.export_link = Some(super::subjects::console_link(&indicator));
+    }
     render(StatusCode::OK, &page)
 }
 

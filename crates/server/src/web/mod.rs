@@ -17,6 +17,7 @@ pub mod objection;
 pub mod pnbf;
 pub mod privacy;
 pub mod report;
+pub mod subjects;
 pub mod triage;
 
 use askama::Template;
@@ -57,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .merge(pnbf::console_router())
         .merge(triage::console_router())
         .merge(disputes::console_router())
+        .merge(subjects::console_router())
         .route("/zaak/{secret}", get(pnbf::victim))
 }
 

@@ -47,7 +47,7 @@ impl AuditStore for PostgresStore {
     }
 }
 
-fn audit_record(r: &PgRow) -> Result<AuditRecord, sqlx::Error> {
+pub(super) fn audit_record(r: &PgRow) -> Result<AuditRecord, sqlx::Error> {
     Ok(AuditRecord {
         seq: r.try_get(0)?,
         at: r.try_get(1)?,

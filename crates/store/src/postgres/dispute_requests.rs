@@ -165,7 +165,7 @@ pub(crate) async fn open_clearance_reviews(tx: &mut Tx<'_>, seqs: &[i64], now: T
     Ok(())
 }
 
-fn request_record(r: &PgRow) -> Result<RequestRecord, StoreError> {
+pub(super) fn request_record(r: &PgRow) -> Result<RequestRecord, StoreError> {
     Ok(RequestRecord {
         id: r.try_get(0)?,
         kind: r.try_get(1)?,
@@ -183,7 +183,7 @@ fn request_record(r: &PgRow) -> Result<RequestRecord, StoreError> {
     })
 }
 
-fn clearance_record(r: &PgRow) -> Result<ClearanceRecord, StoreError> {
+pub(super) fn clearance_record(r: &PgRow) -> Result<ClearanceRecord, StoreError> {
     Ok(ClearanceRecord {
         seq: r.try_get(0)?,
         kind: r.try_get(1)?,

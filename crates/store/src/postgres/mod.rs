@@ -31,6 +31,7 @@ mod reports;
 mod retention;
 mod screening;
 mod settings;
+mod subjects;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_registry.sql")),
@@ -46,6 +47,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../../migrations/postgres/0011_disputes.sql")),
     (12, include_str!("../../migrations/postgres/0012_dispute_requests.sql")),
     (13, include_str!("../../migrations/postgres/0013_token_scopes.sql")),
+    (14, include_str!("../../migrations/postgres/0014_subject_access.sql")),
 ];
 /// Key of the advisory lock that keeps two nodes from migrating at once.
 const MIGRATION_LOCK: i64 = 0x0076_616e_676e_6574;

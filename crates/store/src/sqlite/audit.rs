@@ -51,7 +51,7 @@ impl AuditStore for SqliteStore {
     }
 }
 
-fn audit_record(r: &Row<'_>) -> rusqlite::Result<AuditRecord> {
+pub(super) fn audit_record(r: &Row<'_>) -> rusqlite::Result<AuditRecord> {
     Ok(AuditRecord {
         seq: r.get(0)?,
         at: r.get(1)?,
@@ -65,7 +65,7 @@ fn audit_record(r: &Row<'_>) -> rusqlite::Result<AuditRecord> {
 }
 
 /// The audit entries `AUDIT_SELECT` followed by `filter` finds.
-fn audit_rows(conn: &rusqlite::Connection, filter: &str, params: impl rusqlite::Params) -> Result<Vec<AuditEntry>, StoreError> {
+pub(super) fn audit_rows(conn: &rusqlite::Connection, filter: &str, params: impl rusqlite::Params) -> Result<Vec<AuditEntry>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!("{AUDIT_SELECT} {filter}"))?;
     let rows = stmt.query_map(params, audit_record)?;
     Ok(rows

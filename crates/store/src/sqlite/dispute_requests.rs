@@ -165,7 +165,7 @@ pub(crate) fn open_clearance_reviews(tx: &rusqlite::Transaction<'_>, first_seq: 
     Ok(())
 }
 
-fn request_record(r: &Row<'_>) -> rusqlite::Result<RequestRecord> {
+pub(super) fn request_record(r: &Row<'_>) -> rusqlite::Result<RequestRecord> {
     Ok(RequestRecord {
         id: r.get(0)?,
         kind: r.get(1)?,
@@ -183,7 +183,7 @@ fn request_record(r: &Row<'_>) -> rusqlite::Result<RequestRecord> {
     })
 }
 
-fn clearance_record(r: &Row<'_>) -> rusqlite::Result<ClearanceRecord> {
+pub(super) fn clearance_record(r: &Row<'_>) -> rusqlite::Result<ClearanceRecord> {
     Ok(ClearanceRecord {
         seq: r.get(0)?,
         kind: r.get(1)?,

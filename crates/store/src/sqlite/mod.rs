@@ -32,6 +32,7 @@ mod reports;
 mod retention;
 mod screening;
 mod settings;
+mod subjects;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_registry.sql")),
@@ -47,6 +48,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../../migrations/sqlite/0011_disputes.sql")),
     (12, include_str!("../../migrations/sqlite/0012_dispute_requests.sql")),
     (13, include_str!("../../migrations/sqlite/0013_token_scopes.sql")),
+    (14, include_str!("../../migrations/sqlite/0014_subject_access.sql")),
 ];
 const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

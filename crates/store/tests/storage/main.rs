@@ -18,3 +18,4 @@ mod reports;
 mod retention;
 mod screening;
 mod settings;
+mod subjects;
