@@ -346,7 +346,10 @@ async fn search(State(state): State<AppState>, parts: Parts) -> Response {
         rows: reports.iter().map(ReportRow::from).collect(),
     });
     if vangnet_services::subjects::may_export(who.partner.kind) {
-        page.export_link = Some(super::subjects::console_link(&indicator));
+        // The subject-access page (`web/subjects.rs`) of this value.
+        let query =
+            serde_urlencoded::to_string([("soort", indicator.kind().as_str()), ("waarde", indicator.canonical())]).unwrap_or_default();
+        page.export_link = Some(format!("/partner/inzage?{query}"));
     }
     render(StatusCode::OK, &page)
 }

@@ -399,12 +399,6 @@ pub fn console_router() -> Router<AppState> {
     Router::new().route("/partner/inzage", get(console_export))
 }
 
-/// The console link to the export of one indicator.
-pub fn console_link(indicator: &Indicator) -> String {
-    let query = serde_urlencoded::to_string([("soort", indicator.kind().as_str()), ("waarde", indicator.canonical())]).unwrap_or_default();
-    format!("/partner/inzage?{query}")
-}
-
 async fn console_export(State(state): State<AppState>, parts: Parts) -> Response {
     let Some(who) = super::console::signed_in(&state, &parts).await else {
         return see_other("/partner");
