@@ -85,6 +85,12 @@ fn decides_some(policy: &DisputePolicy, kind: PartnerKind) -> bool {
     policy.deciders.contains(&kind) || policy.deciders_by_fraud_type.values().any(|k| k.contains(&kind))
 }
 
+/// Whether a partner of `kind` works the queue of every dispute and reads the figures: the
+/// operator and whoever decides disputes of some fraud type.
+pub fn works_the_queue(app: &Services, kind: PartnerKind) -> bool {
+    kind == PartnerKind::Operator || decides_some(policy(app), kind)
+}
+
 /// Whether `reader` may see `row`: its opener, the operator and its deciders.
 fn may_read(policy: &DisputePolicy, reader: &Partner, row: &DisputeRow, fraud_type: Option<FraudType>) -> bool {
     row.opener_seq == reader.seq || reader.kind == PartnerKind::Operator || policy.deciders(fraud_type).contains(&reader.kind)
@@ -263,7 +269,7 @@ pub async fn list(
 ) -> Result<Vec<Dispute>, DisputeServiceError> {
     let policy = policy(app);
     let limit = limit.clamp(1, MAX_PAGE);
-    let queue = partner.kind == PartnerKind::Operator || decides_some(policy, partner.kind);
+    let queue = works_the_queue(app, partner.kind);
     let scope = scope.unwrap_or(if queue { Scope::Queue } else { Scope::Own });
     if scope == Scope::Queue && !queue {
         return Err(DisputeServiceError::Forbidden(format!(
@@ -330,9 +336,23 @@ pub struct DisputeFigures {
     pub decided_late: u64,
 }
 
+/// Calls `visit` with every dispute (in `state`, or all), reading them a page at a time.
+async fn each_dispute(app: &Services, state: Option<DisputeState>, mut visit: impl FnMut(&DisputeRow)) -> Result<(), StoreError> {
+    const PAGE: u32 = 1_000;
+    let mut after: Option<String> = None;
+    loop {
+        let rows = app.store.disputes(state, None, after.as_deref(), PAGE).await?;
+        rows.iter().for_each(&mut visit);
+        match rows.last() {
+            Some(last) if rows.len() == PAGE as usize => after = Some(last.id.clone()),
+            _ => return Ok(()),
+        }
+    }
+}
+
 /// Counts every dispute (operators and deciders).
 pub async fn figures(app: &Services, partner: &Partner) -> Result<DisputeFigures, DisputeServiceError> {
-    if partner.kind != PartnerKind::Operator && !decides_some(policy(app), partner.kind) {
+    if !works_the_queue(app, partner.kind) {
         return Err(DisputeServiceError::Forbidden(
             "only the operator and the deciders read the dispute figures".to_owned(),
         ));
@@ -340,34 +360,27 @@ pub async fn figures(app: &Services, partner: &Partner) -> Result<DisputeFigures
     let now = app.now();
     let mut figures = DisputeFigures::default();
     let mut days = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let rows = app.store.disputes(None, None, after.as_deref(), 1_000).await?;
-        for row in &rows {
-            figures.opened += 1;
-            match row.state {
-                DisputeState::Open => {
-                    figures.open += 1;
-                    if dispute::overdue(row.state, row.due_at, now) {
-                        figures.overdue += 1;
-                    }
-                }
-                DisputeState::Upheld => figures.upheld += 1,
-                DisputeState::Rejected => figures.rejected += 1,
-                DisputeState::Withdrawn => figures.withdrawn += 1,
-            }
-            if let (DisputeState::Upheld | DisputeState::Rejected, Some(decided)) = (row.state, row.decided_at) {
-                days.push((decided.millis() - row.opened_at.millis()) as f64 / DAY_MILLIS as f64);
-                if decided > row.due_at {
-                    figures.decided_late += 1;
+    each_dispute(app, None, |row| {
+        figures.opened += 1;
+        match row.state {
+            DisputeState::Open => {
+                figures.open += 1;
+                if dispute::overdue(row.state, row.due_at, now) {
+                    figures.overdue += 1;
                 }
             }
+            DisputeState::Upheld => figures.upheld += 1,
+            DisputeState::Rejected => figures.rejected += 1,
+            DisputeState::Withdrawn => figures.withdrawn += 1,
         }
-        match rows.last() {
-            Some(last) if rows.len() == 1_000 => after = Some(last.id.clone()),
-            _ => break,
+        if let (DisputeState::Upheld | DisputeState::Rejected, Some(decided)) = (row.state, row.decided_at) {
+            days.push((decided.millis() - row.opened_at.millis()) as f64 / DAY_MILLIS as f64);
+            if decided > row.due_at {
+                figures.decided_late += 1;
+            }
         }
-    }
+    })
+    .await?;
     days.sort_by(f64::total_cmp);
     figures.median_days_to_decision = match days.len() {
         0 => None,
@@ -382,22 +395,15 @@ pub async fn figures(app: &Services, partner: &Partner) -> Result<DisputeFigures
 pub async fn refresh_gauges(app: &Services) -> Result<(), StoreError> {
     let now = app.now();
     let (mut open, mut overdue, mut due_soon) = (0i64, 0i64, 0i64);
-    let mut after: Option<String> = None;
-    loop {
-        let rows = app.store.disputes(Some(DisputeState::Open), None, after.as_deref(), 1_000).await?;
-        for row in &rows {
-            open += 1;
-            if dispute::overdue(row.state, row.due_at, now) {
-                overdue += 1;
-            } else if row.remind_at.is_some_and(|t| t <= now) {
-                due_soon += 1;
-            }
+    each_dispute(app, Some(DisputeState::Open), |row| {
+        open += 1;
+        if dispute::overdue(row.state, row.due_at, now) {
+            overdue += 1;
+        } else if row.remind_at.is_some_and(|t| t <= now) {
+            due_soon += 1;
         }
-        match rows.last() {
-            Some(last) if rows.len() == 1_000 => after = Some(last.id.clone()),
-            _ => break,
-        }
-    }
+    })
+    .await?;
     let m = &app.metrics.disputes;
     m.open.set(open);
     m.overdue.set(overdue);

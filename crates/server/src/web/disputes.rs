@@ -17,7 +17,6 @@ use serde::Deserialize;
 use vangnet_core::audit::{AuditAction, AuditEvent};
 use vangnet_core::dispute::{ClearanceOutcome, DisputeMove, DisputePolicy, DisputeState, RequestState, may_review_requests};
 use vangnet_core::indicator::{Indicator, IndicatorKind};
-use vangnet_core::partner::PartnerKind;
 use vangnet_services::dispute_requests;
 use vangnet_services::disputes::{self, Dispute, DisputeServiceError};
 use vangnet_store::Partner;
@@ -87,13 +86,6 @@ fn row(content: &Content, lang: Lang, partners: &[Partner], dispute: &Dispute) -
 }
 
 /// Whether the signed-in partner decides disputes (or runs the platform).
-fn decides(state: &AppState, partner: &Partner) -> bool {
-    let policy = &state.settings.disputes;
-    partner.kind == PartnerKind::Operator
-        || policy.deciders.contains(&partner.kind)
-        || policy.deciders_by_fraud_type.values().any(|k| k.contains(&partner.kind))
-}
-
 #[derive(Template)]
 #[template(path = "console_disputes.html")]
 struct QueuePage {
@@ -146,7 +138,7 @@ async fn queue_page(
     let Ok(partners) = state.store.partners().await else {
         return server_error(parts);
     };
-    let decider = decides(state, &who.partner);
+    let decider = vangnet_services::disputes::works_the_queue(state, who.partner.kind);
     let figures = if decider {
         match disputes::figures(state, &who.partner).await {
             Ok(f) => vec![
@@ -181,10 +173,7 @@ async fn queue_page(
     let next = (found.len() == PAGE as usize)
         .then(|| found.last().map(|x| x.row.id.clone()))
         .flatten();
-    let (error, status) = match error {
-        Some((e, s)) => (Some(e), s),
-        None => (None, StatusCode::OK),
-    };
+    let (error, status) = super::split_refusal(error);
     render(
         status,
         &QueuePage {
@@ -381,10 +370,7 @@ async fn dispute_view(
             .find(|p| p.id == id)
             .map_or_else(|| actor.to_owned(), |p| p.name.clone())
     };
-    let (error, status) = match error {
-        Some((e, s)) => (Some(e), s),
-        None => (None, StatusCode::OK),
-    };
+    let (error, status) = super::split_refusal(error);
     render(
         status,
         &DisputePage {
@@ -572,10 +558,7 @@ async fn requests_page(
         Err(DisputeServiceError::Forbidden(_)) => return super::not_found(parts),
         Err(_) => return server_error(parts),
     };
-    let (error, status) = match error {
-        Some((e, s)) => (Some(e), s),
-        None => (None, StatusCode::OK),
-    };
+    let (error, status) = super::split_refusal(error);
     render(
         status,
         &RequestsPage {
@@ -696,10 +679,7 @@ async fn clearance_page(
         Err(DisputeServiceError::Forbidden(_)) => return super::not_found(parts),
         Err(_) => return server_error(parts),
     };
-    let (error, status) = match error {
-        Some((e, s)) => (Some(e), s),
-        None => (None, StatusCode::OK),
-    };
+    let (error, status) = super::split_refusal(error);
     render(
         status,
         &ClearancePage {

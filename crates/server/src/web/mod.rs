@@ -9,6 +9,7 @@
 //! request forgery by a token bound to a cookie (citizen forms) or to the session (console).
 
 pub mod check;
+pub mod citizen_form;
 pub mod console;
 pub mod content;
 pub mod disputes;
@@ -161,6 +162,15 @@ impl Chrome {
 
     pub fn content(&self) -> &'static content::Content {
         Lang::from_code(self.lang).unwrap_or(Lang::Nl).content()
+    }
+}
+
+/// A page's refusal, if any, as the message to show and the status to answer with (200 OK
+/// without one).
+pub fn split_refusal(refusal: Option<(String, StatusCode)>) -> (Option<String>, StatusCode) {
+    match refusal {
+        Some((message, status)) => (Some(message), status),
+        None => (None, StatusCode::OK),
     }
 }
 

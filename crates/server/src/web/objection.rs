@@ -10,8 +10,8 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
@@ -19,10 +19,9 @@ use vangnet_core::indicator::{Indicator, IndicatorKind};
 use vangnet_services::dispute_requests::{self, ObjectionError, ObjectionInput};
 
 use super::check::invalid_message;
+use super::citizen_form::{CitizenPost, with_cookie};
 use super::content::DisputeTexts;
-use super::{
-    Chrome, MAX_FORM_BYTES, field, form_fields, lang_of, render, same_token, see_other, server_error, too_many, visitor, visitor_csrf,
-};
+use super::{Chrome, lang_of, render, see_other, server_error, visitor, visitor_csrf};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -87,13 +86,6 @@ fn form_page(parts: &Parts, state: &AppState, visitor_id: &str, values: Values, 
     }
 }
 
-fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
-    if let Some(cookie) = cookie {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    response
-}
-
 #[derive(Debug, Deserialize)]
 struct FormQuery {
     soort: Option<String>,
@@ -115,40 +107,42 @@ async fn form(State(state): State<AppState>, parts: Parts) -> Response {
 }
 
 async fn submit(State(state): State<AppState>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let lang = lang_of(&parts);
-    let content = lang.content();
-    let d = &content.disputes;
-    let Ok(body) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+    let post = match super::citizen_form::read(&state, request, &state.public_limits.objections, |parts| {
+        let d = &lang_of(parts).content().disputes;
         let page = super::MessagePage {
-            page: Chrome::new(&parts, &d.form_title, "check"),
+            page: Chrome::new(parts, &d.form_title, "check"),
             text: d.error_reason.clone(),
         };
-        return render(StatusCode::PAYLOAD_TOO_LARGE, &page);
+        render(StatusCode::PAYLOAD_TOO_LARGE, &page)
+    })
+    .await
+    {
+        Ok(post) => post,
+        Err(answer) => return answer,
     };
-    let key = super::client_key(&parts, &state);
-    if let Err(retry_after) = state.public_limits.objections.take(&key) {
-        state.metrics.counters.public_rate_limited.inc();
-        return too_many(&parts, retry_after);
-    }
-    let Ok((visitor_id, cookie)) = visitor(&parts, &state) else {
-        return server_error(&parts);
-    };
-    let fields = form_fields(&body);
-    let text = |name: &str| field(&fields, name).unwrap_or("").to_owned();
+    let lang = lang_of(&post.parts);
+    let content = lang.content();
+    let d = &content.disputes;
     let values = Values {
-        kind: text("soort"),
-        value: text("waarde"),
-        reason: text("reden"),
-        contact: text("contact"),
+        kind: post.text("soort"),
+        value: post.text("waarde"),
+        reason: post.text("reden"),
+        contact: post.text("contact"),
     };
-    let csrf_ok = cookie.is_none() && same_token(&text("csrf"), &visitor_csrf(&state, &visitor_id));
+    let CitizenPost {
+        parts,
+        visitor_id,
+        cookie,
+        csrf_ok,
+        honeypot,
+        ..
+    } = post;
     if !csrf_ok {
         let expired = vec![("waarde".to_owned(), content.ui.error_form_expired.clone())];
         let page = form_page(&parts, &state, &visitor_id, values, expired);
         return with_cookie(render(StatusCode::FORBIDDEN, &page), cookie);
     }
-    if !text("website").is_empty() {
+    if honeypot {
         // A robot filled in the field people cannot see: answer as if stored, store nothing.
         state.metrics.counters.honeypot_hits.inc();
         return see_other("/bezwaar/ontvangen");

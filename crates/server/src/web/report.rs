@@ -12,8 +12,8 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
@@ -23,10 +23,9 @@ use vangnet_core::{Currency, Money, Timestamp};
 use vangnet_store::{CITIZEN_SOURCE_ID, InsertOutcome};
 
 use super::check::invalid_message;
+use super::citizen_form::{CitizenPost, with_cookie};
 use super::content::{Content, Guidance};
-use super::{
-    Chrome, MAX_FORM_BYTES, field, form_fields, lang_of, render, same_token, see_other, server_error, too_many, visitor, visitor_csrf,
-};
+use super::{Chrome, lang_of, render, see_other, server_error, visitor, visitor_csrf};
 use crate::state::AppState;
 
 /// Detail boxes shown on a fresh form.
@@ -130,13 +129,6 @@ fn form_page(parts: &Parts, state: &AppState, visitor_id: &str, values: Values, 
         earliest: EARLIEST,
         max_rows: MAX_FORM_IDENTIFIERS,
     }
-}
-
-fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
-    if let Some(cookie) = cookie {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    response
 }
 
 fn empty_rows(n: usize) -> Vec<Row> {
@@ -330,28 +322,24 @@ fn rows_or_default(values: &Values) -> Vec<Row> {
 }
 
 async fn submit(State(state): State<AppState>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let content = lang_of(&parts).content();
-    let t = &content.ui;
-    let Ok(body) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+    let post = match super::citizen_form::read(&state, request, &state.public_limits.reports, |parts| {
         state.metrics.counters.citizen_reports_rejected.inc();
+        let t = &lang_of(parts).content().ui;
         let page = super::MessagePage {
-            page: Chrome::new(&parts, &t.report_title, "report"),
+            page: Chrome::new(parts, &t.report_title, "report"),
             text: t.error_description.clone(),
         };
-        return render(StatusCode::PAYLOAD_TOO_LARGE, &page);
+        render(StatusCode::PAYLOAD_TOO_LARGE, &page)
+    })
+    .await
+    {
+        Ok(post) => post,
+        Err(answer) => return answer,
     };
-    let key = super::client_key(&parts, &state);
-    if let Err(retry_after) = state.public_limits.reports.take(&key) {
-        state.metrics.counters.public_rate_limited.inc();
-        return too_many(&parts, retry_after);
-    }
-    let Ok((visitor_id, cookie)) = visitor(&parts, &state) else {
-        return server_error(&parts);
-    };
-    let fields = form_fields(&body);
-    let text = |name: &str| field(&fields, name).unwrap_or("").to_owned();
-    let mut identifiers: Vec<String> = fields
+    let content = lang_of(&post.parts).content();
+    let text = |name: &str| post.text(name);
+    let mut identifiers: Vec<String> = post
+        .fields
         .iter()
         .filter(|(k, _)| k == "identifier")
         .map(|(_, v)| v.clone())
@@ -370,13 +358,21 @@ async fn submit(State(state): State<AppState>, request: Request) -> Response {
     if !is_reference(&values.reference) {
         values.reference = new_reference().unwrap_or_default();
     }
-    let csrf_ok = cookie.is_none() && same_token(&text("csrf"), &visitor_csrf(&state, &visitor_id));
+    let adding = text("action") == "add";
+    let CitizenPost {
+        parts,
+        visitor_id,
+        cookie,
+        csrf_ok,
+        honeypot,
+        ..
+    } = post;
     if !csrf_ok {
         state.metrics.counters.citizen_reports_rejected.inc();
         values.identifiers = identifiers;
         return with_cookie(expired(&parts, &state, &visitor_id, values, StatusCode::FORBIDDEN), cookie);
     }
-    if !text("website").is_empty() {
+    if honeypot {
         // A robot filled in the field people cannot see: answer as if stored, store nothing.
         state.metrics.counters.honeypot_hits.inc();
         return see_other(&format!(
@@ -385,7 +381,7 @@ async fn submit(State(state): State<AppState>, request: Request) -> Response {
             FraudType::Other.as_str()
         ));
     }
-    if text("action") == "add" {
+    if adding {
         if identifiers.len() < MAX_FORM_IDENTIFIERS {
             identifiers.push(String::new());
         }

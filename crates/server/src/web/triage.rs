@@ -97,10 +97,7 @@ async fn page(
         Err(TriageError::NotAReviewer) => return super::not_found(parts),
         Err(_) => return server_error(parts),
     };
-    let (error, status) = match error {
-        Some((e, s)) => (Some(e), s),
-        None => (None, StatusCode::OK),
-    };
+    let (error, status) = super::split_refusal(error);
     render(
         status,
         &TriagePage {
