@@ -374,6 +374,16 @@ pub async fn json_errors(request: axum::extract::Request, next: axum::middleware
     rewritten
 }
 
+impl From<vangnet_services::subjects::SubjectError> for ApiError {
+    fn from(e: vangnet_services::subjects::SubjectError) -> ApiError {
+        use vangnet_services::subjects::SubjectError;
+        match e {
+            SubjectError::Forbidden => ApiError::forbidden(e.to_string()),
+            SubjectError::Store(e) => e.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,15 +407,5 @@ mod tests {
             (invalid.status, invalid.code, invalid.field.as_deref()),
             (StatusCode::UNPROCESSABLE_ENTITY, "invalid_iban", Some("payee.iban"))
         );
-    }
-}
-
-impl From<vangnet_services::subjects::SubjectError> for ApiError {
-    fn from(e: vangnet_services::subjects::SubjectError) -> ApiError {
-        use vangnet_services::subjects::SubjectError;
-        match e {
-            SubjectError::Forbidden => ApiError::forbidden(e.to_string()),
-            SubjectError::Store(e) => e.into(),
-        }
     }
 }

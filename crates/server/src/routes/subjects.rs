@@ -44,7 +44,10 @@ pub struct ExportQuery {
         ExportQuery,
     ),
     responses(
-        (status = 200, description = "The export (JSON, or HTML with `format=html`)", body = SubjectExportOut),
+        (status = 200, description = "The export (JSON, or the printable page with `format=html`)", content(
+            (SubjectExportOut = "application/json"),
+            (String = "text/html"),
+        )),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "Only the police and the operator; or the token lacks the `export` scope", body = ErrorBody),
         (status = 422, description = "Not a valid indicator of that kind, or an unknown format", body = ErrorBody),
