@@ -8,7 +8,7 @@ use vangnet_services::subjects::{Party, SubjectExport};
 
 /// Who did something.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PartyOut {
+pub struct ActorOut {
     /// `partner`, `public` (the public check, anonymous), `operator` (the command line),
     /// `system` (the retention sweep, the schedulers) or `unknown` (a partner removed since).
     pub kind: &'static str,
@@ -20,8 +20,8 @@ pub struct PartyOut {
     pub partner_kind: Option<&'static str>,
 }
 
-impl PartyOut {
-    pub fn of(party: &Party) -> PartyOut {
+impl ActorOut {
+    pub fn of(party: &Party) -> ActorOut {
         let (kind, name, partner_kind) = match party {
             Party::Partner { name, kind } => ("partner", Some(name.clone()), Some(kind.as_str())),
             Party::Public => ("public", None, None),
@@ -29,7 +29,7 @@ impl PartyOut {
             Party::System => ("system", None, None),
             Party::Unknown => ("unknown", None, None),
         };
-        PartyOut { kind, name, partner_kind }
+        ActorOut { kind, name, partner_kind }
     }
 }
 
@@ -77,7 +77,7 @@ pub struct SubjectReportOut {
 pub struct StatusChangeOut {
     pub at: String,
     pub status: &'static str,
-    pub by: PartyOut,
+    pub by: ActorOut,
 }
 
 /// A move of a dispute.
@@ -85,7 +85,7 @@ pub struct StatusChangeOut {
 pub struct SubjectDisputeEventOut {
     pub at: String,
     pub event: String,
-    pub by: PartyOut,
+    pub by: ActorOut,
     pub reason: String,
 }
 
@@ -96,7 +96,7 @@ pub struct SubjectDisputeOut {
     /// `open`, `upheld`, `rejected` or `withdrawn`.
     pub state: &'static str,
     pub opened_at: String,
-    pub opened_by: PartyOut,
+    pub opened_by: ActorOut,
     pub reason: String,
     pub due_at: String,
     pub decided_at: Option<String>,
@@ -136,7 +136,7 @@ pub struct SubjectClearanceOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccessOut {
     pub at: String,
-    pub by: PartyOut,
+    pub by: ActorOut,
     /// `check_hit` (a check answered with a hit), `record_read`, `report_read` or
     /// `dispute_read`.
     pub kind: &'static str,
@@ -148,7 +148,7 @@ pub struct AccessOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EarlierExportOut {
     pub at: String,
-    pub by: PartyOut,
+    pub by: ActorOut,
 }
 
 /// Everything Vangnet holds about one indicator (AVG article 15).
@@ -157,7 +157,7 @@ pub struct SubjectExportOut {
     pub kind: &'static str,
     pub value: String,
     pub generated_at: String,
-    pub requested_by: PartyOut,
+    pub requested_by: ActorOut,
     /// The stored record, if there is one.
     pub record: Option<SubjectRecordOut>,
     pub reports: Vec<SubjectReportOut>,
@@ -192,7 +192,7 @@ pub fn export_out(e: &SubjectExport) -> SubjectExportOut {
         kind: e.kind.as_str(),
         value: e.value.clone(),
         generated_at: time(e.generated_at),
-        requested_by: PartyOut::of(&e.requested_by),
+        requested_by: ActorOut::of(&e.requested_by),
         record: e.record.as_ref().map(|r| SubjectRecordOut {
             status: r.status.as_str(),
             status_at: opt(r.status_at),
@@ -226,7 +226,7 @@ pub fn export_out(e: &SubjectExport) -> SubjectExportOut {
             .map(|s| StatusChangeOut {
                 at: time(s.at),
                 status: s.status.as_str(),
-                by: PartyOut::of(&s.by),
+                by: ActorOut::of(&s.by),
             })
             .collect(),
         disputes: e
@@ -236,7 +236,7 @@ pub fn export_out(e: &SubjectExport) -> SubjectExportOut {
                 id: d.row.id.clone(),
                 state: d.row.state.as_str(),
                 opened_at: time(d.row.opened_at),
-                opened_by: PartyOut::of(&d.opener),
+                opened_by: ActorOut::of(&d.opener),
                 reason: d.row.reason.clone(),
                 due_at: time(d.row.due_at),
                 decided_at: opt(d.row.decided_at),
@@ -246,7 +246,7 @@ pub fn export_out(e: &SubjectExport) -> SubjectExportOut {
                     .map(|(ev, by)| SubjectDisputeEventOut {
                         at: time(ev.at),
                         event: ev.event.clone(),
-                        by: PartyOut::of(by),
+                        by: ActorOut::of(by),
                         reason: ev.reason.clone(),
                     })
                     .collect(),
@@ -284,7 +284,7 @@ pub fn export_out(e: &SubjectExport) -> SubjectExportOut {
             .iter()
             .map(|a| AccessOut {
                 at: time(a.at),
-                by: PartyOut::of(&a.by),
+                by: ActorOut::of(&a.by),
                 kind: a.kind.as_str(),
                 count: a.count,
             })
@@ -294,7 +294,7 @@ pub fn export_out(e: &SubjectExport) -> SubjectExportOut {
             .iter()
             .map(|x| EarlierExportOut {
                 at: time(x.at),
-                by: PartyOut::of(&x.by),
+                by: ActorOut::of(&x.by),
             })
             .collect(),
         entries_truncated: e.entries_truncated,

@@ -250,3 +250,52 @@ impl ApiDoc {
         ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".to_owned())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// utoipa names a schema by its type's name alone, so two `ToSchema` types of one name in
+    /// different modules would silently become one in the document (a PNBF `PartyOut` once
+    /// answered under another's schema). Every name is used once.
+    #[test]
+    fn every_schema_name_is_used_once() {
+        let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut names: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        let mut stack = vec![crates];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("readable").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    if !path.ends_with("target") {
+                        stack.push(path);
+                    }
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).expect("readable");
+                let mut derives_schema = false;
+                for line in text.lines().map(str::trim) {
+                    if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                        derives_schema = true;
+                    } else if derives_schema
+                        && (line.starts_with("pub struct ") || line.starts_with("pub enum ") || line.starts_with("struct "))
+                    {
+                        let name = line
+                            .split_whitespace()
+                            .nth(if line.starts_with("pub") { 2 } else { 1 })
+                            .unwrap_or("");
+                        let name = name.trim_end_matches(['{', ';', '(']).split('<').next().unwrap_or("").to_owned();
+                        names.entry(name).or_default().push(path.display().to_string());
+                        derives_schema = false;
+                    } else if !line.starts_with("#[") && !line.starts_with("///") && !line.is_empty() {
+                        derives_schema = false;
+                    }
+                }
+            }
+        }
+        assert!(names.len() > 20, "found the schemas: {names:?}");
+        let twice: Vec<_> = names.iter().filter(|(_, files)| files.len() > 1).collect();
+        assert!(twice.is_empty(), "schema names used more than once: {twice:?}");
+    }
+}

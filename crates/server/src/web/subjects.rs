@@ -16,7 +16,7 @@ use vangnet_core::Timestamp;
 use vangnet_core::indicator::{Indicator, IndicatorKind};
 use vangnet_core::report::FraudType;
 use vangnet_core::timestamp::DAY_MILLIS;
-use vangnet_wire::subjects::{PartyOut, SubjectExportOut};
+use vangnet_wire::subjects::{ActorOut, SubjectExportOut};
 
 use super::content::Lang;
 use super::{not_found, render, see_other, server_error};
@@ -112,7 +112,7 @@ fn opt_day(t: &Option<String>) -> String {
 }
 
 /// Who, in words.
-fn party(p: &PartyOut) -> (String, String) {
+fn party(p: &ActorOut) -> (String, String) {
     match (p.kind, &p.name, p.partner_kind) {
         ("partner", Some(name), Some(kind)) => {
             let k = label(kind);
