@@ -14,6 +14,7 @@ pub mod dispute;
 pub mod index;
 pub mod indicator;
 pub mod money;
+pub mod mules;
 pub mod nl_banks;
 pub mod partner;
 pub mod pnbf;

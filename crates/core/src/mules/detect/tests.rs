@@ -1,0 +1,278 @@
+//! Every detector on small hand-built graphs: the pattern found (with the accounts it names),
+//! and the near miss that is not.
+
+use super::*;
+
+const H: i64 = 3_600_000;
+
+fn tr(at_hours: i64, from: Account, to: Account, euros: i64) -> Transfer {
+    Transfer {
+        at: at_hours * H,
+        from,
+        to,
+        amount: euros * 100,
+    }
+}
+
+/// Runs the transfers through a detector; returns the patterns each one raised.
+fn run(thresholds: Thresholds, transfers: &[Transfer]) -> Vec<Vec<Flag>> {
+    let mut d = Detector::new(thresholds);
+    transfers
+        .iter()
+        .map(|t| {
+            let mut flags = Vec::new();
+            d.observe(t, &mut flags);
+            flags
+        })
+        .collect()
+}
+
+fn patterns(flags: &[Flag]) -> Vec<Pattern> {
+    let mut p: Vec<Pattern> = flags.iter().map(|f| f.pattern).collect();
+    p.sort();
+    p.dedup();
+    p
+}
+
+fn only(thresholds: Thresholds, transfers: &[Transfer], pattern: Pattern) -> Vec<Option<Flag>> {
+    run(thresholds, transfers)
+        .into_iter()
+        .map(|flags| flags.into_iter().find(|f| f.pattern == pattern))
+        .collect()
+}
+
+#[test]
+fn fan_in_needs_enough_distinct_payers() {
+    let mut ts: Vec<Transfer> = (0..6).map(|i| tr(i, 10 + i as u64, 1, 200)).collect();
+    let flags = only(Thresholds::default(), &ts, Pattern::FanIn);
+    assert!(flags[..5].iter().all(Option::is_none), "five payers are not enough");
+    let f = flags[5].as_ref().expect("the sixth payer makes it");
+    assert_eq!(f.centre(), 1);
+    assert_eq!(f.accounts.len(), 7);
+    assert_eq!((f.amount, f.from, f.to), (6 * 20_000, 0, 5 * H));
+    // The same payer six times is not a fan-in.
+    ts = (0..6).map(|i| tr(i, 10, 2, 200)).collect();
+    assert!(only(Thresholds::default(), &ts, Pattern::FanIn).iter().all(Option::is_none));
+    // Spread over more than the window: not either.
+    ts = (0..6).map(|i| tr(i * 48, 10 + i as u64, 3, 200)).collect();
+    assert!(only(Thresholds::default(), &ts, Pattern::FanIn).iter().all(Option::is_none));
+}
+
+#[test]
+fn fan_out_needs_enough_distinct_payees() {
+    let ts: Vec<Transfer> = (0..6).map(|i| tr(i, 1, 20 + i as u64, 90)).collect();
+    let flags = only(Thresholds::default(), &ts, Pattern::FanOut);
+    assert!(flags[4].is_none());
+    assert_eq!(flags[5].as_ref().map(Flag::centre), Some(1));
+}
+
+#[test]
+fn pass_through_is_most_of_the_money_out_soon_after_it_came_in() {
+    let ts = [tr(0, 5, 1, 1_000), tr(3, 1, 6, 500), tr(4, 1, 7, 450)];
+    let flags = only(Thresholds::default(), &ts, Pattern::PassThrough);
+    assert!(flags[1].is_none(), "half is not enough");
+    let f = flags[2].as_ref().expect("95% out within four hours");
+    assert_eq!(f.centre(), 1);
+    assert_eq!(f.amount, 95_000);
+    assert!(f.accounts.contains(&5) && f.accounts.contains(&7));
+    // A salary that mostly stays: no.
+    let ts = [tr(0, 5, 2, 3_000), tr(3, 2, 6, 900)];
+    assert!(only(Thresholds::default(), &ts, Pattern::PassThrough).iter().all(Option::is_none));
+    // Out a week later: no.
+    let ts = [tr(0, 5, 3, 1_000), tr(30, 3, 6, 990)];
+    assert!(only(Thresholds::default(), &ts, Pattern::PassThrough)[1].is_none());
+    // Small change: no.
+    let ts = [tr(0, 5, 4, 20), tr(1, 4, 6, 20)];
+    assert!(only(Thresholds::default(), &ts, Pattern::PassThrough)[1].is_none());
+}
+
+#[test]
+fn cycles_of_up_to_six_hops_in_time_order() {
+    let ts = [tr(0, 1, 2, 900), tr(1, 2, 3, 880), tr(2, 3, 4, 860), tr(3, 4, 1, 840)];
+    let flags = only(Thresholds::default(), &ts, Pattern::Cycle);
+    let f = flags[3].as_ref().expect("1 → 2 → 3 → 4 → 1");
+    assert_eq!(f.accounts, [1, 2, 3, 4]);
+    assert_eq!((f.amount, f.from, f.to), ((900 + 880 + 860 + 840) * 100, 0, 3 * H));
+    // The same accounts out of time order are not a flow of money round.
+    let ts = [tr(2, 1, 2, 900), tr(1, 2, 3, 880), tr(0, 3, 4, 860), tr(3, 4, 1, 840)];
+    assert!(only(Thresholds::default(), &ts, Pattern::Cycle)[3].is_none());
+    // Seven hops is beyond the bound; six is not.
+    let seven: Vec<Transfer> = (0..7).map(|i| tr(i, 1 + i as u64, 1 + ((i as u64 + 1) % 7), 100)).collect();
+    assert!(only(Thresholds::default(), &seven, Pattern::Cycle)[6].is_none());
+    let six: Vec<Transfer> = (0..6).map(|i| tr(i, 1 + i as u64, 1 + ((i as u64 + 1) % 6), 100)).collect();
+    assert_eq!(
+        only(Thresholds::default(), &six, Pattern::Cycle)[5]
+            .as_ref()
+            .map(|f| f.accounts.len()),
+        Some(6)
+    );
+}
+
+#[test]
+fn scatter_gather_is_one_source_through_several_to_one_sink() {
+    let ts = [
+        tr(0, 1, 11, 300),
+        tr(0, 1, 12, 300),
+        tr(0, 1, 13, 300),
+        tr(2, 11, 9, 290),
+        tr(3, 12, 9, 290),
+        tr(4, 13, 9, 290),
+    ];
+    let flags = only(Thresholds::default(), &ts, Pattern::ScatterGather);
+    assert!(flags[4].is_none(), "two in the middle are not enough");
+    let f = flags[5].as_ref().expect("three are");
+    assert_eq!(f.centre(), 9);
+    assert_eq!(f.accounts[1], 1, "the source");
+    // Three payers of the sink without a common source: no.
+    let ts = [
+        tr(0, 1, 11, 300),
+        tr(0, 2, 12, 300),
+        tr(0, 3, 13, 300),
+        tr(2, 11, 9, 290),
+        tr(3, 12, 9, 290),
+        tr(4, 13, 9, 290),
+    ];
+    assert!(only(Thresholds::default(), &ts, Pattern::ScatterGather).iter().all(Option::is_none));
+}
+
+#[test]
+fn gather_scatter_is_a_hub_paid_by_several_that_pays_several() {
+    let ts = [
+        tr(0, 1, 5, 400),
+        tr(1, 2, 5, 400),
+        tr(2, 3, 5, 400),
+        tr(3, 5, 21, 390),
+        tr(4, 5, 22, 390),
+        tr(5, 5, 23, 390),
+    ];
+    let flags = only(Thresholds::default(), &ts, Pattern::GatherScatter);
+    assert!(flags[4].is_none());
+    let f = flags[5].as_ref().expect("three in, three out");
+    assert_eq!(f.centre(), 5);
+    assert_eq!(f.accounts.len(), 7);
+    // Paying several before being paid is not it.
+    let ts = [
+        tr(0, 5, 21, 390),
+        tr(1, 5, 22, 390),
+        tr(2, 5, 23, 390),
+        tr(3, 1, 5, 400),
+        tr(4, 2, 5, 400),
+        tr(5, 3, 5, 400),
+    ];
+    assert!(only(Thresholds::default(), &ts, Pattern::GatherScatter).iter().all(Option::is_none));
+}
+
+/// Three payers each paying the same three payees, in time order.
+fn many_to_many(payers: [Account; 3], payees: [Account; 3], start: i64) -> Vec<Transfer> {
+    let mut ts = Vec::new();
+    let mut hour = start;
+    for p in payees {
+        for q in payers {
+            ts.push(tr(hour, q, p, 150));
+            hour += 1;
+        }
+    }
+    ts
+}
+
+#[test]
+fn bipartite_is_many_to_many() {
+    let ts = many_to_many([1, 2, 3], [11, 12, 13], 0);
+    let flags = run(Thresholds::default(), &ts);
+    assert!(!patterns(flags.last().expect("flags")).is_empty());
+    let f = flags
+        .last()
+        .and_then(|f| f.iter().find(|f| f.pattern == Pattern::Bipartite))
+        .expect("bipartite");
+    assert_eq!(f.centre(), 13);
+    for a in [1, 2, 3, 11, 12] {
+        assert!(f.accounts.contains(&a), "{a} in {:?}", f.accounts);
+    }
+    assert!(
+        flags[..6].iter().all(|f| f.iter().all(|f| f.pattern != Pattern::Bipartite)),
+        "not before the third payee"
+    );
+    // Three payers of three payees, but each payee by one payer only: no.
+    let ts = [
+        tr(0, 1, 11, 150),
+        tr(1, 2, 12, 150),
+        tr(2, 3, 13, 150),
+        tr(3, 4, 13, 150),
+        tr(4, 5, 13, 150),
+    ];
+    assert!(
+        run(Thresholds::default(), &ts)
+            .iter()
+            .flatten()
+            .all(|f| f.pattern != Pattern::Bipartite)
+    );
+}
+
+#[test]
+fn a_stack_is_two_bipartite_layers() {
+    let mut ts = many_to_many([1, 2, 3], [11, 12, 13], 0);
+    ts.extend(many_to_many([11, 12, 13], [21, 22, 23], 10));
+    let flags = run(Thresholds::default(), &ts);
+    let f = flags
+        .last()
+        .and_then(|f| f.iter().find(|f| f.pattern == Pattern::Stack))
+        .expect("stack");
+    assert_eq!(f.centre(), 23);
+    for a in [1, 2, 3, 11, 12, 13, 21, 22] {
+        assert!(f.accounts.contains(&a), "{a} in {:?}", f.accounts);
+    }
+    // One layer alone is bipartite, not a stack.
+    let one = many_to_many([1, 2, 3], [11, 12, 13], 0);
+    assert!(
+        run(Thresholds::default(), &one)
+            .iter()
+            .flatten()
+            .all(|f| f.pattern != Pattern::Stack)
+    );
+}
+
+#[test]
+fn ordinary_payments_raise_nothing() {
+    // A household: salary in, rent, shops and a transfer to savings over a week.
+    let ts = [
+        tr(0, 100, 1, 2_800),
+        tr(2, 1, 200, 1_150),
+        tr(5, 1, 201, 64),
+        tr(30, 1, 202, 23),
+        tr(50, 1, 203, 120),
+        tr(80, 1, 2, 400),
+        tr(90, 2, 1, 50),
+    ];
+    assert!(run(Thresholds::default(), &ts).iter().all(Vec::is_empty));
+}
+
+#[test]
+fn a_search_stays_within_its_budget() {
+    // A dense web of payments: every account pays every other; no transfer's searches may
+    // visit more edges than the budget, so this finishes at once whatever it finds.
+    let th = Thresholds {
+        search_budget: 200,
+        ..Thresholds::default()
+    };
+    let mut d = Detector::new(th);
+    let mut flags = Vec::new();
+    let mut hour = 0;
+    for a in 0..40u64 {
+        for b in 0..40u64 {
+            if a != b {
+                d.observe(&tr(hour / 50, a, b, 10), &mut flags);
+                hour += 1;
+            }
+        }
+    }
+    assert!(d.window().accounts() <= 40);
+    assert!(!flags.is_empty());
+}
+
+#[test]
+fn patterns_have_stable_keys() {
+    for p in Pattern::ALL {
+        assert_eq!(Pattern::from_key(p.as_str()), Some(p));
+    }
+    assert_eq!(Pattern::from_key("random"), None);
+}

@@ -1,0 +1,222 @@
+//! The recent transfer graph with bounded memory: per account, the transfers in and out within
+//! the window, newest last.
+//!
+//! Bounds: at most `edges_per_account` transfers each way per account (the oldest dropped
+//! first), only transfers within `window_ms` of the newest time seen (older ones are dropped
+//! when their account is next touched and skipped when read), and at most `max_accounts`
+//! accounts: past that, accounts with nothing left in the window go first, then the accounts
+//! touched longest ago, until a quarter of the room is free again (so the cost of a sweep is
+//! spread over many transfers).
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use super::{Account, Transfer};
+
+/// One transfer as one of its accounts keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edge {
+    pub at: i64,
+    /// The other account: the payer of an incoming transfer, the payee of an outgoing one.
+    pub peer: Account,
+    pub amount: i64,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Node {
+    incoming: VecDeque<Edge>,
+    outgoing: VecDeque<Edge>,
+    /// The last time a transfer touched it.
+    last: i64,
+}
+
+/// A hasher for account numbers (already pseudonymous and evenly spread, or small counters):
+/// one multiply and shift instead of SipHash.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AccountHasher(u64);
+
+impl Hasher for AccountHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        let x = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = x ^ (x >> 29);
+    }
+}
+
+/// A map keyed by account.
+pub type AccountMap<V> = HashMap<Account, V, BuildHasherDefault<AccountHasher>>;
+
+/// The recent graph.
+#[derive(Debug, Clone)]
+pub struct Window {
+    nodes: AccountMap<Node>,
+    window_ms: i64,
+    edges_per_account: usize,
+    max_accounts: usize,
+    /// The newest transfer time seen.
+    now: i64,
+    evicted: u64,
+}
+
+impl Window {
+    pub fn new(window_ms: i64, edges_per_account: usize, max_accounts: usize) -> Window {
+        Window {
+            nodes: AccountMap::default(),
+            window_ms: window_ms.max(1),
+            edges_per_account: edges_per_account.max(1),
+            max_accounts: max_accounts.max(16),
+            now: i64::MIN,
+            evicted: 0,
+        }
+    }
+
+    /// The oldest time still in the window.
+    pub fn cutoff(&self) -> i64 {
+        self.now.saturating_sub(self.window_ms)
+    }
+
+    /// Accounts kept now.
+    pub fn accounts(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Accounts dropped to keep within `max_accounts` so far.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    /// Adds a transfer (time stamps may arrive slightly out of order; the window follows the
+    /// newest).
+    pub fn add(&mut self, t: &Transfer) {
+        self.now = self.now.max(t.at);
+        let cutoff = self.cutoff();
+        let cap = self.edges_per_account;
+        if !self.nodes.contains_key(&t.from) || !self.nodes.contains_key(&t.to) {
+            self.make_room();
+        }
+        let from = self.nodes.entry(t.from).or_default();
+        push(
+            &mut from.outgoing,
+            Edge {
+                at: t.at,
+                peer: t.to,
+                amount: t.amount,
+            },
+            cutoff,
+            cap,
+        );
+        from.last = from.last.max(t.at);
+        let to = self.nodes.entry(t.to).or_default();
+        push(
+            &mut to.incoming,
+            Edge {
+                at: t.at,
+                peer: t.from,
+                amount: t.amount,
+            },
+            cutoff,
+            cap,
+        );
+        to.last = to.last.max(t.at);
+    }
+
+    /// The transfers into `account` within the window, oldest first.
+    pub fn incoming(&self, account: Account) -> impl Iterator<Item = &Edge> + '_ {
+        let cutoff = self.cutoff();
+        self.nodes
+            .get(&account)
+            .into_iter()
+            .flat_map(|n| n.incoming.iter())
+            .filter(move |e| e.at >= cutoff)
+    }
+
+    /// The transfers out of `account` within the window, oldest first.
+    pub fn outgoing(&self, account: Account) -> impl Iterator<Item = &Edge> + '_ {
+        let cutoff = self.cutoff();
+        self.nodes
+            .get(&account)
+            .into_iter()
+            .flat_map(|n| n.outgoing.iter())
+            .filter(move |e| e.at >= cutoff)
+    }
+
+    fn make_room(&mut self) {
+        // A transfer adds at most two accounts.
+        if self.nodes.len() + 2 <= self.max_accounts {
+            return;
+        }
+        let target = self.max_accounts - self.max_accounts / 4;
+        let cutoff = self.cutoff();
+        let before = self.nodes.len();
+        self.nodes.retain(|_, n| n.last >= cutoff);
+        if self.nodes.len() > target {
+            let mut lasts: Vec<i64> = self.nodes.values().map(|n| n.last).collect();
+            let drop = self.nodes.len() - target;
+            let (_, nth, _) = lasts.select_nth_unstable(drop - 1);
+            let keep_after = *nth;
+            let mut left = drop;
+            self.nodes.retain(|_, n| {
+                if left > 0 && n.last <= keep_after {
+                    left -= 1;
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+        self.evicted += (before - self.nodes.len()) as u64;
+    }
+}
+
+fn push(edges: &mut VecDeque<Edge>, edge: Edge, cutoff: i64, cap: usize) {
+    while edges.front().is_some_and(|e| e.at < cutoff) {
+        edges.pop_front();
+    }
+    if edges.len() >= cap {
+        edges.pop_front();
+    }
+    // Keep time order when a transfer arrives a little late.
+    let at = edges.iter().rposition(|e| e.at <= edge.at).map_or(0, |i| i + 1);
+    edges.insert(at, edge);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(at: i64, from: Account, to: Account) -> Transfer {
+        Transfer { at, from, to, amount: 100 }
+    }
+
+    #[test]
+    fn the_window_forgets_old_transfers_and_keeps_its_bounds() {
+        let mut w = Window::new(1_000, 3, 16);
+        w.add(&t(0, 1, 2));
+        w.add(&t(10, 1, 3));
+        assert_eq!(w.outgoing(1).count(), 2);
+        w.add(&t(2_000, 4, 5));
+        assert_eq!(w.outgoing(1).count(), 0, "outside the window");
+        for i in 0..5 {
+            w.add(&t(2_001 + i, 6, 10 + i as u64));
+        }
+        assert_eq!(w.outgoing(6).count(), 3, "at most three per account");
+        assert_eq!(w.outgoing(6).next().map(|e| e.peer), Some(12), "the oldest went first");
+        w.add(&t(2_003, 7, 6));
+        w.add(&t(2_002, 8, 6));
+        let times: Vec<i64> = w.incoming(6).map(|e| e.at).collect();
+        assert_eq!(times, [2_002, 2_003], "kept in time order");
+        for i in 0..100u64 {
+            w.add(&t(3_000 + i as i64, 100 + i, 1_000 + i));
+        }
+        assert!(w.accounts() <= 16, "{}", w.accounts());
+        assert!(w.evicted() > 0);
+        assert_eq!(w.incoming(1_099).count(), 1, "the newest stay");
+    }
+}
