@@ -6,7 +6,9 @@
 //! export itself is audited as a subject-access request, so the next export lists it.
 //!
 //! The police and the operator ask (the HTTP API, the console); `vangnet subject export` asks
-//! as the operator at the command line. The wire and HTML shapes are the adapters' business.
+//! as the operator at the command line. The reports naming the value come from the index (the
+//! server's, or one the command line loads), so report links need no second database index.
+//! The wire and HTML shapes are the adapters' business.
 
 use std::collections::HashMap;
 
@@ -159,13 +161,18 @@ pub fn may_export(kind: PartnerKind) -> bool {
     matches!(kind, PartnerKind::Police | PartnerKind::Operator)
 }
 
-/// The export, from the store alone (the command line has no running server). `key` is the
+/// The export. `reports` are the numbers of the reports naming the indicator, from an index
+/// (the server's own; the command line loads one: [`IndicatorIndex::reports`]). `key` is the
 /// audit pseudonym key; the export is audited under `requester`.
+///
+/// [`IndicatorIndex::reports`]: vangnet_core::index::IndicatorIndex::reports
+#[allow(clippy::too_many_arguments)]
 pub async fn export(
     store: &dyn Store,
     key: &[u8],
     policy: &RetentionPolicy,
     indicator: &Indicator,
+    reports: &[u32],
     requester: &Requester,
     now: Timestamp,
 ) -> Result<SubjectExport, StoreError> {
@@ -174,9 +181,11 @@ pub async fn export(
     let parties = Parties::load(store).await?;
     let record = store.indicator(kind, value).await?;
 
-    let mut seqs = store.report_seqs_naming(kind, value, MAX_EXPORT_REPORTS + 1).await?;
+    let mut seqs: Vec<i64> = reports.iter().map(|&r| i64::from(r)).collect();
+    seqs.sort_unstable();
     let reports_truncated = seqs.len() > MAX_EXPORT_REPORTS as usize;
     seqs.truncate(MAX_EXPORT_REPORTS as usize);
+    // Reports deleted since the index learned of them are simply not found.
     let stored = store.reports_by_seq(&seqs).await?;
     let mut cleared: HashMap<(IndicatorKind, String), Option<Timestamp>> = HashMap::new();
     let mut reports = Vec::with_capacity(stored.len());
@@ -375,11 +384,16 @@ impl Services {
             actor: partner.actor(),
             viewer: partner.viewer(),
         };
+        let reports = {
+            let index = self.index();
+            index.reports(index.key_of(indicator))
+        };
         Ok(export(
             self.store.as_ref(),
             self.registry.key(),
             &self.settings.retention,
             indicator,
+            &reports,
             &requester,
             self.now(),
         )

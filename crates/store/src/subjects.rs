@@ -1,6 +1,6 @@
-//! Subject access (AVG article 15): everything stored about one indicator, found by the value
-//! (reports, objections, clearance reviews) or by what the audit log names it with (its
-//! pseudonym, its reports' ids).
+//! Subject access (AVG article 15): what is stored about one indicator, found by the value
+//! (objections, clearance reviews) or by what the audit log names it with (its pseudonym, its
+//! reports' ids). The reports naming it come from the index (`IndicatorIndex::reports`).
 
 use async_trait::async_trait;
 use vangnet_core::audit::AuditEntry;
@@ -14,10 +14,6 @@ pub const MAX_AUDIT_SUBJECTS: usize = 500;
 /// What is stored about one indicator, for its export.
 #[async_trait]
 pub trait SubjectStore: Send + Sync {
-    /// The numbers of the reports naming the indicator (retracted ones included), in order,
-    /// at most `limit`.
-    async fn report_seqs_naming(&self, kind: IndicatorKind, value: &str, limit: u32) -> Result<Vec<i64>, StoreError>;
-
     /// Audit entries whose subject is one of `subjects` (at most [`MAX_AUDIT_SUBJECTS`]) after
     /// sequence number `after`, in order, at most `limit`.
     async fn audit_about(&self, subjects: &[String], after: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;

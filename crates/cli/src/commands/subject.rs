@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
 use vangnet_core::Timestamp;
+use vangnet_core::index::IndicatorIndex;
 use vangnet_core::indicator::{Indicator, IndicatorKind};
 use vangnet_services::subjects::{Requester, export};
 use vangnet_wire::subjects::export_out;
@@ -67,11 +68,17 @@ pub async fn run(config: &Config, command: SubjectCommand) -> anyhow::Result<Exi
     let store = super::open_store(config).await?;
     let key = vangnet_services::audit_key(store.as_ref(), &config.services_settings()?).await?;
     let policy = config.retention_policy()?;
+    let bar = super::progress(None, "loading the registry");
+    let (index, _) = store.load_index(IndicatorIndex::new()).await?;
+    bar.finish_and_clear();
+    let reports = index.reports(index.key_of(&indicator));
+    drop(index);
     let exported = export(
         store.as_ref(),
         &key,
         &policy,
         &indicator,
+        &reports,
         &Requester::command_line(),
         Timestamp::now(),
     )

@@ -388,6 +388,21 @@ impl IndicatorIndex {
         changed
     }
 
+    /// The numbers of every report that names `key`, retracted ones too, oldest first (for a
+    /// subject-access export; checks read [`IndicatorIndex::visible_reports`]).
+    pub fn reports(&self, key: IndexKey) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut at = self.entries.get(&key).map_or(NONE, |e| e.head);
+        while at != NONE {
+            let c = &self.contributions[at as usize];
+            out.push(c.report);
+            at = c.next;
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// The facts of `report` in the list of `key`, if the report names it.
     fn contribution_mut(&mut self, key: IndexKey, report: u32) -> Option<&mut Contribution> {
         let mut at = self.entries.get(&key)?.head;

@@ -14,17 +14,6 @@ use crate::{ClearanceReviewRow, DisputeRequestRow, StoreError, SubjectStore};
 
 #[async_trait]
 impl SubjectStore for PostgresStore {
-    async fn report_seqs_naming(&self, kind: IndicatorKind, value: &str, limit: u32) -> Result<Vec<i64>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT DISTINCT report_seq FROM report_indicators WHERE kind = $1 AND value = $2 ORDER BY report_seq LIMIT $3",
-        )
-        .bind(kind.as_str())
-        .bind(value)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
     async fn audit_about(&self, subjects: &[String], after: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         if subjects.is_empty() {
             return Ok(Vec::new());

@@ -14,18 +14,6 @@ use crate::{ClearanceReviewRow, DisputeRequestRow, StoreError, SubjectStore};
 
 #[async_trait]
 impl SubjectStore for SqliteStore {
-    async fn report_seqs_naming(&self, kind: IndicatorKind, value: &str, limit: u32) -> Result<Vec<i64>, StoreError> {
-        let value = value.to_owned();
-        self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT DISTINCT report_seq FROM report_indicators WHERE kind = ?1 AND value = ?2 ORDER BY report_seq LIMIT ?3",
-            )?;
-            let rows = stmt.query_map(params![kind.as_str(), value, limit], |r| r.get(0))?;
-            Ok(rows.collect::<Result<Vec<i64>, _>>()?)
-        })
-        .await
-    }
-
     async fn audit_about(&self, subjects: &[String], after: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         if subjects.is_empty() {
             return Ok(Vec::new());
