@@ -188,6 +188,14 @@ pub async fn export(
     // Reports deleted since the index learned of them are simply not found.
     let stored = store.reports_by_seq(&seqs).await?;
     let mut cleared: HashMap<(IndicatorKind, String), Option<Timestamp>> = HashMap::new();
+    // Every report names this value: its record is read already.
+    cleared.insert(
+        (kind, value.to_owned()),
+        record
+            .as_ref()
+            .filter(|r| r.status == IndicatorStatus::Cleared)
+            .and_then(|r| r.status_at),
+    );
     let mut reports = Vec::with_capacity(stored.len());
     for report in &stored {
         // The report goes when its own term ends, or soon after any value it names was cleared.

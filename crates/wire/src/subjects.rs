@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 use utoipa::ToSchema;
+use vangnet_core::Timestamp;
 use vangnet_services::subjects::{Party, SubjectExport};
 
 /// Who did something.
@@ -178,35 +179,27 @@ pub struct SubjectExportOut {
     pub accesses_kept: &'static str,
 }
 
-fn time(t: vangnet_core::Timestamp) -> String {
-    t.to_rfc3339()
-}
-
-fn opt(t: Option<vangnet_core::Timestamp>) -> Option<String> {
-    t.map(time)
-}
-
 /// The JSON shape of an export.
 pub fn export_out(e: &SubjectExport) -> SubjectExportOut {
     SubjectExportOut {
         kind: e.kind.as_str(),
         value: e.value.clone(),
-        generated_at: time(e.generated_at),
+        generated_at: e.generated_at.to_rfc3339(),
         requested_by: ActorOut::of(&e.requested_by),
         record: e.record.as_ref().map(|r| SubjectRecordOut {
             status: r.status.as_str(),
-            status_at: opt(r.status_at),
+            status_at: r.status_at.map(Timestamp::to_rfc3339),
             reports: r.reports,
-            first_seen: opt(r.first_seen),
-            last_seen: opt(r.last_seen),
+            first_seen: r.first_seen.map(Timestamp::to_rfc3339),
+            last_seen: r.last_seen.map(Timestamp::to_rfc3339),
         }),
         reports: e
             .reports
             .iter()
             .map(|r| SubjectReportOut {
                 id: r.id.clone(),
-                received_at: time(r.received_at),
-                occurred_at: time(r.occurred_at),
+                received_at: r.received_at.to_rfc3339(),
+                occurred_at: r.occurred_at.to_rfc3339(),
                 fraud_type: r.fraud_type.as_str(),
                 source_kind: r.source.as_str(),
                 tlp: r.tlp.as_str(),
@@ -214,9 +207,9 @@ pub fn export_out(e: &SubjectExport) -> SubjectExportOut {
                 aangifte: r.aangifte,
                 text: r.text.clone(),
                 text_withheld: r.withheld,
-                retracted_at: opt(r.retracted_at),
+                retracted_at: r.retracted_at.map(Timestamp::to_rfc3339),
                 review: r.review.map(|v| v.as_str()),
-                delete_at: time(r.delete_at),
+                delete_at: r.delete_at.to_rfc3339(),
             })
             .collect(),
         reports_truncated: e.reports_truncated,
@@ -224,7 +217,7 @@ pub fn export_out(e: &SubjectExport) -> SubjectExportOut {
             .status_history
             .iter()
             .map(|s| StatusChangeOut {
-                at: time(s.at),
+                at: s.at.to_rfc3339(),
                 status: s.status.as_str(),
                 by: ActorOut::of(&s.by),
             })
@@ -235,22 +228,22 @@ pub fn export_out(e: &SubjectExport) -> SubjectExportOut {
             .map(|d| SubjectDisputeOut {
                 id: d.row.id.clone(),
                 state: d.row.state.as_str(),
-                opened_at: time(d.row.opened_at),
+                opened_at: d.row.opened_at.to_rfc3339(),
                 opened_by: ActorOut::of(&d.opener),
                 reason: d.row.reason.clone(),
-                due_at: time(d.row.due_at),
-                decided_at: opt(d.row.decided_at),
+                due_at: d.row.due_at.to_rfc3339(),
+                decided_at: d.row.decided_at.map(Timestamp::to_rfc3339),
                 events: d
                     .events
                     .iter()
                     .map(|(ev, by)| SubjectDisputeEventOut {
-                        at: time(ev.at),
+                        at: ev.at.to_rfc3339(),
                         event: ev.event.clone(),
                         by: ActorOut::of(by),
                         reason: ev.reason.clone(),
                     })
                     .collect(),
-                delete_at: opt(d.delete_at),
+                delete_at: d.delete_at.map(Timestamp::to_rfc3339),
             })
             .collect(),
         objections: e
@@ -258,32 +251,32 @@ pub fn export_out(e: &SubjectExport) -> SubjectExportOut {
             .iter()
             .map(|(r, delete_at)| SubjectObjectionOut {
                 reference: r.id.clone(),
-                received_at: time(r.received_at),
+                received_at: r.received_at.to_rfc3339(),
                 reason: r.reason.clone(),
                 contact: r.contact.clone(),
                 state: r.state.as_str(),
-                decided_at: opt(r.decided_at),
+                decided_at: r.decided_at.map(Timestamp::to_rfc3339),
                 decision_reason: r.decision_reason.clone(),
-                delete_at: opt(*delete_at),
+                delete_at: delete_at.map(Timestamp::to_rfc3339),
             })
             .collect(),
         clearance_reviews: e
             .clearance_reviews
             .iter()
             .map(|(r, delete_at)| SubjectClearanceOut {
-                opened_at: time(r.opened_at),
+                opened_at: r.opened_at.to_rfc3339(),
                 reports: r.reports,
-                closed_at: opt(r.closed_at),
+                closed_at: r.closed_at.map(Timestamp::to_rfc3339),
                 outcome: r.outcome.map(|o| o.as_str()),
                 reason: r.reason.clone(),
-                delete_at: opt(*delete_at),
+                delete_at: delete_at.map(Timestamp::to_rfc3339),
             })
             .collect(),
         accesses: e
             .accesses
             .iter()
             .map(|a| AccessOut {
-                at: time(a.at),
+                at: a.at.to_rfc3339(),
                 by: ActorOut::of(&a.by),
                 kind: a.kind.as_str(),
                 count: a.count,
@@ -293,7 +286,7 @@ pub fn export_out(e: &SubjectExport) -> SubjectExportOut {
             .earlier_exports
             .iter()
             .map(|x| EarlierExportOut {
-                at: time(x.at),
+                at: x.at.to_rfc3339(),
                 by: ActorOut::of(&x.by),
             })
             .collect(),
