@@ -18,14 +18,20 @@ pub struct Thresholds {
     pub fan_in: usize,
     /// Fan-out: at least this many payees of one account.
     pub fan_out: usize,
+    /// An account with more distinct payers, or payees, than this within the window is a
+    /// business hub (a web shop, an employer's payroll), not a mule: the fan, hub and
+    /// many-to-many detectors leave it out.
+    pub fan_max: usize,
     /// Pass-through: money out within this time of coming in …
     pub pass_through_ms: i64,
     /// … at least this share of what came in (and no more than came in).
     pub pass_through_share: f64,
     /// Pass-through: ignore sums below this (minor units), where small change moves.
     pub pass_through_min: i64,
-    /// Cycles of at most this many transfers (3 to 6; two, paying back, is not one).
+    /// Cycles of at most this many transfers (3 to 6; two, paying back, is not one) …
     pub cycle_hops: usize,
+    /// … all within this time (milliseconds).
+    pub cycle_ms: i64,
     /// Scatter-gather: at least this many accounts between source and sink.
     pub scatter: usize,
     /// Gather-scatter: at least this many payers and this many payees of the hub.
@@ -35,6 +41,11 @@ pub struct Thresholds {
     pub bipartite: usize,
     /// Edge visits one transfer's searches may make.
     pub search_budget: usize,
+    /// A flag counts (marks its accounts, flags its transfer) from this score on (0 to 1).
+    pub min_score: f64,
+    /// After a flag, further transfers of the accounts it marked are flagged for this long
+    /// (milliseconds; 0: only the transfers that complete a pattern).
+    pub memory_ms: i64,
 }
 
 impl Default for Thresholds {
@@ -45,14 +56,18 @@ impl Default for Thresholds {
             max_accounts: 4_000_000,
             fan_in: 6,
             fan_out: 6,
+            fan_max: 24,
             pass_through_ms: 24 * 3_600_000,
             pass_through_share: 0.9,
             pass_through_min: 10_000,
             cycle_hops: 6,
+            cycle_ms: 4 * 24 * 3_600_000,
             scatter: 3,
             gather: 3,
             bipartite: 3,
             search_budget: 4_096,
+            min_score: 0.5,
+            memory_ms: 24 * 3_600_000,
         }
     }
 }
@@ -62,9 +77,24 @@ impl Default for Thresholds {
 pub struct Detector {
     thresholds: Thresholds,
     window: Window,
-    /// Scratch space reused by every search.
+    /// Scratch space reused by every search, so a transfer allocates nothing unless it
+    /// raises a flag.
     counts: AccountMap<u32>,
     seen: AccountMap<i64>,
+    edges: Vec<Edge>,
+    peers: Vec<Account>,
+    others: Vec<Account>,
+    path: Vec<Step>,
+}
+
+/// One step of the backward cycle search: the account, the time the path leaves it, the step
+/// it leads to, and the transfer out of it.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    account: Account,
+    before: i64,
+    parent: usize,
+    edge: Edge,
 }
 
 impl Detector {
@@ -75,6 +105,10 @@ impl Detector {
             window,
             counts: AccountMap::default(),
             seen: AccountMap::default(),
+            edges: Vec::new(),
+            peers: Vec::new(),
+            others: Vec::new(),
+            path: Vec::new(),
         }
     }
 
@@ -104,167 +138,206 @@ impl Detector {
         self.bipartite(t, flags, &mut budget);
     }
 
-    fn fan_in(&self, t: &Transfer, flags: &mut Vec<Flag>) {
-        let edges: Vec<Edge> = self.window.incoming(t.to).copied().collect();
-        let payers = distinct(edges.iter().map(|e| e.peer));
-        if payers.len() >= self.thresholds.fan_in {
-            flags.push(flag(Pattern::FanIn, t.to, &payers, &edges, self.thresholds.fan_in));
+    fn fan_in(&mut self, t: &Transfer, flags: &mut Vec<Flag>) {
+        let th = &self.thresholds;
+        self.edges.clear();
+        self.edges.extend(self.window.incoming(t.to).copied());
+        if self.edges.len() < th.fan_in {
+            return;
+        }
+        distinct_peers(&self.edges, &mut self.peers);
+        if (th.fan_in..=th.fan_max).contains(&self.peers.len()) {
+            flags.push(flag(Pattern::FanIn, t.to, &self.peers, &self.edges, th.fan_in));
         }
     }
 
-    fn fan_out(&self, t: &Transfer, flags: &mut Vec<Flag>) {
-        let edges: Vec<Edge> = self.window.outgoing(t.from).copied().collect();
-        let payees = distinct(edges.iter().map(|e| e.peer));
-        if payees.len() >= self.thresholds.fan_out {
-            flags.push(flag(Pattern::FanOut, t.from, &payees, &edges, self.thresholds.fan_out));
+    fn fan_out(&mut self, t: &Transfer, flags: &mut Vec<Flag>) {
+        let th = &self.thresholds;
+        self.edges.clear();
+        self.edges.extend(self.window.outgoing(t.from).copied());
+        if self.edges.len() < th.fan_out {
+            return;
+        }
+        distinct_peers(&self.edges, &mut self.peers);
+        if (th.fan_out..=th.fan_max).contains(&self.peers.len()) {
+            flags.push(flag(Pattern::FanOut, t.from, &self.peers, &self.edges, th.fan_out));
         }
     }
 
     /// The payer of `t` passes on what it received shortly before.
-    fn pass_through(&self, t: &Transfer, flags: &mut Vec<Flag>) {
+    fn pass_through(&mut self, t: &Transfer, flags: &mut Vec<Flag>) {
         let th = &self.thresholds;
         let since = t.at - th.pass_through_ms;
-        let ins: Vec<Edge> = self
-            .window
-            .incoming(t.from)
-            .filter(|e| e.at >= since && e.at <= t.at)
-            .copied()
-            .collect();
-        let received: i64 = ins.iter().map(|e| e.amount).sum();
-        if received < th.pass_through_min || ins.is_empty() {
+        let (mut received, mut first_in) = (0i64, t.at);
+        for e in self.window.incoming(t.from).filter(|e| e.at >= since && e.at <= t.at) {
+            received += e.amount;
+            first_in = first_in.min(e.at);
+        }
+        if received < th.pass_through_min.max(1) {
             return;
         }
-        let first_in = ins.iter().map(|e| e.at).min().unwrap_or(t.at);
-        let outs: Vec<Edge> = self
+        let sent: i64 = self
             .window
             .outgoing(t.from)
             .filter(|e| e.at >= first_in && e.at <= t.at)
-            .copied()
-            .collect();
-        let sent: i64 = outs.iter().map(|e| e.amount).sum();
+            .map(|e| e.amount)
+            .sum();
         let share = sent as f64 / received as f64;
-        if share >= th.pass_through_share && share <= 1.05 {
-            let mut others = distinct(ins.iter().map(|e| e.peer));
-            others.extend(distinct(outs.iter().map(|e| e.peer)));
-            let mut all = ins;
-            all.extend(outs.iter().copied());
-            let mut f = flag(Pattern::PassThrough, t.from, &others, &all, 1);
-            f.amount = sent;
-            let delay = (t.at - first_in) as f64 / th.pass_through_ms.max(1) as f64;
-            f.score = (1.0 - 0.5 * delay).clamp(0.5, 1.0);
-            flags.push(f);
-        }
-    }
-
-    /// The payer of `t` is a hub: many paid it, and it paid many (after being paid).
-    fn gather_scatter(&self, t: &Transfer, flags: &mut Vec<Flag>) {
-        let k = self.thresholds.gather;
-        let ins: Vec<Edge> = self.window.incoming(t.from).filter(|e| e.at <= t.at).copied().collect();
-        let payers = distinct(ins.iter().map(|e| e.peer));
-        if payers.len() < k {
+        if share < th.pass_through_share || share > 1.05 {
             return;
         }
-        let first_in = ins.iter().map(|e| e.at).min().unwrap_or(t.at);
-        let outs: Vec<Edge> = self.window.outgoing(t.from).filter(|e| e.at >= first_in).copied().collect();
-        let payees = distinct(outs.iter().map(|e| e.peer));
-        if payees.len() >= k {
-            let mut others = payers;
-            others.extend(payees);
-            let mut all = ins;
-            all.extend(outs);
-            flags.push(flag(Pattern::GatherScatter, t.from, &others, &all, k));
+        self.edges.clear();
+        self.edges
+            .extend(self.window.incoming(t.from).filter(|e| e.at >= since && e.at <= t.at).copied());
+        distinct_peers(&self.edges, &mut self.others);
+        let ins = self.edges.len();
+        self.edges
+            .extend(self.window.outgoing(t.from).filter(|e| e.at >= first_in && e.at <= t.at).copied());
+        distinct_peers(&self.edges[ins..], &mut self.peers);
+        self.others.extend_from_slice(&self.peers);
+        let mut f = flag(Pattern::PassThrough, t.from, &self.others, &self.edges, 1);
+        f.amount = sent;
+        let delay = (t.at - first_in) as f64 / th.pass_through_ms.max(1) as f64;
+        f.score = (1.0 - 0.5 * delay).clamp(0.5, 1.0);
+        flags.push(f);
+    }
+
+    /// The payer of `t` is a hub: several paid it, and it paid several (after being paid).
+    fn gather_scatter(&mut self, t: &Transfer, flags: &mut Vec<Flag>) {
+        let th = &self.thresholds;
+        let k = th.gather;
+        self.edges.clear();
+        self.edges.extend(self.window.incoming(t.from).filter(|e| e.at <= t.at).copied());
+        if self.edges.len() < k {
+            return;
+        }
+        distinct_peers(&self.edges, &mut self.others);
+        if !(k..=th.fan_max).contains(&self.others.len()) {
+            return;
+        }
+        let first_in = self.edges.iter().map(|e| e.at).min().unwrap_or(t.at);
+        let ins = self.edges.len();
+        self.edges
+            .extend(self.window.outgoing(t.from).filter(|e| e.at >= first_in).copied());
+        distinct_peers(&self.edges[ins..], &mut self.peers);
+        if (k..=th.fan_max).contains(&self.peers.len()) {
+            self.others.extend_from_slice(&self.peers);
+            flags.push(flag(Pattern::GatherScatter, t.from, &self.others, &self.edges, k));
         }
     }
 
     /// `t` closes a cycle: its payee paid, through at most `cycle_hops - 1` transfers in time
-    /// order, the payer of `t`.
+    /// order and within `cycle_ms`, the payer of `t`.
     fn cycle(&mut self, t: &Transfer, flags: &mut Vec<Flag>, budget: &mut usize) {
-        let hops = self.thresholds.cycle_hops.clamp(3, 6);
-        // Backwards from the payer: (account, the time the path leaves it, parent index, edge).
-        let mut path: Vec<(Account, i64, usize, Edge)> = vec![(
-            t.from,
-            t.at,
-            usize::MAX,
-            Edge {
+        let th = &self.thresholds;
+        let hops = th.cycle_hops.clamp(3, 6);
+        let earliest = t.at.saturating_sub(th.cycle_ms);
+        let fan_max = th.fan_max;
+        self.path.clear();
+        self.path.push(Step {
+            account: t.from,
+            before: t.at,
+            parent: usize::MAX,
+            edge: Edge {
                 at: t.at,
                 peer: t.to,
                 amount: t.amount,
             },
-        )];
+        });
         self.seen.clear();
         let mut level = 0..1;
         for _ in 1..hops {
-            let next_start = path.len();
+            let next_start = self.path.len();
             for i in level.clone() {
-                let (account, before, _, _) = path[i];
+                let Step { account, before, .. } = self.path[i];
                 for e in self.window.incoming(account) {
                     if *budget == 0 {
                         return;
                     }
                     *budget -= 1;
-                    if e.at >= before {
-                        continue;
-                    }
-                    if e.peer == t.to && i == 0 {
-                        // Paying back who paid you (two hops) is everyday life, not a cycle.
+                    if e.at >= before || e.at < earliest {
                         continue;
                     }
                     if e.peer == t.to {
-                        // Found: t.to → … → t.from → t.to.
-                        let mut accounts = vec![t.to];
-                        let mut amount = t.amount + e.amount;
-                        let mut from = e.at;
-                        let mut j = i;
-                        while j != usize::MAX {
-                            accounts.push(path[j].0);
-                            if path[j].2 != usize::MAX {
-                                amount += path[j].3.amount;
-                                from = from.min(path[j].3.at);
-                            }
-                            j = path[j].2;
+                        if i == 0 {
+                            // Paying back who paid you (two hops) is everyday life, not a cycle.
+                            continue;
                         }
-                        let n = accounts.len();
-                        flags.push(Flag {
-                            pattern: Pattern::Cycle,
-                            accounts,
-                            more_accounts: 0,
-                            amount,
-                            from,
-                            to: t.at,
-                            score: (0.6 + 0.1 * n as f64).min(1.0),
-                        });
+                        flags.push(self.cycle_flag(t, i, e));
                         return;
                     }
-                    if self.seen.get(&e.peer).is_some_and(|&b| b >= e.at) || e.peer == t.from {
+                    if e.peer == t.from || self.seen.get(&e.peer).is_some_and(|&b| b >= e.at) {
+                        continue;
+                    }
+                    // Hubs (shops, employers) carry everyone's money; a cycle through one
+                    // says nothing.
+                    if self.window.incoming_len(e.peer) > fan_max {
                         continue;
                     }
                     self.seen.insert(e.peer, e.at);
-                    path.push((e.peer, e.at, i, *e));
+                    self.path.push(Step {
+                        account: e.peer,
+                        before: e.at,
+                        parent: i,
+                        edge: *e,
+                    });
                 }
             }
-            if path.len() == next_start {
+            if self.path.len() == next_start {
                 return;
             }
-            level = next_start..path.len();
+            level = next_start..self.path.len();
+        }
+    }
+
+    /// The flag for the cycle found at step `i` with `closing` the transfer from the payee of
+    /// `t` into the path.
+    fn cycle_flag(&self, t: &Transfer, i: usize, closing: &Edge) -> Flag {
+        let mut accounts = vec![t.to];
+        let mut amount = t.amount + closing.amount;
+        let mut from = closing.at;
+        let mut j = i;
+        while j != usize::MAX {
+            let step = &self.path[j];
+            accounts.push(step.account);
+            if step.parent != usize::MAX {
+                amount += step.edge.amount;
+                from = from.min(step.edge.at);
+            }
+            j = step.parent;
+        }
+        let n = accounts.len();
+        Flag {
+            pattern: Pattern::Cycle,
+            accounts,
+            more_accounts: 0,
+            amount,
+            from,
+            to: t.at,
+            score: (0.6 + 0.1 * n as f64).min(1.0),
         }
     }
 
     /// `t` is the gathering transfer: its payer was paid by a source that also paid at least
     /// `scatter - 1` other accounts which all paid the payee of `t`.
     fn scatter_gather(&mut self, t: &Transfer, flags: &mut Vec<Flag>, budget: &mut usize) {
-        let k = self.thresholds.scatter;
+        let th = &self.thresholds;
+        let k = th.scatter;
         // The payee's payers and when they last paid it.
         self.seen.clear();
         for e in self.window.incoming(t.to) {
             let latest = self.seen.entry(e.peer).or_insert(e.at);
             *latest = (*latest).max(e.at);
         }
-        if self.seen.len() < k {
+        if !(k..=th.fan_max).contains(&self.seen.len()) {
             return;
         }
-        let sources: Vec<Edge> = self.window.incoming(t.from).filter(|e| e.at <= t.at).copied().collect();
-        for source in distinct_edges(&sources) {
-            let mut middle: Vec<Account> = Vec::new();
+        self.edges.clear();
+        self.edges.extend(self.window.incoming(t.from).filter(|e| e.at <= t.at).copied());
+        self.edges.sort_by_key(|e| (e.peer, e.at));
+        self.edges.dedup_by_key(|e| e.peer);
+        for source in &self.edges {
+            self.peers.clear();
             let mut moved = 0i64;
             let mut from = source.at;
             for e in self.window.outgoing(source.peer) {
@@ -272,27 +345,30 @@ impl Detector {
                     return;
                 }
                 *budget -= 1;
-                if e.peer == t.to || middle.contains(&e.peer) {
+                if e.peer == t.to || self.peers.contains(&e.peer) {
                     continue;
                 }
                 if self.seen.get(&e.peer).is_some_and(|&paid| paid >= e.at) {
-                    middle.push(e.peer);
+                    self.peers.push(e.peer);
                     moved += e.amount;
                     from = from.min(e.at);
                 }
             }
-            if middle.len() >= k && middle.contains(&t.from) {
-                let mut others = vec![source.peer];
-                others.extend(middle.iter().copied());
-                let n = others.len();
+            if self.peers.len() >= k && self.peers.contains(&t.from) {
+                let n = self.peers.len() + 2;
+                let accounts: Vec<Account> = [t.to, source.peer]
+                    .into_iter()
+                    .chain(self.peers.iter().copied())
+                    .take(MAX_FLAG_ACCOUNTS)
+                    .collect();
                 flags.push(Flag {
                     pattern: Pattern::ScatterGather,
-                    accounts: std::iter::once(t.to).chain(others).take(MAX_FLAG_ACCOUNTS).collect(),
-                    more_accounts: (n + 1).saturating_sub(MAX_FLAG_ACCOUNTS),
+                    accounts,
+                    more_accounts: n.saturating_sub(MAX_FLAG_ACCOUNTS),
                     amount: moved,
                     from,
                     to: t.at,
-                    score: 0.8,
+                    score: (0.5 + 0.5 * (self.peers.len() - k) as f64 / k.max(1) as f64 + 0.3).min(1.0),
                 });
                 return;
             }
@@ -300,48 +376,67 @@ impl Detector {
     }
 
     /// `t` is part of a many-to-many group: at least `bipartite` payers of its payee each pay
-    /// at least `bipartite` common payees, its payee among them. Then, when those payers are themselves paid by a
-    /// common group in the same way, a stack.
+    /// at least `bipartite` common payees, its payee among them. Then, when those payers are
+    /// themselves paid by a common group in the same way, a stack.
     fn bipartite(&mut self, t: &Transfer, flags: &mut Vec<Flag>, budget: &mut usize) {
-        let k = self.thresholds.bipartite;
-        let payers = distinct(self.window.incoming(t.to).map(|e| e.peer));
-        if payers.len() < k {
+        let th = &self.thresholds;
+        let k = th.bipartite;
+        let fan_max = th.fan_max;
+        self.edges.clear();
+        self.edges.extend(self.window.incoming(t.to).copied());
+        if self.edges.len() < k {
             return;
         }
-        let Some(payees) = self.common(&payers, true, k, budget) else {
-            return;
-        };
-        if !payees.contains(&t.to) {
+        distinct_peers(&self.edges, &mut self.others);
+        if !(k..=fan_max).contains(&self.others.len()) {
             return;
         }
-        let upstream = self.common(&payers, false, k, budget);
+        let payers = std::mem::take(&mut self.others);
+        let found = self.bipartite_with(t, &payers, k, budget);
+        self.others = payers;
+        if let Some(f) = found {
+            flags.push(f);
+        }
+    }
+
+    fn bipartite_with(&mut self, t: &Transfer, payers: &[Account], k: usize, budget: &mut usize) -> Option<Flag> {
+        let payees = self.common(payers, true, k, budget)?;
+        if payees.binary_search(&t.to).is_err() {
+            return None;
+        }
+        let upstream = self.common(payers, false, k, budget);
         let (pattern, mut groups) = match upstream {
             Some(first) if first.len() >= k => (Pattern::Stack, first),
             _ => (Pattern::Bipartite, Vec::new()),
         };
         groups.extend(payers.iter().copied());
         groups.extend(payees.iter().copied().filter(|p| *p != t.to));
-        let edges: Vec<Edge> = self.window.incoming(t.to).copied().collect();
-        flags.push(flag(pattern, t.to, &groups, &edges, k));
+        Some(flag(pattern, t.to, &groups, &self.edges, k))
     }
 
     /// The accounts that at least `k` of `group` pay (`downstream`) or are paid by, with at
-    /// least `k` of them; `None` when the budget ran out.
+    /// least `k` of them; `None` when there are fewer or the budget ran out.
     fn common(&mut self, group: &[Account], downstream: bool, k: usize, budget: &mut usize) -> Option<Vec<Account>> {
         self.counts.clear();
         for &member in group {
-            let peers: Vec<Account> = if downstream {
-                distinct(self.window.outgoing(member).map(|e| e.peer))
+            self.peers.clear();
+            if downstream {
+                self.peers.extend(self.window.outgoing(member).map(|e| e.peer));
             } else {
-                distinct(self.window.incoming(member).map(|e| e.peer))
-            };
-            for p in peers {
+                self.peers.extend(self.window.incoming(member).map(|e| e.peer));
+            }
+            if self.peers.len() > self.thresholds.edges_per_account {
+                continue;
+            }
+            self.peers.sort_unstable();
+            self.peers.dedup();
+            for p in &self.peers {
                 if *budget == 0 {
                     return None;
                 }
                 *budget -= 1;
-                if !group.contains(&p) {
-                    *self.counts.entry(p).or_insert(0) += 1;
+                if !group.contains(p) {
+                    *self.counts.entry(*p).or_insert(0) += 1;
                 }
             }
         }
@@ -351,40 +446,27 @@ impl Detector {
     }
 }
 
-/// The distinct accounts of `accounts`, in first-seen order.
-fn distinct(accounts: impl Iterator<Item = Account>) -> Vec<Account> {
-    let mut out: Vec<Account> = Vec::new();
-    for a in accounts {
-        if !out.contains(&a) {
-            out.push(a);
-        }
-    }
-    out
-}
-
-/// The first edge of each distinct peer.
-fn distinct_edges(edges: &[Edge]) -> Vec<Edge> {
-    let mut out: Vec<Edge> = Vec::new();
-    for e in edges {
-        if !out.iter().any(|o| o.peer == e.peer) {
-            out.push(*e);
-        }
-    }
-    out
+/// The distinct peers of `edges`, sorted, into `out`.
+fn distinct_peers(edges: &[Edge], out: &mut Vec<Account>) {
+    out.clear();
+    out.extend(edges.iter().map(|e| e.peer));
+    out.sort_unstable();
+    out.dedup();
 }
 
 /// A flag centred on `centre` with `others` involved, from the transfers `edges`; the score
 /// grows from 0.5 at the threshold `k` to 1 at twice it.
 fn flag(pattern: Pattern, centre: Account, others: &[Account], edges: &[Edge], k: usize) -> Flag {
-    let accounts: Vec<Account> = std::iter::once(centre)
-        .chain(others.iter().copied().filter(|a| *a != centre))
-        .collect();
-    let n = accounts.len() - 1;
+    let mut involved: Vec<Account> = others.iter().copied().filter(|a| *a != centre).collect();
+    involved.sort_unstable();
+    involved.dedup();
+    let n = involved.len();
     let over = n.saturating_sub(k) as f64 / k.max(1) as f64;
+    let accounts: Vec<Account> = std::iter::once(centre).chain(involved).take(MAX_FLAG_ACCOUNTS).collect();
     Flag {
         pattern,
-        more_accounts: accounts.len().saturating_sub(MAX_FLAG_ACCOUNTS),
-        accounts: accounts.into_iter().take(MAX_FLAG_ACCOUNTS).collect(),
+        more_accounts: (n + 1).saturating_sub(accounts.len()),
+        accounts,
         amount: edges.iter().map(|e| e.amount).sum(),
         from: edges.iter().map(|e| e.at).min().unwrap_or(0),
         to: edges.iter().map(|e| e.at).max().unwrap_or(0),

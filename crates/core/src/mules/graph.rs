@@ -119,7 +119,7 @@ impl Window {
             Edge {
                 at: t.at,
                 peer: t.from,
-                amount: t.amount,
+                amount: t.received,
             },
             cutoff,
             cap,
@@ -145,6 +145,12 @@ impl Window {
             .into_iter()
             .flat_map(|n| n.outgoing.iter())
             .filter(move |e| e.at >= cutoff)
+    }
+
+    /// The transfers into `account` kept now (some may be past the window until the account
+    /// is next touched): a cheap upper bound of its recent payers.
+    pub fn incoming_len(&self, account: Account) -> usize {
+        self.nodes.get(&account).map_or(0, |n| n.incoming.len())
     }
 
     fn make_room(&mut self) {
@@ -192,7 +198,13 @@ mod tests {
     use super::*;
 
     fn t(at: i64, from: Account, to: Account) -> Transfer {
-        Transfer { at, from, to, amount: 100 }
+        Transfer {
+            at,
+            from,
+            to,
+            amount: 100,
+            received: 100,
+        }
     }
 
     #[test]

@@ -12,19 +12,24 @@
 
 pub mod detect;
 pub mod graph;
+pub mod monitor;
 
 pub use detect::{Detector, Thresholds};
+pub use monitor::{Mark, Monitor, Verdict};
 
 /// An account in the transfer graph.
 pub type Account = u64;
 
-/// One transfer: `amount` in minor units (cents) of one currency, `at` in milliseconds.
+/// One transfer, `at` in milliseconds. `amount` is what the payer paid and `received` what
+/// the payee got, each in minor units of its own account's currency (they differ only when the
+/// transfer changed currency), so an account's money in and out compare in one currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transfer {
     pub at: i64,
     pub from: Account,
     pub to: Account,
     pub amount: i64,
+    pub received: i64,
 }
 
 /// The patterns the detectors find.

@@ -11,6 +11,7 @@ fn tr(at_hours: i64, from: Account, to: Account, euros: i64) -> Transfer {
         from,
         to,
         amount: euros * 100,
+        received: euros * 100,
     }
 }
 
@@ -275,4 +276,31 @@ fn patterns_have_stable_keys() {
         assert_eq!(Pattern::from_key(p.as_str()), Some(p));
     }
     assert_eq!(Pattern::from_key("random"), None);
+}
+
+#[test]
+fn business_hubs_are_not_fans() {
+    // A web shop paid by 30 customers in a day: more payers than any mule takes.
+    let ts: Vec<Transfer> = (0..30).map(|i| tr(i / 2, 100 + i as u64, 1, 40)).collect();
+    let flags = only(Thresholds::default(), &ts, Pattern::FanIn);
+    assert!(flags[5..24].iter().all(Option::is_some), "six to 24 payers: a fan-in");
+    assert!(flags[24..].iter().all(Option::is_none), "past 24: a business");
+    // Payroll to 40 employees in one hour: not a fan-out.
+    let ts: Vec<Transfer> = (0..40).map(|i| tr(0, 2, 200 + i as u64, 2_500)).collect();
+    assert!(only(Thresholds::default(), &ts, Pattern::FanOut)[30..].iter().all(Option::is_none));
+}
+
+#[test]
+fn a_cycle_must_close_within_its_time() {
+    let ts = [tr(0, 1, 2, 900), tr(40, 2, 3, 880), tr(80, 3, 4, 860), tr(120, 4, 1, 840)];
+    let th = Thresholds {
+        window_ms: 30 * 24 * H,
+        ..Thresholds::default()
+    };
+    assert!(only(th.clone(), &ts, Pattern::Cycle)[3].is_none(), "five days round");
+    let th = Thresholds {
+        cycle_ms: 6 * 24 * H,
+        ..th
+    };
+    assert!(only(th, &ts, Pattern::Cycle)[3].is_some());
 }
