@@ -56,6 +56,139 @@ pub struct Config {
     pub pnbf: PnbfConfig,
     pub disputes: DisputesConfig,
     pub retention: RetentionConfig,
+    pub mules: MulesConfig,
+}
+
+/// The money-mule detectors' thresholds (`vangnet_core::mules::Thresholds`, in hours where
+/// the core counts milliseconds). The defaults are the values `vangnet mules evaluate` tuned
+/// on the generator's data (BENCHMARKS.md).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MulesConfig {
+    pub window_hours: u32,
+    pub edges_per_account: usize,
+    pub max_accounts: usize,
+    pub fan_in: usize,
+    pub fan_out: usize,
+    pub fan_max: usize,
+    pub span_hours: u32,
+    pub min_amount_cents: i64,
+    pub pass_through_hours: u32,
+    pub pass_through_share: f64,
+    pub pass_through_min_cents: i64,
+    pub cycle_hops: usize,
+    pub cycle_hours: u32,
+    pub scatter: usize,
+    pub gather: usize,
+    pub bipartite: usize,
+    pub pair_days: u32,
+    pub max_pairs: usize,
+    pub search_budget: usize,
+    pub min_score: f64,
+    pub memory_hours: u32,
+}
+
+const HOUR_MS: i64 = 3_600_000;
+
+impl MulesConfig {
+    pub fn from_thresholds(t: &vangnet_core::mules::Thresholds) -> MulesConfig {
+        let hours = |ms: i64| u32::try_from(ms / HOUR_MS).unwrap_or(u32::MAX);
+        MulesConfig {
+            window_hours: hours(t.window_ms),
+            edges_per_account: t.edges_per_account,
+            max_accounts: t.max_accounts,
+            fan_in: t.fan_in,
+            fan_out: t.fan_out,
+            fan_max: t.fan_max,
+            span_hours: hours(t.span_ms),
+            min_amount_cents: t.min_amount,
+            pass_through_hours: hours(t.pass_through_ms),
+            pass_through_share: t.pass_through_share,
+            pass_through_min_cents: t.pass_through_min,
+            cycle_hops: t.cycle_hops,
+            cycle_hours: hours(t.cycle_ms),
+            scatter: t.scatter,
+            gather: t.gather,
+            bipartite: t.bipartite,
+            pair_days: u32::try_from(t.pair_ms / (24 * HOUR_MS)).unwrap_or(u32::MAX),
+            max_pairs: t.max_pairs,
+            search_budget: t.search_budget,
+            min_score: t.min_score,
+            memory_hours: hours(t.memory_ms),
+        }
+    }
+
+    /// The core's thresholds; an error names the option out of its range.
+    pub fn thresholds(&self) -> anyhow::Result<vangnet_core::mules::Thresholds> {
+        let check = |ok: bool, name: &str, range: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!("mules.{name} must be {range}"))
+            }
+        };
+        check((1..=24 * 90).contains(&self.window_hours), "window_hours", "1 to 2160")?;
+        check((1..=4_096).contains(&self.edges_per_account), "edges_per_account", "1 to 4096")?;
+        check(self.max_accounts >= 16, "max_accounts", "at least 16")?;
+        for (v, name) in [
+            (self.fan_in, "fan_in"),
+            (self.fan_out, "fan_out"),
+            (self.scatter, "scatter"),
+            (self.gather, "gather"),
+            (self.bipartite, "bipartite"),
+        ] {
+            check((2..=self.fan_max).contains(&v), name, "2 to fan_max")?;
+        }
+        check((3..=6).contains(&self.cycle_hops), "cycle_hops", "3 to 6")?;
+        check(
+            (1..=self.window_hours).contains(&self.span_hours),
+            "span_hours",
+            "1 to window_hours",
+        )?;
+        check(
+            (1..=self.window_hours).contains(&self.cycle_hours),
+            "cycle_hours",
+            "1 to window_hours",
+        )?;
+        check(
+            self.pass_through_hours <= self.window_hours,
+            "pass_through_hours",
+            "at most window_hours",
+        )?;
+        check(
+            self.min_amount_cents >= 0 && self.pass_through_min_cents >= 0,
+            "min_amount_cents",
+            "0 or more",
+        )?;
+        check((0.0..=1.0).contains(&self.pass_through_share), "pass_through_share", "0 to 1")?;
+        check((0.0..=1.0).contains(&self.min_score), "min_score", "0 to 1")?;
+        check(self.search_budget >= 1, "search_budget", "at least 1")?;
+        check((1..=3_650).contains(&self.pair_days), "pair_days", "1 to 3650")?;
+        check(self.max_pairs >= 16, "max_pairs", "at least 16")?;
+        Ok(vangnet_core::mules::Thresholds {
+            window_ms: i64::from(self.window_hours) * HOUR_MS,
+            edges_per_account: self.edges_per_account,
+            max_accounts: self.max_accounts,
+            fan_in: self.fan_in,
+            fan_out: self.fan_out,
+            fan_max: self.fan_max,
+            span_ms: i64::from(self.span_hours) * HOUR_MS,
+            min_amount: self.min_amount_cents,
+            pass_through_ms: i64::from(self.pass_through_hours) * HOUR_MS,
+            pass_through_share: self.pass_through_share,
+            pass_through_min: self.pass_through_min_cents,
+            cycle_hops: self.cycle_hops,
+            cycle_ms: i64::from(self.cycle_hours) * HOUR_MS,
+            scatter: self.scatter,
+            gather: self.gather,
+            bipartite: self.bipartite,
+            pair_ms: i64::from(self.pair_days) * 24 * HOUR_MS,
+            max_pairs: self.max_pairs,
+            search_budget: self.search_budget,
+            min_score: self.min_score,
+            memory_ms: i64::from(self.memory_hours) * HOUR_MS,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -315,6 +448,7 @@ impl Default for Config {
                 known_caller_days: s.calls.known_caller_days,
                 max_subscribers: s.calls.max_subscribers,
             },
+            mules: MulesConfig::from_thresholds(&vangnet_core::mules::Thresholds::default()),
             retention: RetentionConfig {
                 default_days: s.retention.default_days,
                 cleared_days: s.retention.cleared_days,

@@ -3,10 +3,12 @@
 //! Output for people goes to stdout (`--json` where a script wants it); logs and progress bars
 //! go to stderr, so `vangnet partner add --json` can be piped safely.
 
+mod amlworld;
 mod commands;
 pub mod config;
 mod logging;
 pub mod synth;
+mod synth_mules;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -125,6 +127,8 @@ enum Command {
     },
     /// Send a stream of synthetic payments and calls to a running server and show the decisions.
     Replay(commands::replay::ReplayArgs),
+    /// Money-mule patterns in transaction files (IBM AMLworld form): generate, detect, evaluate.
+    Mules(commands::mules::MulesArgs),
     /// Measure the hot paths (see BENCHMARKS.md).
     Bench(commands::bench::BenchArgs),
 }
@@ -144,7 +148,7 @@ pub fn main() -> ExitCode {
         Command::Retention { command } => (command.db().db.clone(), None),
         Command::Report { command } => (command.db().db.clone(), None),
         Command::Subject { command } => (command.db().db.clone(), None),
-        Command::Bench(_) => (None, None),
+        Command::Bench(_) | Command::Mules(_) => (None, None),
         Command::Replay(args) => (args.db.db.clone(), None),
     };
     let overrides = Overrides {
@@ -183,6 +187,7 @@ pub fn main() -> ExitCode {
             Command::Retention { command } => commands::retention::run(&config, command).await,
             Command::Report { command } => commands::retention::run_report(&config, command).await,
             Command::Subject { command } => commands::subject::run(&config, command).await,
+            Command::Mules(args) => commands::mules::run(&config, args).await,
             Command::Bench(args) => commands::bench::run(&config, args).await,
         }
     });

@@ -11,6 +11,8 @@ mod demo_citizens;
 mod demo_disputes;
 mod demo_pnbf;
 pub mod import;
+pub mod mules;
+mod mules_evaluate;
 pub mod partner;
 pub mod pnbf;
 pub mod replay;

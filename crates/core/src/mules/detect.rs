@@ -2,7 +2,7 @@
 //! pattern that transfer completes. Each search is bounded by [`Thresholds::search_budget`]
 //! edge visits, so no transfer costs more than a fixed amount of work, whatever the graph.
 
-use super::graph::{AccountMap, Edge, Window};
+use super::graph::{AccountMap, Edge, Pairs, Window};
 use super::{Account, Flag, MAX_FLAG_ACCOUNTS, Pattern, Transfer};
 
 /// When a pattern is reported. Every count is of distinct accounts within the window.
@@ -22,6 +22,11 @@ pub struct Thresholds {
     /// business hub (a web shop, an employer's payroll), not a mule: the fan, hub and
     /// many-to-many detectors leave it out.
     pub fan_max: usize,
+    /// A fan, hub, scatter-gather or many-to-many pattern spans at most this (milliseconds) …
+    pub span_ms: i64,
+    /// … and its middle transfer (the median) is at least this (minor units): shoppers paying
+    /// a web shop, and a shop paying small suppliers, move small sums; mules move large ones.
+    pub min_amount: i64,
     /// Pass-through: money out within this time of coming in …
     pub pass_through_ms: i64,
     /// … at least this share of what came in (and no more than came in).
@@ -39,6 +44,12 @@ pub struct Thresholds {
     /// Bipartite (and each layer of a stack): at least this many payers and payees, each
     /// payee paid by at least this many of the payers.
     pub bipartite: usize,
+    /// Fans and hubs count only new counterparties: payers (payees) whose relationship with the
+    /// account began within the pattern's span. Relationships are remembered this long
+    /// (milliseconds) …
+    pub pair_ms: i64,
+    /// … and at most this many.
+    pub max_pairs: usize,
     /// Edge visits one transfer's searches may make.
     pub search_budget: usize,
     /// A flag counts (marks its accounts, flags its transfer) from this score on (0 to 1).
@@ -57,6 +68,8 @@ impl Default for Thresholds {
             fan_in: 6,
             fan_out: 6,
             fan_max: 24,
+            span_ms: 48 * 3_600_000,
+            min_amount: 20_000,
             pass_through_ms: 24 * 3_600_000,
             pass_through_share: 0.9,
             pass_through_min: 10_000,
@@ -65,6 +78,8 @@ impl Default for Thresholds {
             scatter: 3,
             gather: 3,
             bipartite: 3,
+            pair_ms: 90 * 24 * 3_600_000,
+            max_pairs: 16_000_000,
             search_budget: 4_096,
             min_score: 0.5,
             memory_ms: 24 * 3_600_000,
@@ -77,6 +92,7 @@ impl Default for Thresholds {
 pub struct Detector {
     thresholds: Thresholds,
     window: Window,
+    pairs: Pairs,
     /// Scratch space reused by every search, so a transfer allocates nothing unless it
     /// raises a flag.
     counts: AccountMap<u32>,
@@ -84,6 +100,7 @@ pub struct Detector {
     edges: Vec<Edge>,
     peers: Vec<Account>,
     others: Vec<Account>,
+    amounts: Vec<i64>,
     path: Vec<Step>,
 }
 
@@ -100,14 +117,17 @@ struct Step {
 impl Detector {
     pub fn new(thresholds: Thresholds) -> Detector {
         let window = Window::new(thresholds.window_ms, thresholds.edges_per_account, thresholds.max_accounts);
+        let pairs = Pairs::new(thresholds.pair_ms, thresholds.max_pairs);
         Detector {
             thresholds,
             window,
+            pairs,
             counts: AccountMap::default(),
             seen: AccountMap::default(),
             edges: Vec::new(),
             peers: Vec::new(),
             others: Vec::new(),
+            amounts: Vec::new(),
             path: Vec::new(),
         }
     }
@@ -128,6 +148,7 @@ impl Detector {
             return;
         }
         self.window.add(t);
+        self.pairs.add(t.from, t.to, t.at);
         self.fan_in(t, flags);
         self.fan_out(t, flags);
         self.pass_through(t, flags);
@@ -140,9 +161,15 @@ impl Detector {
 
     fn fan_in(&mut self, t: &Transfer, flags: &mut Vec<Flag>) {
         let th = &self.thresholds;
+        let since = t.at - th.span_ms;
         self.edges.clear();
-        self.edges.extend(self.window.incoming(t.to).copied());
+        self.edges.extend(self.window.incoming(t.to).filter(|e| e.at >= since));
         if self.edges.len() < th.fan_in {
+            return;
+        }
+        let pairs = &self.pairs;
+        self.edges.retain(|e| pairs.began(e.peer, t.to).is_none_or(|b| b >= since));
+        if self.edges.len() < th.fan_in || median(&self.edges, &mut self.amounts) < th.min_amount {
             return;
         }
         distinct_peers(&self.edges, &mut self.peers);
@@ -153,9 +180,15 @@ impl Detector {
 
     fn fan_out(&mut self, t: &Transfer, flags: &mut Vec<Flag>) {
         let th = &self.thresholds;
+        let since = t.at - th.span_ms;
         self.edges.clear();
-        self.edges.extend(self.window.outgoing(t.from).copied());
+        self.edges.extend(self.window.outgoing(t.from).filter(|e| e.at >= since));
         if self.edges.len() < th.fan_out {
+            return;
+        }
+        let pairs = &self.pairs;
+        self.edges.retain(|e| pairs.began(t.from, e.peer).is_none_or(|b| b >= since));
+        if self.edges.len() < th.fan_out || median(&self.edges, &mut self.amounts) < th.min_amount {
             return;
         }
         distinct_peers(&self.edges, &mut self.peers);
@@ -186,6 +219,11 @@ impl Detector {
         if share < th.pass_through_share || share > 1.05 {
             return;
         }
+        // Moving one's salary to one's own savings, as every month, is not passing it on: the
+        // payee must be new since the money came in.
+        if self.pairs.began(t.from, t.to).is_some_and(|b| b < first_in) {
+            return;
+        }
         self.edges.clear();
         self.edges
             .extend(self.window.incoming(t.from).filter(|e| e.at >= since && e.at <= t.at).copied());
@@ -206,9 +244,12 @@ impl Detector {
     fn gather_scatter(&mut self, t: &Transfer, flags: &mut Vec<Flag>) {
         let th = &self.thresholds;
         let k = th.gather;
+        let since = t.at - th.span_ms;
         self.edges.clear();
-        self.edges.extend(self.window.incoming(t.from).filter(|e| e.at <= t.at).copied());
-        if self.edges.len() < k {
+        self.edges
+            .extend(self.window.incoming(t.from).filter(|e| e.at >= since && e.at <= t.at));
+        let received = sum(&self.edges);
+        if self.edges.len() < k || median(&self.edges, &mut self.amounts) < th.min_amount {
             return;
         }
         distinct_peers(&self.edges, &mut self.others);
@@ -217,8 +258,11 @@ impl Detector {
         }
         let first_in = self.edges.iter().map(|e| e.at).min().unwrap_or(t.at);
         let ins = self.edges.len();
-        self.edges
-            .extend(self.window.outgoing(t.from).filter(|e| e.at >= first_in).copied());
+        self.edges.extend(self.window.outgoing(t.from).filter(|e| e.at >= first_in));
+        // At least half of what came in has gone on again.
+        if 2 * sum(&self.edges[ins..]) < received {
+            return;
+        }
         distinct_peers(&self.edges[ins..], &mut self.peers);
         if (k..=th.fan_max).contains(&self.peers.len()) {
             self.others.extend_from_slice(&self.peers);
@@ -323,9 +367,11 @@ impl Detector {
     fn scatter_gather(&mut self, t: &Transfer, flags: &mut Vec<Flag>, budget: &mut usize) {
         let th = &self.thresholds;
         let k = th.scatter;
+        let since = t.at - th.span_ms;
+        let min_amount = th.min_amount;
         // The payee's payers and when they last paid it.
         self.seen.clear();
-        for e in self.window.incoming(t.to) {
+        for e in self.window.incoming(t.to).filter(|e| e.at >= since) {
             let latest = self.seen.entry(e.peer).or_insert(e.at);
             *latest = (*latest).max(e.at);
         }
@@ -333,14 +379,15 @@ impl Detector {
             return;
         }
         self.edges.clear();
-        self.edges.extend(self.window.incoming(t.from).filter(|e| e.at <= t.at).copied());
+        self.edges
+            .extend(self.window.incoming(t.from).filter(|e| e.at >= since && e.at <= t.at));
         self.edges.sort_by_key(|e| (e.peer, e.at));
         self.edges.dedup_by_key(|e| e.peer);
         for source in &self.edges {
             self.peers.clear();
             let mut moved = 0i64;
             let mut from = source.at;
-            for e in self.window.outgoing(source.peer) {
+            for e in self.window.outgoing(source.peer).filter(|e| e.at >= since) {
                 if *budget == 0 {
                     return;
                 }
@@ -354,7 +401,7 @@ impl Detector {
                     from = from.min(e.at);
                 }
             }
-            if self.peers.len() >= k && self.peers.contains(&t.from) {
+            if self.peers.len() >= k && moved >= min_amount * self.peers.len() as i64 && self.peers.contains(&t.from) {
                 let n = self.peers.len() + 2;
                 let accounts: Vec<Account> = [t.to, source.peer]
                     .into_iter()
@@ -382,9 +429,10 @@ impl Detector {
         let th = &self.thresholds;
         let k = th.bipartite;
         let fan_max = th.fan_max;
+        let since = t.at - th.span_ms;
         self.edges.clear();
-        self.edges.extend(self.window.incoming(t.to).copied());
-        if self.edges.len() < k {
+        self.edges.extend(self.window.incoming(t.to).filter(|e| e.at >= since));
+        if self.edges.len() < k || median(&self.edges, &mut self.amounts) < th.min_amount {
             return;
         }
         distinct_peers(&self.edges, &mut self.others);
@@ -400,11 +448,12 @@ impl Detector {
     }
 
     fn bipartite_with(&mut self, t: &Transfer, payers: &[Account], k: usize, budget: &mut usize) -> Option<Flag> {
-        let payees = self.common(payers, true, k, budget)?;
+        let since = t.at - self.thresholds.span_ms;
+        let payees = self.common(payers, true, k, since, budget)?;
         if payees.binary_search(&t.to).is_err() {
             return None;
         }
-        let upstream = self.common(payers, false, k, budget);
+        let upstream = self.common(payers, false, k, since, budget);
         let (pattern, mut groups) = match upstream {
             Some(first) if first.len() >= k => (Pattern::Stack, first),
             _ => (Pattern::Bipartite, Vec::new()),
@@ -416,14 +465,16 @@ impl Detector {
 
     /// The accounts that at least `k` of `group` pay (`downstream`) or are paid by, with at
     /// least `k` of them; `None` when there are fewer or the budget ran out.
-    fn common(&mut self, group: &[Account], downstream: bool, k: usize, budget: &mut usize) -> Option<Vec<Account>> {
+    fn common(&mut self, group: &[Account], downstream: bool, k: usize, since: i64, budget: &mut usize) -> Option<Vec<Account>> {
         self.counts.clear();
         for &member in group {
             self.peers.clear();
             if downstream {
-                self.peers.extend(self.window.outgoing(member).map(|e| e.peer));
+                self.peers
+                    .extend(self.window.outgoing(member).filter(|e| e.at >= since).map(|e| e.peer));
             } else {
-                self.peers.extend(self.window.incoming(member).map(|e| e.peer));
+                self.peers
+                    .extend(self.window.incoming(member).filter(|e| e.at >= since).map(|e| e.peer));
             }
             if self.peers.len() > self.thresholds.edges_per_account {
                 continue;
@@ -444,6 +495,21 @@ impl Detector {
         common.sort_unstable();
         (common.len() >= k).then_some(common)
     }
+}
+
+fn sum(edges: &[Edge]) -> i64 {
+    edges.iter().map(|e| e.amount).sum()
+}
+
+/// The median amount of `edges` (the upper one of an even count), with `scratch` for room.
+fn median(edges: &[Edge], scratch: &mut Vec<i64>) -> i64 {
+    scratch.clear();
+    scratch.extend(edges.iter().map(|e| e.amount));
+    if scratch.is_empty() {
+        return 0;
+    }
+    let mid = scratch.len() / 2;
+    *scratch.select_nth_unstable(mid).1
 }
 
 /// The distinct peers of `edges`, sorted, into `out`.

@@ -181,6 +181,82 @@ impl Window {
     }
 }
 
+/// When each payer–payee relationship began (its first transfer), remembered for `keep_ms`
+/// and for at most `max` pairs (past that, those that began longest ago are forgotten first,
+/// a quarter at a time): a payee paid before is an established relationship, not a new
+/// counterparty.
+#[derive(Debug, Clone)]
+pub struct Pairs {
+    first: AccountMap<i64>,
+    keep_ms: i64,
+    max: usize,
+    now: i64,
+}
+
+impl Pairs {
+    pub fn new(keep_ms: i64, max: usize) -> Pairs {
+        Pairs {
+            first: AccountMap::default(),
+            keep_ms: keep_ms.max(1),
+            max: max.max(16),
+            now: i64::MIN,
+        }
+    }
+
+    fn key(from: Account, to: Account) -> u64 {
+        from.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ to.rotate_left(29).wrapping_mul(0xc2b2_ae3d_27d4_eb4f)
+    }
+
+    /// Records a transfer from `from` to `to` at `at`.
+    pub fn add(&mut self, from: Account, to: Account, at: i64) {
+        self.now = self.now.max(at);
+        let cutoff = self.now.saturating_sub(self.keep_ms);
+        let first = self.first.entry(Pairs::key(from, to)).or_insert(at);
+        if *first < cutoff {
+            // Forgotten: it begins again.
+            *first = at;
+        }
+        if self.first.len() > self.max {
+            self.sweep();
+        }
+    }
+
+    /// When the relationship from `from` to `to` began, if remembered.
+    pub fn began(&self, from: Account, to: Account) -> Option<i64> {
+        let cutoff = self.now.saturating_sub(self.keep_ms);
+        self.first.get(&Pairs::key(from, to)).copied().filter(|f| *f >= cutoff)
+    }
+
+    pub fn len(&self) -> usize {
+        self.first.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.first.is_empty()
+    }
+
+    fn sweep(&mut self) {
+        let cutoff = self.now.saturating_sub(self.keep_ms);
+        self.first.retain(|_, f| *f >= cutoff);
+        if self.first.len() > self.max {
+            let target = self.max - self.max / 4;
+            let mut firsts: Vec<i64> = self.first.values().copied().collect();
+            let drop = self.first.len() - target;
+            let (_, nth, _) = firsts.select_nth_unstable(drop - 1);
+            let oldest_kept = *nth;
+            let mut left = drop;
+            self.first.retain(|_, f| {
+                if left > 0 && *f <= oldest_kept {
+                    left -= 1;
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+    }
+}
+
 fn push(edges: &mut VecDeque<Edge>, edge: Edge, cutoff: i64, cap: usize) {
     while edges.front().is_some_and(|e| e.at < cutoff) {
         edges.pop_front();
@@ -230,5 +306,23 @@ mod tests {
         assert!(w.accounts() <= 16, "{}", w.accounts());
         assert!(w.evicted() > 0);
         assert_eq!(w.incoming(1_099).count(), 1, "the newest stay");
+    }
+
+    #[test]
+    fn pairs_remember_when_a_relationship_began_within_their_bounds() {
+        let mut p = Pairs::new(1_000, 16);
+        p.add(1, 2, 10);
+        p.add(1, 2, 500);
+        assert_eq!(p.began(1, 2), Some(10));
+        assert_eq!(p.began(2, 1), None, "a direction each");
+        p.add(3, 4, 1_200);
+        assert_eq!(p.began(1, 2), None, "forgotten after keep_ms");
+        p.add(1, 2, 1_300);
+        assert_eq!(p.began(1, 2), Some(1_300), "and begun again");
+        for i in 0..100 {
+            p.add(100 + i, 7, 1_400 + i as i64);
+        }
+        assert!(p.len() <= 17, "{}", p.len());
+        assert_eq!(p.began(199, 7), Some(1_499), "the newest stay");
     }
 }

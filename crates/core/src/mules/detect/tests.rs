@@ -61,7 +61,7 @@ fn fan_in_needs_enough_distinct_payers() {
 
 #[test]
 fn fan_out_needs_enough_distinct_payees() {
-    let ts: Vec<Transfer> = (0..6).map(|i| tr(i, 1, 20 + i as u64, 90)).collect();
+    let ts: Vec<Transfer> = (0..6).map(|i| tr(i, 1, 20 + i as u64, 200)).collect();
     let flags = only(Thresholds::default(), &ts, Pattern::FanOut);
     assert!(flags[4].is_none());
     assert_eq!(flags[5].as_ref().map(Flag::centre), Some(1));
@@ -112,12 +112,12 @@ fn cycles_of_up_to_six_hops_in_time_order() {
 #[test]
 fn scatter_gather_is_one_source_through_several_to_one_sink() {
     let ts = [
-        tr(0, 1, 11, 300),
-        tr(0, 1, 12, 300),
-        tr(0, 1, 13, 300),
-        tr(2, 11, 9, 290),
-        tr(3, 12, 9, 290),
-        tr(4, 13, 9, 290),
+        tr(0, 1, 11, 400),
+        tr(0, 1, 12, 400),
+        tr(0, 1, 13, 400),
+        tr(2, 11, 9, 390),
+        tr(3, 12, 9, 390),
+        tr(4, 13, 9, 390),
     ];
     let flags = only(Thresholds::default(), &ts, Pattern::ScatterGather);
     assert!(flags[4].is_none(), "two in the middle are not enough");
@@ -169,7 +169,7 @@ fn many_to_many(payers: [Account; 3], payees: [Account; 3], start: i64) -> Vec<T
     let mut hour = start;
     for p in payees {
         for q in payers {
-            ts.push(tr(hour, q, p, 150));
+            ts.push(tr(hour, q, p, 250));
             hour += 1;
         }
     }
@@ -195,11 +195,11 @@ fn bipartite_is_many_to_many() {
     );
     // Three payers of three payees, but each payee by one payer only: no.
     let ts = [
-        tr(0, 1, 11, 150),
-        tr(1, 2, 12, 150),
-        tr(2, 3, 13, 150),
-        tr(3, 4, 13, 150),
-        tr(4, 5, 13, 150),
+        tr(0, 1, 11, 250),
+        tr(1, 2, 12, 250),
+        tr(2, 3, 13, 250),
+        tr(3, 4, 13, 250),
+        tr(4, 5, 13, 250),
     ];
     assert!(
         run(Thresholds::default(), &ts)
@@ -279,9 +279,49 @@ fn patterns_have_stable_keys() {
 }
 
 #[test]
+fn small_change_and_slow_fans_are_not_patterns() {
+    // Six shops in a day, forty euros each: shopping, not a fan-out.
+    let ts: Vec<Transfer> = (0..6).map(|i| tr(i, 1, 20 + i as u64, 40)).collect();
+    assert!(only(Thresholds::default(), &ts, Pattern::FanOut).iter().all(Option::is_none));
+    // Six payees over six days: more than a fan's span.
+    let ts: Vec<Transfer> = (0..6).map(|i| tr(i * 24, 1, 20 + i as u64, 400)).collect();
+    assert!(only(Thresholds::default(), &ts, Pattern::FanOut).iter().all(Option::is_none));
+    // A hub paid by three that keeps most of it is not a gather-scatter.
+    let ts = [
+        tr(0, 1, 5, 400),
+        tr(1, 2, 5, 400),
+        tr(2, 3, 5, 400),
+        tr(3, 5, 21, 100),
+        tr(4, 5, 22, 100),
+        tr(5, 5, 23, 100),
+    ];
+    assert!(only(Thresholds::default(), &ts, Pattern::GatherScatter).iter().all(Option::is_none));
+}
+
+#[test]
+fn established_relationships_are_not_new_counterparties() {
+    // A firm pays six regular suppliers one week, and again the next: the second week is
+    // business as usual.
+    let mut ts: Vec<Transfer> = (0..6).map(|i| tr(i, 1, 20 + i as u64, 900)).collect();
+    ts.extend((0..6).map(|i| tr(24 * 7 + i, 1, 20 + i as u64, 900)));
+    let flags = only(Thresholds::default(), &ts, Pattern::FanOut);
+    assert!(flags[5].is_some(), "six new payees");
+    assert!(flags[6..].iter().all(Option::is_none), "the same six again");
+    // Salary to savings every month: the second time is not a pass-through.
+    let ts = [
+        tr(0, 5, 1, 3_000),
+        tr(3, 1, 6, 2_900),
+        tr(24 * 30, 5, 1, 3_000),
+        tr(24 * 30 + 3, 1, 6, 2_900),
+    ];
+    let flags = only(Thresholds::default(), &ts, Pattern::PassThrough);
+    assert!(flags[1].is_some() && flags[3].is_none(), "{flags:?}");
+}
+
+#[test]
 fn business_hubs_are_not_fans() {
-    // A web shop paid by 30 customers in a day: more payers than any mule takes.
-    let ts: Vec<Transfer> = (0..30).map(|i| tr(i / 2, 100 + i as u64, 1, 40)).collect();
+    // A shop paid by 30 customers in a day: more payers than any mule takes.
+    let ts: Vec<Transfer> = (0..30).map(|i| tr(i / 2, 100 + i as u64, 1, 400)).collect();
     let flags = only(Thresholds::default(), &ts, Pattern::FanIn);
     assert!(flags[5..24].iter().all(Option::is_some), "six to 24 payers: a fan-in");
     assert!(flags[24..].iter().all(Option::is_none), "past 24: a business");
