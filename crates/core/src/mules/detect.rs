@@ -24,8 +24,8 @@ pub struct Thresholds {
     pub fan_max: usize,
     /// A fan, hub, scatter-gather or many-to-many pattern spans at most this (milliseconds) …
     pub span_ms: i64,
-    /// … and its middle transfer (the median) is at least this (minor units): shoppers paying
-    /// a web shop, and a shop paying small suppliers, move small sums; mules move large ones.
+    /// Transfers below this (minor units) take part in no fan, hub, cycle, scatter-gather or
+    /// many-to-many pattern: shoppers paying a web shop move small sums, mules large ones.
     pub min_amount: i64,
     /// Pass-through: money out within this time of coming in …
     pub pass_through_ms: i64,
@@ -100,7 +100,6 @@ pub struct Detector {
     edges: Vec<Edge>,
     peers: Vec<Account>,
     others: Vec<Account>,
-    amounts: Vec<i64>,
     path: Vec<Step>,
 }
 
@@ -127,7 +126,6 @@ impl Detector {
             edges: Vec::new(),
             peers: Vec::new(),
             others: Vec::new(),
-            amounts: Vec::new(),
             path: Vec::new(),
         }
     }
@@ -149,9 +147,13 @@ impl Detector {
         }
         self.window.add(t);
         self.pairs.add(t.from, t.to, t.at);
+        self.pass_through(t, flags);
+        if t.amount.min(t.received) < self.thresholds.min_amount {
+            // Small change completes no other pattern.
+            return;
+        }
         self.fan_in(t, flags);
         self.fan_out(t, flags);
-        self.pass_through(t, flags);
         self.gather_scatter(t, flags);
         let mut budget = self.thresholds.search_budget;
         self.cycle(t, flags, &mut budget);
@@ -163,13 +165,18 @@ impl Detector {
         let th = &self.thresholds;
         let since = t.at - th.span_ms;
         self.edges.clear();
-        self.edges.extend(self.window.incoming(t.to).filter(|e| e.at >= since));
+        let min = th.min_amount;
+        if busy(self.window.incoming(t.to), since, th.fan_max) {
+            return;
+        }
+        self.edges
+            .extend(self.window.incoming(t.to).filter(|e| e.at >= since && e.amount >= min));
         if self.edges.len() < th.fan_in {
             return;
         }
         let pairs = &self.pairs;
         self.edges.retain(|e| pairs.began(e.peer, t.to).is_none_or(|b| b >= since));
-        if self.edges.len() < th.fan_in || median(&self.edges, &mut self.amounts) < th.min_amount {
+        if self.edges.len() < th.fan_in {
             return;
         }
         distinct_peers(&self.edges, &mut self.peers);
@@ -182,13 +189,18 @@ impl Detector {
         let th = &self.thresholds;
         let since = t.at - th.span_ms;
         self.edges.clear();
-        self.edges.extend(self.window.outgoing(t.from).filter(|e| e.at >= since));
+        let min = th.min_amount;
+        if busy(self.window.outgoing(t.from), since, th.fan_max) {
+            return;
+        }
+        self.edges
+            .extend(self.window.outgoing(t.from).filter(|e| e.at >= since && e.amount >= min));
         if self.edges.len() < th.fan_out {
             return;
         }
         let pairs = &self.pairs;
         self.edges.retain(|e| pairs.began(t.from, e.peer).is_none_or(|b| b >= since));
-        if self.edges.len() < th.fan_out || median(&self.edges, &mut self.amounts) < th.min_amount {
+        if self.edges.len() < th.fan_out {
             return;
         }
         distinct_peers(&self.edges, &mut self.peers);
@@ -246,20 +258,33 @@ impl Detector {
         let k = th.gather;
         let since = t.at - th.span_ms;
         self.edges.clear();
-        self.edges
-            .extend(self.window.incoming(t.from).filter(|e| e.at >= since && e.at <= t.at));
-        let received = sum(&self.edges);
-        if self.edges.len() < k || median(&self.edges, &mut self.amounts) < th.min_amount {
+        let min = th.min_amount;
+        if busy(self.window.incoming(t.from), since, th.fan_max) || busy(self.window.outgoing(t.from), since, th.fan_max) {
             return;
         }
+        self.edges.extend(
+            self.window
+                .incoming(t.from)
+                .filter(|e| e.at >= since && e.at <= t.at && e.amount >= min),
+        );
+        if self.edges.len() < k {
+            return;
+        }
+        let pairs = &self.pairs;
+        self.edges.retain(|e| pairs.began(e.peer, t.from).is_none_or(|b| b >= since));
+        let received = sum(&self.edges);
         distinct_peers(&self.edges, &mut self.others);
         if !(k..=th.fan_max).contains(&self.others.len()) {
             return;
         }
         let first_in = self.edges.iter().map(|e| e.at).min().unwrap_or(t.at);
         let ins = self.edges.len();
-        self.edges.extend(self.window.outgoing(t.from).filter(|e| e.at >= first_in));
-        // At least half of what came in has gone on again.
+        self.edges.extend(
+            self.window
+                .outgoing(t.from)
+                .filter(|e| e.at >= first_in && e.amount >= min && pairs.began(t.from, e.peer).is_none_or(|b| b >= since)),
+        );
+        // At least half of what came in has gone on again, to new payees.
         if 2 * sum(&self.edges[ins..]) < received {
             return;
         }
@@ -276,6 +301,7 @@ impl Detector {
         let th = &self.thresholds;
         let hops = th.cycle_hops.clamp(3, 6);
         let earliest = t.at.saturating_sub(th.cycle_ms);
+        let min_amount = th.min_amount;
         let fan_max = th.fan_max;
         self.path.clear();
         self.path.push(Step {
@@ -294,7 +320,7 @@ impl Detector {
             let next_start = self.path.len();
             for i in level.clone() {
                 let Step { account, before, .. } = self.path[i];
-                for e in self.window.incoming(account) {
+                for e in self.window.incoming(account).filter(|e| e.amount >= min_amount) {
                     if *budget == 0 {
                         return;
                     }
@@ -371,7 +397,7 @@ impl Detector {
         let min_amount = th.min_amount;
         // The payee's payers and when they last paid it.
         self.seen.clear();
-        for e in self.window.incoming(t.to).filter(|e| e.at >= since) {
+        for e in self.window.incoming(t.to).filter(|e| e.at >= since && e.amount >= min_amount) {
             let latest = self.seen.entry(e.peer).or_insert(e.at);
             *latest = (*latest).max(e.at);
         }
@@ -379,15 +405,22 @@ impl Detector {
             return;
         }
         self.edges.clear();
-        self.edges
-            .extend(self.window.incoming(t.from).filter(|e| e.at >= since && e.at <= t.at));
+        self.edges.extend(
+            self.window
+                .incoming(t.from)
+                .filter(|e| e.at >= since && e.at <= t.at && e.amount >= min_amount),
+        );
         self.edges.sort_by_key(|e| (e.peer, e.at));
         self.edges.dedup_by_key(|e| e.peer);
         for source in &self.edges {
             self.peers.clear();
             let mut moved = 0i64;
             let mut from = source.at;
-            for e in self.window.outgoing(source.peer).filter(|e| e.at >= since) {
+            for e in self
+                .window
+                .outgoing(source.peer)
+                .filter(|e| e.at >= since && e.amount >= min_amount)
+            {
                 if *budget == 0 {
                     return;
                 }
@@ -401,7 +434,7 @@ impl Detector {
                     from = from.min(e.at);
                 }
             }
-            if self.peers.len() >= k && moved >= min_amount * self.peers.len() as i64 && self.peers.contains(&t.from) {
+            if self.peers.len() >= k && self.peers.contains(&t.from) {
                 let n = self.peers.len() + 2;
                 let accounts: Vec<Account> = [t.to, source.peer]
                     .into_iter()
@@ -431,8 +464,13 @@ impl Detector {
         let fan_max = th.fan_max;
         let since = t.at - th.span_ms;
         self.edges.clear();
-        self.edges.extend(self.window.incoming(t.to).filter(|e| e.at >= since));
-        if self.edges.len() < k || median(&self.edges, &mut self.amounts) < th.min_amount {
+        let min = th.min_amount;
+        if busy(self.window.incoming(t.to), since, fan_max) {
+            return;
+        }
+        self.edges
+            .extend(self.window.incoming(t.to).filter(|e| e.at >= since && e.amount >= min));
+        if self.edges.len() < k {
             return;
         }
         distinct_peers(&self.edges, &mut self.others);
@@ -466,15 +504,24 @@ impl Detector {
     /// The accounts that at least `k` of `group` pay (`downstream`) or are paid by, with at
     /// least `k` of them; `None` when there are fewer or the budget ran out.
     fn common(&mut self, group: &[Account], downstream: bool, k: usize, since: i64, budget: &mut usize) -> Option<Vec<Account>> {
+        let min = self.thresholds.min_amount;
         self.counts.clear();
         for &member in group {
             self.peers.clear();
             if downstream {
-                self.peers
-                    .extend(self.window.outgoing(member).filter(|e| e.at >= since).map(|e| e.peer));
+                self.peers.extend(
+                    self.window
+                        .outgoing(member)
+                        .filter(|e| e.at >= since && e.amount >= min)
+                        .map(|e| e.peer),
+                );
             } else {
-                self.peers
-                    .extend(self.window.incoming(member).filter(|e| e.at >= since).map(|e| e.peer));
+                self.peers.extend(
+                    self.window
+                        .incoming(member)
+                        .filter(|e| e.at >= since && e.amount >= min)
+                        .map(|e| e.peer),
+                );
             }
             if self.peers.len() > self.thresholds.edges_per_account {
                 continue;
@@ -497,19 +544,13 @@ impl Detector {
     }
 }
 
-fn sum(edges: &[Edge]) -> i64 {
-    edges.iter().map(|e| e.amount).sum()
+/// Whether more than `max` of `edges` are from `since` on: a business hub.
+fn busy<'a>(edges: impl Iterator<Item = &'a Edge>, since: i64, max: usize) -> bool {
+    edges.filter(|e| e.at >= since).nth(max).is_some()
 }
 
-/// The median amount of `edges` (the upper one of an even count), with `scratch` for room.
-fn median(edges: &[Edge], scratch: &mut Vec<i64>) -> i64 {
-    scratch.clear();
-    scratch.extend(edges.iter().map(|e| e.amount));
-    if scratch.is_empty() {
-        return 0;
-    }
-    let mid = scratch.len() / 2;
-    *scratch.select_nth_unstable(mid).1
+fn sum(edges: &[Edge]) -> i64 {
+    edges.iter().map(|e| e.amount).sum()
 }
 
 /// The distinct peers of `edges`, sorted, into `out`.

@@ -98,9 +98,9 @@ fn cycles_of_up_to_six_hops_in_time_order() {
     let ts = [tr(2, 1, 2, 900), tr(1, 2, 3, 880), tr(0, 3, 4, 860), tr(3, 4, 1, 840)];
     assert!(only(Thresholds::default(), &ts, Pattern::Cycle)[3].is_none());
     // Seven hops is beyond the bound; six is not.
-    let seven: Vec<Transfer> = (0..7).map(|i| tr(i, 1 + i as u64, 1 + ((i as u64 + 1) % 7), 100)).collect();
+    let seven: Vec<Transfer> = (0..7).map(|i| tr(i, 1 + i as u64, 1 + ((i as u64 + 1) % 7), 500)).collect();
     assert!(only(Thresholds::default(), &seven, Pattern::Cycle)[6].is_none());
-    let six: Vec<Transfer> = (0..6).map(|i| tr(i, 1 + i as u64, 1 + ((i as u64 + 1) % 6), 100)).collect();
+    let six: Vec<Transfer> = (0..6).map(|i| tr(i, 1 + i as u64, 1 + ((i as u64 + 1) % 6), 500)).collect();
     assert_eq!(
         only(Thresholds::default(), &six, Pattern::Cycle)[5]
             .as_ref()
@@ -343,4 +343,15 @@ fn a_cycle_must_close_within_its_time() {
         ..th
     };
     assert!(only(th, &ts, Pattern::Cycle)[3].is_some());
+}
+
+#[test]
+fn small_change_takes_part_in_no_structure() {
+    // The cycle of the first test, with coffee money.
+    let ts = [tr(0, 1, 2, 9), tr(1, 2, 3, 8), tr(2, 3, 4, 8), tr(3, 4, 1, 8)];
+    assert!(only(Thresholds::default(), &ts, Pattern::Cycle)[3].is_none());
+    // A busy shop with a few large new payments among many small ones is a shop.
+    let mut ts: Vec<Transfer> = (0..40).map(|i| tr(i / 4, 100 + i as u64, 1, 30)).collect();
+    ts.extend((0..8).map(|i| tr(10, 500 + i as u64, 1, 900)));
+    assert!(only(Thresholds::default(), &ts, Pattern::FanIn).iter().all(Option::is_none));
 }
