@@ -92,6 +92,16 @@ enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         baseline_secs: u64,
     },
+    /// The money-mule detectors over synthetic AMLworld-form transactions, on one core,
+    /// beside reading and parsing the same CSV.
+    Mules {
+        /// Transactions to generate and run.
+        #[arg(long, default_value_t = 5_000_000)]
+        transactions: u64,
+        /// Timed repetitions; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Payment decisions (JSON), pacs.008 parsing and call events, in-process on one core.
     Screening {
         /// IBANs in the registry, and payer profiles.
@@ -133,6 +143,10 @@ pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode> {
             clients,
             baseline_secs,
         } => super::bench_retention::run(reports, clients, baseline_secs).await?,
+        BenchCommand::Mules { transactions, runs } => {
+            let thresholds = config.mules.thresholds()?;
+            tokio::task::spawn_blocking(move || super::bench_mules::run(thresholds, transactions, runs)).await??;
+        }
         BenchCommand::Screening { indicators, events, runs } => {
             tokio::task::spawn_blocking(move || super::bench_screening::run(indicators, events, runs)).await??;
         }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bench;
 pub mod bench_limits;
+mod bench_mules;
 pub mod bench_retention;
 pub mod bench_screening;
 pub mod check;

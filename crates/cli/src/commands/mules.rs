@@ -155,7 +155,7 @@ fn generate(dir: &Path, profile: Profile, transactions: u64, seed: u64) -> anyho
 
 /// Formats times as AMLworld does, one date string per day.
 #[derive(Default)]
-struct DateCache {
+pub struct DateCache {
     day: Option<u32>,
     text: String,
 }
@@ -173,7 +173,7 @@ impl DateCache {
     }
 }
 
-fn format_row(book: &Book, r: &Row, dates: &mut DateCache, out: &mut String) {
+pub fn format_row(book: &Book, r: &Row, dates: &mut DateCache, out: &mut String) {
     use std::fmt::Write as _;
     let minute = r.minute % DAY_MINUTES;
     let money = |cents: i64| format!("{}.{:02}", cents / 100, cents % 100);

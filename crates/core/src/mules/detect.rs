@@ -45,7 +45,8 @@ pub struct Thresholds {
     /// payee paid by at least this many of the payers.
     pub bipartite: usize,
     /// Fans and hubs count only new counterparties: payers (payees) whose relationship with the
-    /// account began within the pattern's span. Relationships are remembered this long
+    /// account (its first transfer of at least `min_amount`) began within the pattern's span.
+    /// Relationships are remembered this long
     /// (milliseconds) …
     pub pair_ms: i64,
     /// … and at most this many.
@@ -146,9 +147,13 @@ impl Detector {
             return;
         }
         self.window.add(t);
-        self.pairs.add(t.from, t.to, t.at);
+        let large = t.amount.min(t.received) >= self.thresholds.min_amount;
+        if large {
+            // Only large transfers count in the patterns that ask about relationships.
+            self.pairs.add(t.from, t.to, t.at);
+        }
         self.pass_through(t, flags);
-        if t.amount.min(t.received) < self.thresholds.min_amount {
+        if !large {
             // Small change completes no other pattern.
             return;
         }
@@ -170,7 +175,7 @@ impl Detector {
             return;
         }
         self.edges
-            .extend(self.window.incoming(t.to).filter(|e| e.at >= since && e.amount >= min));
+            .extend(self.window.incoming(t.to).filter(|e| e.at() >= since && e.amount() >= min));
         if self.edges.len() < th.fan_in {
             return;
         }
@@ -194,7 +199,7 @@ impl Detector {
             return;
         }
         self.edges
-            .extend(self.window.outgoing(t.from).filter(|e| e.at >= since && e.amount >= min));
+            .extend(self.window.outgoing(t.from).filter(|e| e.at() >= since && e.amount() >= min));
         if self.edges.len() < th.fan_out {
             return;
         }
@@ -214,35 +219,35 @@ impl Detector {
         let th = &self.thresholds;
         let since = t.at - th.pass_through_ms;
         let (mut received, mut first_in) = (0i64, t.at);
-        for e in self.window.incoming(t.from).filter(|e| e.at >= since && e.at <= t.at) {
-            received += e.amount;
-            first_in = first_in.min(e.at);
+        let (incoming, outgoing) = self.window.both(t.from);
+        for e in incoming.filter(|e| e.at() >= since && e.at() <= t.at) {
+            received += e.amount();
+            first_in = first_in.min(e.at());
         }
         if received < th.pass_through_min.max(1) {
             return;
         }
-        let sent: i64 = self
-            .window
-            .outgoing(t.from)
-            .filter(|e| e.at >= first_in && e.at <= t.at)
-            .map(|e| e.amount)
-            .sum();
+        let sent: i64 = outgoing.filter(|e| e.at() >= first_in && e.at() <= t.at).map(|e| e.amount()).sum();
         let share = sent as f64 / received as f64;
         if share < th.pass_through_share || share > 1.05 {
             return;
         }
         // Moving one's salary to one's own savings, as every month, is not passing it on: the
         // payee must be new since the money came in.
-        if self.pairs.began(t.from, t.to).is_some_and(|b| b < first_in) {
+        if self.pairs.began(t.from, t.to).is_some_and(|b| b < first_in) && t.amount >= th.min_amount {
             return;
         }
         self.edges.clear();
         self.edges
-            .extend(self.window.incoming(t.from).filter(|e| e.at >= since && e.at <= t.at).copied());
+            .extend(self.window.incoming(t.from).filter(|e| e.at() >= since && e.at() <= t.at).copied());
         distinct_peers(&self.edges, &mut self.others);
         let ins = self.edges.len();
-        self.edges
-            .extend(self.window.outgoing(t.from).filter(|e| e.at >= first_in && e.at <= t.at).copied());
+        self.edges.extend(
+            self.window
+                .outgoing(t.from)
+                .filter(|e| e.at() >= first_in && e.at() <= t.at)
+                .copied(),
+        );
         distinct_peers(&self.edges[ins..], &mut self.peers);
         self.others.extend_from_slice(&self.peers);
         let mut f = flag(Pattern::PassThrough, t.from, &self.others, &self.edges, 1);
@@ -265,7 +270,7 @@ impl Detector {
         self.edges.extend(
             self.window
                 .incoming(t.from)
-                .filter(|e| e.at >= since && e.at <= t.at && e.amount >= min),
+                .filter(|e| e.at() >= since && e.at() <= t.at && e.amount() >= min),
         );
         if self.edges.len() < k {
             return;
@@ -277,12 +282,12 @@ impl Detector {
         if !(k..=th.fan_max).contains(&self.others.len()) {
             return;
         }
-        let first_in = self.edges.iter().map(|e| e.at).min().unwrap_or(t.at);
+        let first_in = self.edges.iter().map(|e| e.at()).min().unwrap_or(t.at);
         let ins = self.edges.len();
         self.edges.extend(
             self.window
                 .outgoing(t.from)
-                .filter(|e| e.at >= first_in && e.amount >= min && pairs.began(t.from, e.peer).is_none_or(|b| b >= since)),
+                .filter(|e| e.at() >= first_in && e.amount() >= min && pairs.began(t.from, e.peer).is_none_or(|b| b >= since)),
         );
         // At least half of what came in has gone on again, to new payees.
         if 2 * sum(&self.edges[ins..]) < received {
@@ -308,11 +313,7 @@ impl Detector {
             account: t.from,
             before: t.at,
             parent: usize::MAX,
-            edge: Edge {
-                at: t.at,
-                peer: t.to,
-                amount: t.amount,
-            },
+            edge: Edge::new(t.at, t.to, t.amount),
         });
         self.seen.clear();
         let mut level = 0..1;
@@ -320,12 +321,12 @@ impl Detector {
             let next_start = self.path.len();
             for i in level.clone() {
                 let Step { account, before, .. } = self.path[i];
-                for e in self.window.incoming(account).filter(|e| e.amount >= min_amount) {
+                for e in self.window.incoming(account).filter(|e| e.amount() >= min_amount) {
                     if *budget == 0 {
                         return;
                     }
                     *budget -= 1;
-                    if e.at >= before || e.at < earliest {
+                    if e.at() >= before || e.at() < earliest {
                         continue;
                     }
                     if e.peer == t.to {
@@ -336,7 +337,7 @@ impl Detector {
                         flags.push(self.cycle_flag(t, i, e));
                         return;
                     }
-                    if e.peer == t.from || self.seen.get(&e.peer).is_some_and(|&b| b >= e.at) {
+                    if e.peer == t.from || self.seen.get(&e.peer).is_some_and(|&b| b >= e.at()) {
                         continue;
                     }
                     // Hubs (shops, employers) carry everyone's money; a cycle through one
@@ -344,10 +345,10 @@ impl Detector {
                     if self.window.incoming_len(e.peer) > fan_max {
                         continue;
                     }
-                    self.seen.insert(e.peer, e.at);
+                    self.seen.insert(e.peer, e.at());
                     self.path.push(Step {
                         account: e.peer,
-                        before: e.at,
+                        before: e.at(),
                         parent: i,
                         edge: *e,
                     });
@@ -364,15 +365,15 @@ impl Detector {
     /// `t` into the path.
     fn cycle_flag(&self, t: &Transfer, i: usize, closing: &Edge) -> Flag {
         let mut accounts = vec![t.to];
-        let mut amount = t.amount + closing.amount;
-        let mut from = closing.at;
+        let mut amount = t.amount + closing.amount();
+        let mut from = closing.at();
         let mut j = i;
         while j != usize::MAX {
             let step = &self.path[j];
             accounts.push(step.account);
             if step.parent != usize::MAX {
-                amount += step.edge.amount;
-                from = from.min(step.edge.at);
+                amount += step.edge.amount();
+                from = from.min(step.edge.at());
             }
             j = step.parent;
         }
@@ -395,11 +396,19 @@ impl Detector {
         let k = th.scatter;
         let since = t.at - th.span_ms;
         let min_amount = th.min_amount;
+        // The payer must have been paid (by the source) within the span, and the payee by at
+        // least `k`: cheap tests before any map is built.
+        let paid = |e: &&Edge| e.at() >= since && e.amount() >= min_amount;
+        if !self.window.incoming(t.from).any(|e| paid(&e) && e.at() <= t.at)
+            || self.window.incoming(t.to).filter(paid).nth(k.saturating_sub(1)).is_none()
+        {
+            return;
+        }
         // The payee's payers and when they last paid it.
         self.seen.clear();
-        for e in self.window.incoming(t.to).filter(|e| e.at >= since && e.amount >= min_amount) {
-            let latest = self.seen.entry(e.peer).or_insert(e.at);
-            *latest = (*latest).max(e.at);
+        for e in self.window.incoming(t.to).filter(|e| e.at() >= since && e.amount() >= min_amount) {
+            let latest = self.seen.entry(e.peer).or_insert(e.at());
+            *latest = (*latest).max(e.at());
         }
         if !(k..=th.fan_max).contains(&self.seen.len()) {
             return;
@@ -408,18 +417,18 @@ impl Detector {
         self.edges.extend(
             self.window
                 .incoming(t.from)
-                .filter(|e| e.at >= since && e.at <= t.at && e.amount >= min_amount),
+                .filter(|e| e.at() >= since && e.at() <= t.at && e.amount() >= min_amount),
         );
-        self.edges.sort_by_key(|e| (e.peer, e.at));
+        self.edges.sort_by_key(|e| (e.peer, e.at()));
         self.edges.dedup_by_key(|e| e.peer);
         for source in &self.edges {
             self.peers.clear();
             let mut moved = 0i64;
-            let mut from = source.at;
+            let mut from = source.at();
             for e in self
                 .window
                 .outgoing(source.peer)
-                .filter(|e| e.at >= since && e.amount >= min_amount)
+                .filter(|e| e.at() >= since && e.amount() >= min_amount)
             {
                 if *budget == 0 {
                     return;
@@ -428,10 +437,10 @@ impl Detector {
                 if e.peer == t.to || self.peers.contains(&e.peer) {
                     continue;
                 }
-                if self.seen.get(&e.peer).is_some_and(|&paid| paid >= e.at) {
+                if self.seen.get(&e.peer).is_some_and(|&paid| paid >= e.at()) {
                     self.peers.push(e.peer);
-                    moved += e.amount;
-                    from = from.min(e.at);
+                    moved += e.amount();
+                    from = from.min(e.at());
                 }
             }
             if self.peers.len() >= k && self.peers.contains(&t.from) {
@@ -469,7 +478,7 @@ impl Detector {
             return;
         }
         self.edges
-            .extend(self.window.incoming(t.to).filter(|e| e.at >= since && e.amount >= min));
+            .extend(self.window.incoming(t.to).filter(|e| e.at() >= since && e.amount() >= min));
         if self.edges.len() < k {
             return;
         }
@@ -512,14 +521,14 @@ impl Detector {
                 self.peers.extend(
                     self.window
                         .outgoing(member)
-                        .filter(|e| e.at >= since && e.amount >= min)
+                        .filter(|e| e.at() >= since && e.amount() >= min)
                         .map(|e| e.peer),
                 );
             } else {
                 self.peers.extend(
                     self.window
                         .incoming(member)
-                        .filter(|e| e.at >= since && e.amount >= min)
+                        .filter(|e| e.at() >= since && e.amount() >= min)
                         .map(|e| e.peer),
                 );
             }
@@ -546,11 +555,11 @@ impl Detector {
 
 /// Whether more than `max` of `edges` are from `since` on: a business hub.
 fn busy<'a>(edges: impl Iterator<Item = &'a Edge>, since: i64, max: usize) -> bool {
-    edges.filter(|e| e.at >= since).nth(max).is_some()
+    edges.filter(|e| e.at() >= since).nth(max).is_some()
 }
 
 fn sum(edges: &[Edge]) -> i64 {
-    edges.iter().map(|e| e.amount).sum()
+    edges.iter().map(|e| e.amount()).sum()
 }
 
 /// The distinct peers of `edges`, sorted, into `out`.
@@ -574,9 +583,9 @@ fn flag(pattern: Pattern, centre: Account, others: &[Account], edges: &[Edge], k
         pattern,
         more_accounts: (n + 1).saturating_sub(accounts.len()),
         accounts,
-        amount: edges.iter().map(|e| e.amount).sum(),
-        from: edges.iter().map(|e| e.at).min().unwrap_or(0),
-        to: edges.iter().map(|e| e.at).max().unwrap_or(0),
+        amount: edges.iter().map(|e| e.amount()).sum(),
+        from: edges.iter().map(|e| e.at()).min().unwrap_or(0),
+        to: edges.iter().map(|e| e.at()).max().unwrap_or(0),
         score: (0.5 + 0.5 * over).min(1.0),
     }
 }

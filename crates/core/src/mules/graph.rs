@@ -13,13 +13,39 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use super::{Account, Transfer};
 
-/// One transfer as one of its accounts keeps it.
+/// One transfer as one of its accounts keeps it, in 16 bytes: the time in whole seconds
+/// (from 1952 to 2088) and the amount in minor units up to 4,294,967,295 (larger amounts count
+/// as that).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Edge {
-    pub at: i64,
     /// The other account: the payer of an incoming transfer, the payee of an outgoing one.
     pub peer: Account,
-    pub amount: i64,
+    at: i32,
+    amount: u32,
+}
+
+/// 2020-01-01T00:00Z, in milliseconds: edge times count seconds from it.
+const EDGE_EPOCH_MS: i64 = 1_577_836_800_000;
+
+impl Edge {
+    pub fn new(at_ms: i64, peer: Account, amount: i64) -> Edge {
+        let secs = at_ms.saturating_sub(EDGE_EPOCH_MS).div_euclid(1_000);
+        Edge {
+            peer,
+            at: secs.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32,
+            amount: amount.clamp(0, i64::from(u32::MAX)) as u32,
+        }
+    }
+
+    /// When, in milliseconds (whole seconds).
+    pub fn at(&self) -> i64 {
+        EDGE_EPOCH_MS + i64::from(self.at) * 1_000
+    }
+
+    /// How much, in minor units.
+    pub fn amount(&self) -> i64 {
+        i64::from(self.amount)
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -98,32 +124,15 @@ impl Window {
         self.now = self.now.max(t.at);
         let cutoff = self.cutoff();
         let cap = self.edges_per_account;
-        if !self.nodes.contains_key(&t.from) || !self.nodes.contains_key(&t.to) {
+        // A transfer adds at most two accounts.
+        if self.nodes.len() + 2 > self.max_accounts {
             self.make_room();
         }
         let from = self.nodes.entry(t.from).or_default();
-        push(
-            &mut from.outgoing,
-            Edge {
-                at: t.at,
-                peer: t.to,
-                amount: t.amount,
-            },
-            cutoff,
-            cap,
-        );
+        push(&mut from.outgoing, Edge::new(t.at, t.to, t.amount), cutoff, cap);
         from.last = from.last.max(t.at);
         let to = self.nodes.entry(t.to).or_default();
-        push(
-            &mut to.incoming,
-            Edge {
-                at: t.at,
-                peer: t.from,
-                amount: t.received,
-            },
-            cutoff,
-            cap,
-        );
+        push(&mut to.incoming, Edge::new(t.at, t.from, t.received), cutoff, cap);
         to.last = to.last.max(t.at);
     }
 
@@ -134,7 +143,19 @@ impl Window {
             .get(&account)
             .into_iter()
             .flat_map(|n| n.incoming.iter())
-            .filter(move |e| e.at >= cutoff)
+            .filter(move |e| e.at() >= cutoff)
+    }
+
+    /// The transfers into and out of `account` within the window, oldest first (one look-up
+    /// for both).
+    #[allow(clippy::type_complexity)]
+    pub fn both(&self, account: Account) -> (impl Iterator<Item = &Edge> + Clone + '_, impl Iterator<Item = &Edge> + Clone + '_) {
+        let cutoff = self.cutoff();
+        let node = self.nodes.get(&account);
+        (
+            node.into_iter().flat_map(|n| n.incoming.iter()).filter(move |e| e.at() >= cutoff),
+            node.into_iter().flat_map(|n| n.outgoing.iter()).filter(move |e| e.at() >= cutoff),
+        )
     }
 
     /// The transfers out of `account` within the window, oldest first.
@@ -144,7 +165,7 @@ impl Window {
             .get(&account)
             .into_iter()
             .flat_map(|n| n.outgoing.iter())
-            .filter(move |e| e.at >= cutoff)
+            .filter(move |e| e.at() >= cutoff)
     }
 
     /// The transfers into `account` kept now (some may be past the window until the account
@@ -154,10 +175,6 @@ impl Window {
     }
 
     fn make_room(&mut self) {
-        // A transfer adds at most two accounts.
-        if self.nodes.len() + 2 <= self.max_accounts {
-            return;
-        }
         let target = self.max_accounts - self.max_accounts / 4;
         let cutoff = self.cutoff();
         let before = self.nodes.len();
@@ -258,15 +275,19 @@ impl Pairs {
 }
 
 fn push(edges: &mut VecDeque<Edge>, edge: Edge, cutoff: i64, cap: usize) {
-    while edges.front().is_some_and(|e| e.at < cutoff) {
+    while edges.front().is_some_and(|e| e.at() < cutoff) {
         edges.pop_front();
     }
     if edges.len() >= cap {
         edges.pop_front();
     }
-    // Keep time order when a transfer arrives a little late.
-    let at = edges.iter().rposition(|e| e.at <= edge.at).map_or(0, |i| i + 1);
-    edges.insert(at, edge);
+    if edges.back().is_none_or(|e| e.at() <= edge.at()) {
+        edges.push_back(edge);
+    } else {
+        // Keep time order when a transfer arrives a little late.
+        let at = edges.iter().rposition(|e| e.at() <= edge.at()).map_or(0, |i| i + 1);
+        edges.insert(at, edge);
+    }
 }
 
 #[cfg(test)]
@@ -285,27 +306,38 @@ mod tests {
 
     #[test]
     fn the_window_forgets_old_transfers_and_keeps_its_bounds() {
-        let mut w = Window::new(1_000, 3, 16);
+        const S: i64 = 1_000;
+        let mut w = Window::new(1_000 * S, 3, 16);
         w.add(&t(0, 1, 2));
-        w.add(&t(10, 1, 3));
+        w.add(&t(10 * S, 1, 3));
         assert_eq!(w.outgoing(1).count(), 2);
-        w.add(&t(2_000, 4, 5));
+        w.add(&t(2_000 * S, 4, 5));
         assert_eq!(w.outgoing(1).count(), 0, "outside the window");
         for i in 0..5 {
-            w.add(&t(2_001 + i, 6, 10 + i as u64));
+            w.add(&t((2_001 + i) * S, 6, 10 + i as u64));
         }
         assert_eq!(w.outgoing(6).count(), 3, "at most three per account");
         assert_eq!(w.outgoing(6).next().map(|e| e.peer), Some(12), "the oldest went first");
-        w.add(&t(2_003, 7, 6));
-        w.add(&t(2_002, 8, 6));
-        let times: Vec<i64> = w.incoming(6).map(|e| e.at).collect();
-        assert_eq!(times, [2_002, 2_003], "kept in time order");
+        w.add(&t(2_003 * S, 7, 6));
+        w.add(&t(2_002 * S, 8, 6));
+        let times: Vec<i64> = w.incoming(6).map(|e| e.at()).collect();
+        assert_eq!(times, [2_002 * S, 2_003 * S], "kept in time order");
         for i in 0..100u64 {
-            w.add(&t(3_000 + i as i64, 100 + i, 1_000 + i));
+            w.add(&t((3_000 + i as i64) * S, 100 + i, 1_000 + i));
         }
         assert!(w.accounts() <= 16, "{}", w.accounts());
         assert!(w.evicted() > 0);
         assert_eq!(w.incoming(1_099).count(), 1, "the newest stay");
+    }
+
+    #[test]
+    fn edges_keep_seconds_and_bounded_amounts() {
+        let e = Edge::new(1_700_000_000_123, 9, 12_345);
+        assert_eq!((e.at(), e.peer, e.amount()), (1_700_000_000_000, 9, 12_345));
+        assert_eq!(Edge::new(0, 1, -5).amount(), 0);
+        assert_eq!(Edge::new(0, 1, i64::MAX).amount(), i64::from(u32::MAX));
+        assert_eq!(Edge::new(-3_600_000, 1, 1).at(), -3_600_000, "before 1970 too");
+        assert_eq!(std::mem::size_of::<Edge>(), 16);
     }
 
     #[test]
