@@ -90,6 +90,26 @@ pub struct MulesConfig {
 
 const HOUR_MS: i64 = 3_600_000;
 
+/// The shipped `[mules]` thresholds: what `vangnet mules evaluate` chose on the first 60% of
+/// the generator's HI file of 5,000,000 transactions (seed 1), starting from the core's
+/// defaults (BENCHMARKS.md 11). The rest are the core's defaults.
+pub fn tuned_mule_thresholds() -> vangnet_core::mules::Thresholds {
+    vangnet_core::mules::Thresholds {
+        fan_in: 10,
+        fan_out: 10,
+        fan_max: 12,
+        min_amount: 5_000,
+        pass_through_ms: 12 * HOUR_MS,
+        pass_through_min: 500_000,
+        scatter: 2,
+        gather: 4,
+        bipartite: 2,
+        min_score: 0.7,
+        memory_ms: 0,
+        ..vangnet_core::mules::Thresholds::default()
+    }
+}
+
 impl MulesConfig {
     pub fn from_thresholds(t: &vangnet_core::mules::Thresholds) -> MulesConfig {
         let hours = |ms: i64| u32::try_from(ms / HOUR_MS).unwrap_or(u32::MAX);
@@ -448,7 +468,7 @@ impl Default for Config {
                 known_caller_days: s.calls.known_caller_days,
                 max_subscribers: s.calls.max_subscribers,
             },
-            mules: MulesConfig::from_thresholds(&vangnet_core::mules::Thresholds::default()),
+            mules: MulesConfig::from_thresholds(&tuned_mule_thresholds()),
             retention: RetentionConfig {
                 default_days: s.retention.default_days,
                 cleared_days: s.retention.cleared_days,

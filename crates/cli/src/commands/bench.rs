@@ -145,7 +145,7 @@ pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode> {
         } => super::bench_retention::run(reports, clients, baseline_secs).await?,
         BenchCommand::Mules { transactions, runs } => {
             let thresholds = config.mules.thresholds()?;
-            tokio::task::spawn_blocking(move || super::bench_mules::run(thresholds, transactions, runs)).await??;
+            tokio::task::spawn_blocking(move || super::bench_mules::run(&thresholds, transactions, runs)).await??;
         }
         BenchCommand::Screening { indicators, events, runs } => {
             tokio::task::spawn_blocking(move || super::bench_screening::run(indicators, events, runs)).await??;

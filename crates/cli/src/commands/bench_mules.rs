@@ -46,7 +46,7 @@ fn detect(thresholds: &Thresholds, transfers: &[Transfer]) -> u64 {
     flagged
 }
 
-pub fn run(thresholds: Thresholds, transactions: u64, runs: usize) -> anyhow::Result<()> {
+pub fn run(thresholds: &Thresholds, transactions: u64, runs: usize) -> anyhow::Result<()> {
     let bar = super::progress(Some(transactions), "generating");
     let mut csv: Vec<u8> = Vec::with_capacity(transactions as usize * 110);
     csv.extend_from_slice(HEADER.as_bytes());
@@ -61,7 +61,7 @@ pub fn run(thresholds: Thresholds, transactions: u64, runs: usize) -> anyhow::Re
             csv.extend_from_slice(line.as_bytes());
             csv.push(b'\n');
             n += 1;
-            if n % 65_536 == 0 {
+            if n.is_multiple_of(65_536) {
                 bar.set_position(n);
             }
         },
@@ -82,10 +82,10 @@ pub fn run(thresholds: Thresholds, transactions: u64, runs: usize) -> anyhow::Re
         black_box(parse(black_box(&csv)).len());
         parse_s.push(started.elapsed().as_secs_f64());
         let started = Instant::now();
-        flagged = black_box(detect(&thresholds, black_box(&transfers)));
+        flagged = black_box(detect(thresholds, black_box(&transfers)));
         detect_s.push(started.elapsed().as_secs_f64());
         let started = Instant::now();
-        black_box(detect(&thresholds, &parse(black_box(&csv))));
+        black_box(detect(thresholds, &parse(black_box(&csv))));
         both_s.push(started.elapsed().as_secs_f64());
     }
     for (name, secs) in [

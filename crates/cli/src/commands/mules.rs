@@ -125,7 +125,7 @@ fn generate(dir: &Path, profile: Profile, transactions: u64, seed: u64) -> anyho
             }
             written += 1;
             illicit += u64::from(row.laundering);
-            if written % 65_536 == 0 {
+            if written.is_multiple_of(65_536) {
                 bar.set_position(written);
             }
         },
@@ -218,50 +218,80 @@ fn detect(mules: &MulesConfig, file: &Path, out: &Path) -> anyhow::Result<ExitCo
     let input = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let size = input.metadata().map(|m| m.len()).ok();
     let input = ProgressRead::new(input, size, "detecting");
-    let mut reader = Reader::new(input, false).with_context(|| format!("cannot read {}", file.display()))?;
     let sink: Box<dyn Write> = if out == Path::new("-") {
         Box::new(std::io::stdout().lock())
     } else {
         Box::new(std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?)
     };
-    let mut writer = std::io::BufWriter::with_capacity(1 << 20, sink);
-    writeln!(writer, "row,flagged,pattern,score")?;
-    let mut monitor = Monitor::new(thresholds);
-    let mut flags: Vec<Flag> = Vec::new();
-    let (mut rows, mut flagged, mut skipped) = (0u64, 0u64, 0u64);
     let started = Instant::now();
+    let mut monitor = Monitor::new(thresholds);
+    let summary =
+        detect_stream(&mut monitor, input, sink, &mut std::io::stderr()).with_context(|| format!("cannot read {}", file.display()))?;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{} transactions in {secs:.1} s ({:.0}/s), {} flagged, {} lines skipped; {} accounts in the window, {} evicted; peak memory {}",
+        summary.rows,
+        summary.rows as f64 / secs.max(1e-9),
+        summary.flagged,
+        summary.skipped,
+        monitor.detector().window().accounts(),
+        monitor.detector().window().evicted(),
+        peak_rss().map_or_else(|| "unknown".to_owned(), |kib| format!("{} MiB", kib / 1_024)),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What one `detect` run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub rows: u64,
+    pub flagged: u64,
+    pub skipped: u64,
+}
+
+/// The most skipped lines named one by one (the rest are counted).
+const NAMED_ERRORS: u64 = 20;
+
+/// Reads AMLworld lines from `input`, writes a verdict line per readable one to `out`, names
+/// the first unreadable ones on `errors` by line number.
+pub fn detect_stream(
+    monitor: &mut Monitor,
+    input: impl std::io::Read,
+    out: impl Write,
+    errors: &mut impl Write,
+) -> anyhow::Result<Summary> {
+    let mut reader = Reader::new(input, false)?;
+    let mut writer = std::io::BufWriter::with_capacity(1 << 20, out);
+    writeln!(writer, "row,flagged,pattern,score")?;
+    let mut flags: Vec<Flag> = Vec::new();
+    let mut summary = Summary::default();
     while let Some(line) = reader.next_line() {
         let row = reader.rows();
         match line {
             Ok(line) => {
-                rows += 1;
+                summary.rows += 1;
                 flags.clear();
                 match monitor.observe(&line.transfer, &mut flags) {
                     Some(v) => {
-                        flagged += 1;
+                        summary.flagged += 1;
                         writeln!(writer, "{row},1,{},{:.3}", v.pattern.as_str(), v.score)?;
                     }
                     None => writeln!(writer, "{row},0,,0")?,
                 }
             }
             Err(e) => {
-                skipped += 1;
-                if skipped <= 20 {
-                    eprintln!("skipped {e}");
+                summary.skipped += 1;
+                if summary.skipped <= NAMED_ERRORS {
+                    writeln!(errors, "skipped {e}")?;
                 }
             }
         }
     }
+    if summary.skipped > NAMED_ERRORS {
+        writeln!(errors, "… and {} more lines skipped", summary.skipped - NAMED_ERRORS)?;
+    }
     writer.flush()?;
-    let secs = started.elapsed().as_secs_f64();
-    eprintln!(
-        "{rows} transactions in {secs:.1} s ({:.0}/s), {flagged} flagged, {skipped} lines skipped; {} accounts in the window, {} evicted; peak memory {}",
-        rows as f64 / secs.max(1e-9),
-        monitor.detector().window().accounts(),
-        monitor.detector().window().evicted(),
-        peak_rss().map_or_else(|| "unknown".to_owned(), |kib| format!("{} MiB", kib / 1_024)),
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok(summary)
 }
 
 /// The process's peak resident memory in KiB (Linux: VmHWM).
@@ -292,5 +322,78 @@ impl<R: std::io::Read> std::io::Read for ProgressRead<R> {
             self.bar.finish_and_clear();
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vangnet_core::mules::Thresholds;
+
+    #[test]
+    fn detect_flags_in_input_order_and_skips_bad_lines_by_number() {
+        let mut text = format!("{HEADER}\n");
+        // Six new payers send 900 dollars each to one account within hours: a fan-in at the
+        // sixth. A bad line sits among them.
+        for i in 0..6 {
+            text.push_str(&format!(
+                "2022/09/01 0{i}:00,010,80000000{i},020,8000000FF,900.00,US Dollar,900.00,US Dollar,ACH,0\n"
+            ));
+            if i == 2 {
+                text.push_str("2022/09/01 02:30,010,800000009,020,8000000FF,much,US Dollar,1.00,US Dollar,ACH,0\n");
+                text.push_str("not,a,transaction\n");
+            }
+        }
+        let mut out = Vec::new();
+        let mut errors = Vec::new();
+        let mut monitor = Monitor::new(Thresholds::default());
+        let summary = detect_stream(&mut monitor, text.as_bytes(), &mut out, &mut errors).expect("runs");
+        assert_eq!(
+            summary,
+            Summary {
+                rows: 6,
+                flagged: 1,
+                skipped: 2
+            }
+        );
+        let out = String::from_utf8(out).expect("utf-8");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "row,flagged,pattern,score");
+        let rows: Vec<&str> = lines[1..].iter().map(|l| l.split(',').next().unwrap_or("")).collect();
+        assert_eq!(
+            rows,
+            ["1", "2", "3", "6", "7", "8"],
+            "the bad rows 4 and 5 are missing, the rest in order"
+        );
+        assert!(lines[6].starts_with("8,1,fan_in,"), "{}", lines[6]);
+        assert!(lines[1..6].iter().all(|l| l.contains(",0,,")));
+        let errors = String::from_utf8(errors).expect("utf-8");
+        assert!(errors.contains("line 5: invalid_amount (Amount Received)"), "{errors}");
+        assert!(errors.contains("line 6: too_few_fields"), "{errors}");
+    }
+
+    #[test]
+    fn a_generated_world_is_read_back_whole_with_its_attempts_listed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        generate(dir.path(), Profile::Li, 20_000, 5).expect("generates");
+        let trans = std::fs::read_to_string(dir.path().join("trans.csv")).expect("trans.csv");
+        let patterns = std::fs::read_to_string(dir.path().join("patterns.txt")).expect("patterns.txt");
+        let mut reader = Reader::new(trans.as_bytes(), true).expect("header");
+        let (mut rows, mut laundering) = (0u64, 0u64);
+        while let Some(line) = reader.next_line() {
+            let line = line.expect("every generated line reads");
+            rows += 1;
+            laundering += u64::from(line.laundering);
+        }
+        assert!((19_000..=21_000).contains(&rows), "{rows}");
+        let listed = patterns
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with("BEGIN") && !l.starts_with("END"))
+            .count() as u64;
+        assert_eq!(listed, laundering, "every laundering line is in an attempt");
+        assert!(patterns.starts_with("BEGIN LAUNDERING ATTEMPT - "));
+        for l in patterns.lines().filter(|l| l.contains(",1") && !l.starts_with("BEGIN")) {
+            assert!(trans.contains(l), "{l} is in trans.csv");
+        }
     }
 }

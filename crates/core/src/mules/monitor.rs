@@ -96,8 +96,7 @@ impl Monitor {
         }
         let memory = self.thresholds().memory_ms;
         if memory > 0 {
-            for i in start..flags.len() {
-                let f = &flags[i];
+            for f in &flags[start..] {
                 let mark = Mark {
                     pattern: f.pattern,
                     score: f.score,
