@@ -95,9 +95,6 @@ pub fn run(thresholds: &Thresholds, transactions: u64, runs: usize) -> anyhow::R
     ] {
         println!("  {name:<24} {:>12.0} transactions/s  ({secs:.2} s)", count / secs);
     }
-    println!(
-        "  {flagged} flagged; peak memory {} MiB",
-        super::mules::peak_rss().unwrap_or(0) / 1_024
-    );
+    println!("  {flagged} flagged; peak memory {} MiB", super::peak_rss().unwrap_or(0) / 1_024);
     Ok(())
 }

@@ -56,3 +56,34 @@ pub fn progress(len: Option<u64>, what: &str) -> ProgressBar {
     }
     bar
 }
+
+/// The process's peak resident memory in KiB (Linux: VmHWM).
+pub fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A reader that moves a progress bar by the bytes read.
+pub struct ProgressRead<R> {
+    inner: R,
+    bar: indicatif::ProgressBar,
+}
+
+impl<R> ProgressRead<R> {
+    pub fn new(inner: R, len: Option<u64>, what: &str) -> ProgressRead<R> {
+        let bar = progress(len, what);
+        ProgressRead { inner, bar }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for ProgressRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        if n == 0 {
+            self.bar.finish_and_clear();
+        }
+        Ok(n)
+    }
+}

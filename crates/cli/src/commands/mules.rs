@@ -217,7 +217,7 @@ fn detect(mules: &MulesConfig, file: &Path, out: &Path) -> anyhow::Result<ExitCo
     let thresholds = mules.thresholds()?;
     let input = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let size = input.metadata().map(|m| m.len()).ok();
-    let input = ProgressRead::new(input, size, "detecting");
+    let input = super::ProgressRead::new(input, size, "detecting");
     let sink: Box<dyn Write> = if out == Path::new("-") {
         Box::new(std::io::stdout().lock())
     } else {
@@ -236,7 +236,7 @@ fn detect(mules: &MulesConfig, file: &Path, out: &Path) -> anyhow::Result<ExitCo
         summary.skipped,
         monitor.detector().window().accounts(),
         monitor.detector().window().evicted(),
-        peak_rss().map_or_else(|| "unknown".to_owned(), |kib| format!("{} MiB", kib / 1_024)),
+        super::peak_rss().map_or_else(|| "unknown".to_owned(), |kib| format!("{} MiB", kib / 1_024)),
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -292,37 +292,6 @@ pub fn detect_stream(
     }
     writer.flush()?;
     Ok(summary)
-}
-
-/// The process's peak resident memory in KiB (Linux: VmHWM).
-pub fn peak_rss() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// A reader that moves a progress bar by the bytes read.
-pub struct ProgressRead<R> {
-    inner: R,
-    bar: indicatif::ProgressBar,
-}
-
-impl<R> ProgressRead<R> {
-    pub fn new(inner: R, len: Option<u64>, what: &str) -> ProgressRead<R> {
-        let bar = super::progress(len, what);
-        ProgressRead { inner, bar }
-    }
-}
-
-impl<R: std::io::Read> std::io::Read for ProgressRead<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bar.inc(n as u64);
-        if n == 0 {
-            self.bar.finish_and_clear();
-        }
-        Ok(n)
-    }
 }
 
 #[cfg(test)]

@@ -393,7 +393,7 @@ fn line_hash(bytes: &[u8]) -> u64 {
 fn load(file: &Path, mut listing: HashMap<u64, Vec<u8>>) -> anyhow::Result<(Vec<Sample>, u64)> {
     let input = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let size = input.metadata().map(|m| m.len()).ok();
-    let input = super::mules::ProgressRead::new(input, size, "reading");
+    let input = super::ProgressRead::new(input, size, "reading");
     let mut reader = Reader::new(input, true).with_context(|| format!("cannot read {}", file.display()))?;
     let mut samples = Vec::new();
     let mut skipped = 0u64;
