@@ -49,11 +49,6 @@ impl MutexBuckets {
 /// Which key the `i`-th take of thread `t` uses.
 type KeyOf<'a> = dyn Fn(usize, usize) -> &'a String + Sync + 'a;
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 /// Runs `work(thread, i)` for `i` in `0..per_thread` on `threads` threads; nanoseconds per call.
 fn timed(threads: usize, per_thread: usize, work: &(dyn Fn(usize, usize) + Sync)) -> f64 {
     let started = Instant::now();
@@ -119,9 +114,9 @@ pub fn run(takes: usize, runs: usize) -> anyhow::Result<()> {
         ] {
             println!(
                 "{name:<32} {threads:>7} {:>16.1} {:>16.1} {:>18.1}",
-                median(ours),
-                median(bare),
-                median(plain)
+                super::median(ours),
+                super::median(bare),
+                super::median(plain)
             );
         }
     }

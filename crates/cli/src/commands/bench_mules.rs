@@ -16,11 +16,6 @@ use vangnet_core::mules::{Flag, Monitor, Thresholds, Transfer};
 use crate::amlworld::{HEADER, Reader};
 use crate::synth_mules::{Profile, World};
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 fn parse(csv: &[u8]) -> Vec<Transfer> {
     let mut reader = match Reader::new(csv, false) {
         Ok(r) => r,
@@ -89,9 +84,9 @@ pub fn run(thresholds: &Thresholds, transactions: u64, runs: usize) -> anyhow::R
         both_s.push(started.elapsed().as_secs_f64());
     }
     for (name, secs) in [
-        ("parse (baseline)", median(parse_s)),
-        ("detect (all detectors)", median(detect_s)),
-        ("parse + detect", median(both_s)),
+        ("parse (baseline)", super::median(parse_s)),
+        ("detect (all detectors)", super::median(detect_s)),
+        ("parse + detect", super::median(both_s)),
     ] {
         println!("  {name:<24} {:>12.0} transactions/s  ({secs:.2} s)", count / secs);
     }

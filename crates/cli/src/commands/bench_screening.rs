@@ -31,11 +31,6 @@ use crate::synth::{Rng, nl_iban, nl_mobile};
 /// One timed stage: a name and the work, which returns a count.
 type Stage<'a> = (&'a str, Box<dyn FnMut() -> usize + 'a>);
 
-fn median(mut rates: Vec<f64>) -> f64 {
-    rates.sort_by(f64::total_cmp);
-    rates[rates.len() / 2]
-}
-
 /// Runs `stages` in interleaved rounds; each stage's median rate (items per second).
 fn measure(items: usize, runs: usize, stages: &mut [Stage<'_>]) -> Vec<(String, f64, usize)> {
     let mut rates = vec![Vec::new(); stages.len()];
@@ -51,7 +46,7 @@ fn measure(items: usize, runs: usize, stages: &mut [Stage<'_>]) -> Vec<(String, 
         .iter()
         .zip(rates)
         .zip(found)
-        .map(|(((name, _), r), f)| ((*name).to_owned(), median(r), f))
+        .map(|(((name, _), r), f)| ((*name).to_owned(), super::median(r), f))
         .collect()
 }
 

@@ -87,3 +87,13 @@ impl<R: std::io::Read> std::io::Read for ProgressRead<R> {
         Ok(n)
     }
 }
+
+/// The median of the timings (or rates) of a benchmark's runs.
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// The most unreadable lines of an input file a command names one by one (the rest are
+/// counted).
+pub const NAMED_ERRORS: u64 = 20;

@@ -249,9 +249,6 @@ pub struct Summary {
     pub skipped: u64,
 }
 
-/// The most skipped lines named one by one (the rest are counted).
-const NAMED_ERRORS: u64 = 20;
-
 /// Reads AMLworld lines from `input`, writes a verdict line per readable one to `out`, names
 /// the first unreadable ones on `errors` by line number.
 pub fn detect_stream(
@@ -281,14 +278,14 @@ pub fn detect_stream(
             }
             Err(e) => {
                 summary.skipped += 1;
-                if summary.skipped <= NAMED_ERRORS {
+                if summary.skipped <= super::NAMED_ERRORS {
                     writeln!(errors, "skipped {e}")?;
                 }
             }
         }
     }
-    if summary.skipped > NAMED_ERRORS {
-        writeln!(errors, "… and {} more lines skipped", summary.skipped - NAMED_ERRORS)?;
+    if summary.skipped > super::NAMED_ERRORS {
+        writeln!(errors, "… and {} more lines skipped", summary.skipped - super::NAMED_ERRORS)?;
     }
     writer.flush()?;
     Ok(summary)

@@ -422,7 +422,7 @@ fn load(file: &Path, mut listing: HashMap<u64, Vec<u8>>) -> anyhow::Result<(Vec<
             }
             Err(e) => {
                 skipped += 1;
-                if skipped <= 20 {
+                if skipped <= super::NAMED_ERRORS {
                     eprintln!("skipped {e}");
                 }
             }

@@ -157,8 +157,8 @@ impl Detector {
             // Small change completes no other pattern.
             return;
         }
-        self.fan_in(t, flags);
-        self.fan_out(t, flags);
+        self.fan(t, true, flags);
+        self.fan(t, false, flags);
         self.gather_scatter(t, flags);
         let mut budget = self.thresholds.search_budget;
         self.cycle(t, flags, &mut budget);
@@ -166,51 +166,41 @@ impl Detector {
         self.bipartite(t, flags, &mut budget);
     }
 
-    fn fan_in(&mut self, t: &Transfer, flags: &mut Vec<Flag>) {
+    /// A fan-in (`incoming`: at least `fan_in` new payers of the payee of `t` within the span)
+    /// or a fan-out (at least `fan_out` new payees of its payer).
+    fn fan(&mut self, t: &Transfer, incoming: bool, flags: &mut Vec<Flag>) {
         let th = &self.thresholds;
+        let (pattern, centre, k) = if incoming {
+            (Pattern::FanIn, t.to, th.fan_in)
+        } else {
+            (Pattern::FanOut, t.from, th.fan_out)
+        };
         let since = t.at - th.span_ms;
         self.edges.clear();
         let min = th.min_amount;
-        if busy(self.window.incoming(t.to), since, th.fan_max) {
+        if busy(self.window.edges(centre, incoming), since, th.fan_max) {
             return;
         }
         self.edges
-            .extend(self.window.incoming(t.to).filter(|e| e.at() >= since && e.amount() >= min));
-        if self.edges.len() < th.fan_in {
+            .extend(self.window.edges(centre, incoming).filter(|e| e.at() >= since && e.amount() >= min));
+        if self.edges.len() < k {
             return;
         }
         let pairs = &self.pairs;
-        self.edges.retain(|e| pairs.began(e.peer, t.to).is_none_or(|b| b >= since));
-        if self.edges.len() < th.fan_in {
+        self.edges.retain(|e| {
+            let began = if incoming {
+                pairs.began(e.peer, centre)
+            } else {
+                pairs.began(centre, e.peer)
+            };
+            began.is_none_or(|b| b >= since)
+        });
+        if self.edges.len() < k {
             return;
         }
         distinct_peers(&self.edges, &mut self.peers);
-        if (th.fan_in..=th.fan_max).contains(&self.peers.len()) {
-            flags.push(flag(Pattern::FanIn, t.to, &self.peers, &self.edges, th.fan_in));
-        }
-    }
-
-    fn fan_out(&mut self, t: &Transfer, flags: &mut Vec<Flag>) {
-        let th = &self.thresholds;
-        let since = t.at - th.span_ms;
-        self.edges.clear();
-        let min = th.min_amount;
-        if busy(self.window.outgoing(t.from), since, th.fan_max) {
-            return;
-        }
-        self.edges
-            .extend(self.window.outgoing(t.from).filter(|e| e.at() >= since && e.amount() >= min));
-        if self.edges.len() < th.fan_out {
-            return;
-        }
-        let pairs = &self.pairs;
-        self.edges.retain(|e| pairs.began(t.from, e.peer).is_none_or(|b| b >= since));
-        if self.edges.len() < th.fan_out {
-            return;
-        }
-        distinct_peers(&self.edges, &mut self.peers);
-        if (th.fan_out..=th.fan_max).contains(&self.peers.len()) {
-            flags.push(flag(Pattern::FanOut, t.from, &self.peers, &self.edges, th.fan_out));
+        if (k..=th.fan_max).contains(&self.peers.len()) {
+            flags.push(flag(pattern, centre, &self.peers, &self.edges, k));
         }
     }
 

@@ -136,14 +136,19 @@ impl Window {
         to.last = to.last.max(t.at);
     }
 
-    /// The transfers into `account` within the window, oldest first.
-    pub fn incoming(&self, account: Account) -> impl Iterator<Item = &Edge> + '_ {
+    /// The transfers into (`incoming`) or out of `account` within the window, oldest first.
+    pub fn edges(&self, account: Account, incoming: bool) -> impl Iterator<Item = &Edge> + '_ {
         let cutoff = self.cutoff();
         self.nodes
             .get(&account)
             .into_iter()
-            .flat_map(|n| n.incoming.iter())
+            .flat_map(move |n| if incoming { n.incoming.iter() } else { n.outgoing.iter() })
             .filter(move |e| e.at() >= cutoff)
+    }
+
+    /// The transfers into `account` within the window, oldest first.
+    pub fn incoming(&self, account: Account) -> impl Iterator<Item = &Edge> + '_ {
+        self.edges(account, true)
     }
 
     /// The transfers into and out of `account` within the window, oldest first (one look-up
@@ -160,12 +165,7 @@ impl Window {
 
     /// The transfers out of `account` within the window, oldest first.
     pub fn outgoing(&self, account: Account) -> impl Iterator<Item = &Edge> + '_ {
-        let cutoff = self.cutoff();
-        self.nodes
-            .get(&account)
-            .into_iter()
-            .flat_map(|n| n.outgoing.iter())
-            .filter(move |e| e.at() >= cutoff)
+        self.edges(account, false)
     }
 
     /// The transfers into `account` kept now (some may be past the window until the account
@@ -176,26 +176,33 @@ impl Window {
 
     fn make_room(&mut self) {
         let target = self.max_accounts - self.max_accounts / 4;
-        let cutoff = self.cutoff();
         let before = self.nodes.len();
-        self.nodes.retain(|_, n| n.last >= cutoff);
-        if self.nodes.len() > target {
-            let mut lasts: Vec<i64> = self.nodes.values().map(|n| n.last).collect();
-            let drop = self.nodes.len() - target;
-            let (_, nth, _) = lasts.select_nth_unstable(drop - 1);
-            let keep_after = *nth;
-            let mut left = drop;
-            self.nodes.retain(|_, n| {
-                if left > 0 && n.last <= keep_after {
-                    left -= 1;
-                    false
-                } else {
-                    true
-                }
-            });
-        }
+        let cutoff = self.cutoff();
+        evict(&mut self.nodes, cutoff, target, target, |n| n.last);
         self.evicted += (before - self.nodes.len()) as u64;
     }
+}
+
+/// Bounds `map`: drops the entries whose time is before `cutoff`, then, while more than
+/// `over` are left, the oldest until `target` (`target` ≤ `over`) are.
+pub(crate) fn evict<V>(map: &mut AccountMap<V>, cutoff: i64, over: usize, target: usize, time: impl Fn(&V) -> i64) {
+    map.retain(|_, v| time(v) >= cutoff);
+    if map.len() <= over {
+        return;
+    }
+    let mut times: Vec<i64> = map.values().map(&time).collect();
+    let drop = map.len() - target;
+    let (_, nth, _) = times.select_nth_unstable(drop - 1);
+    let newest_dropped = *nth;
+    let mut left = drop;
+    map.retain(|_, v| {
+        if left > 0 && time(v) <= newest_dropped {
+            left -= 1;
+            false
+        } else {
+            true
+        }
+    });
 }
 
 /// When each payer–payee relationship began (its first transfer), remembered for `keep_ms`
@@ -254,23 +261,7 @@ impl Pairs {
 
     fn sweep(&mut self) {
         let cutoff = self.now.saturating_sub(self.keep_ms);
-        self.first.retain(|_, f| *f >= cutoff);
-        if self.first.len() > self.max {
-            let target = self.max - self.max / 4;
-            let mut firsts: Vec<i64> = self.first.values().copied().collect();
-            let drop = self.first.len() - target;
-            let (_, nth, _) = firsts.select_nth_unstable(drop - 1);
-            let oldest_kept = *nth;
-            let mut left = drop;
-            self.first.retain(|_, f| {
-                if left > 0 && *f <= oldest_kept {
-                    left -= 1;
-                    false
-                } else {
-                    true
-                }
-            });
-        }
+        evict(&mut self.first, cutoff, self.max, self.max - self.max / 4, |f| *f);
     }
 }
 

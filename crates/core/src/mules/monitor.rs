@@ -8,7 +8,7 @@
 //! window: at most [`Thresholds::max_accounts`] marks, the expired dropped first, then the
 //! oldest.
 
-use super::graph::AccountMap;
+use super::graph::{AccountMap, evict};
 use super::{Account, Flag, Pattern, Thresholds, Transfer, detect::Detector};
 
 /// Why one transfer is flagged.
@@ -131,24 +131,8 @@ impl Monitor {
 
     fn sweep(&mut self) {
         let cutoff = self.newest.saturating_sub(self.thresholds().memory_ms);
-        self.marks.retain(|_, m| m.at >= cutoff);
         let max = self.thresholds().max_accounts;
-        if self.marks.len() > max {
-            let target = max - max / 4;
-            let mut ats: Vec<i64> = self.marks.values().map(|m| m.at).collect();
-            let drop = self.marks.len() - target;
-            let (_, nth, _) = ats.select_nth_unstable(drop - 1);
-            let oldest_kept = *nth;
-            let mut left = drop;
-            self.marks.retain(|_, m| {
-                if left > 0 && m.at <= oldest_kept {
-                    left -= 1;
-                    false
-                } else {
-                    true
-                }
-            });
-        }
+        evict(&mut self.marks, cutoff, max, max - max / 4, |m| m.at);
     }
 }
 
