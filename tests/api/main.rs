@@ -7,6 +7,7 @@ mod cli;
 mod disputes;
 mod helpers;
 mod limits;
+mod mules;
 mod payments;
 mod pnbf;
 mod retention;

@@ -248,3 +248,83 @@ async fn payment_and_call_events_over_jetstream() {
     }
     app.stop().await;
 }
+
+/// Transactions over JetStream: a batch stored and detected, its answer published once, each
+/// invalid transaction dead-lettered on its own, a redelivered batch a repeat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transaction_batches_over_jetstream() {
+    let Some(client) = connect().await else { return };
+    let db = Db::sqlite().await;
+    let app = TestApp::spawn_with(&db, test_settings()).await;
+    let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+    let settings = StreamSettings {
+        url: nats_url(),
+        prefix: prefix.clone(),
+        concurrency: 16,
+        ..StreamSettings::default()
+    };
+    let js = vangnet_streams::prepare(&settings).await.expect("streams");
+    let stop = CancellationToken::new();
+    let worker = tokio::spawn(vangnet_streams::run(
+        app.state.clone().expect("state"),
+        settings.clone(),
+        stop.clone(),
+    ));
+    let mut answers = client
+        .subscribe(format!("{prefix}.decisions.transactions"))
+        .await
+        .expect("subscribe");
+    let mut dead = client.subscribe(format!("{prefix}.dead.transactions")).await.expect("subscribe");
+    let bank = app.bank.partner.id.clone();
+    let mule = crate::mules::nl_iban("INGB", 4_242);
+    let at = |h: i64| vangnet_core::Timestamp::now().plus_millis(-h * 3_600_000).to_rfc3339();
+    let mut transactions: Vec<Value> = (0..8)
+        .map(|i| {
+            json!({"id": format!("s-{i}"), "payer": crate::mules::nl_iban("ABNA", 50 + i), "payee": mule,
+                   "amount": {"value": "900.00", "currency": "EUR"}, "at": at(9 - i as i64)})
+        })
+        .collect();
+    transactions
+        .push(json!({"id": "s-bad", "payer": "NL00XXXX", "payee": mule, "amount": {"value": "1.00", "currency": "EUR"}, "at": at(1)}));
+    let body = serde_json::to_vec(&json!({"transactions": transactions})).expect("json");
+    publish(&js, format!("{prefix}.transactions.in"), Some(&bank), body.clone()).await;
+    let (answer, _) = next_json(&mut answers).await;
+    assert_eq!(
+        (answer["received"].as_u64(), answer["stored"].as_u64()),
+        (Some(9), Some(8)),
+        "{answer}"
+    );
+    let (bad, headers) = next_json(&mut dead).await;
+    assert_eq!(bad["id"], "s-bad");
+    let headers = headers.expect("headers");
+    assert_eq!(headers.get("Vangnet-Error-Code").map(|v| v.as_str()), Some("invalid_iban"));
+    assert_eq!(headers.get("Vangnet-Transaction-Index").map(|v| v.as_str()), Some("8"));
+    let (_, alerts) = app.police.get("/api/v1/mules/alerts").await;
+    assert_eq!(alerts["alerts"][0]["pattern"], "fan_in", "{alerts}");
+
+    // Redelivered: the transactions are repeats, and the answer is published once.
+    publish(&js, format!("{prefix}.transactions.in"), Some(&bank), body).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let decisions_stream = format!("{}_DECISIONS", prefix.to_uppercase());
+    assert_eq!(stream_messages(&js, &decisions_stream).await, 1, "one answer for one batch");
+    let dead_stream = format!("{}_DEAD", prefix.to_uppercase());
+    assert_eq!(stream_messages(&js, &dead_stream).await, 1, "and one dead letter for its bad transaction");
+    let (again, _) = next_json(&mut dead).await;
+    assert_eq!(again["id"], "s-bad", "subscribers see the republished copy, JetStream keeps one");
+    // Not a bank: dead-lettered as a whole.
+    publish(
+        &js,
+        format!("{prefix}.transactions.in"),
+        Some(&app.police.partner.id),
+        b"{\"transactions\": []}".to_vec(),
+    )
+    .await;
+    let (_, headers) = next_json(&mut dead).await;
+    assert_eq!(
+        headers.expect("headers").get("Vangnet-Error-Code").map(|v| v.as_str()),
+        Some("forbidden")
+    );
+    stop.cancel();
+    worker.await.expect("worker task").expect("worker stops cleanly");
+    app.stop().await;
+}

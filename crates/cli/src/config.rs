@@ -86,6 +86,36 @@ pub struct MulesConfig {
     pub search_budget: usize,
     pub min_score: f64,
     pub memory_hours: u32,
+    /// The server's terms (days): transactions, for the window replay after a restart and the
+    /// "payees its customers paid" rule; flags.
+    #[serde(default = "default_transaction_days")]
+    pub transaction_days: u32,
+    #[serde(default = "default_flag_days")]
+    pub flag_days: u32,
+    /// The mule score (`vangnet_core::mules::ScorePolicy`): a flag's half-life in days, the
+    /// share a pattern's non-central account gets, and the weight of one partner's mule report.
+    #[serde(default = "default_score_half_life_days")]
+    pub score_half_life_days: u32,
+    #[serde(default = "default_score_member_factor")]
+    pub score_member_factor: f64,
+    #[serde(default = "default_score_report_weight")]
+    pub score_report_weight: f64,
+}
+
+fn default_transaction_days() -> u32 {
+    30
+}
+fn default_flag_days() -> u32 {
+    90
+}
+fn default_score_half_life_days() -> u32 {
+    14
+}
+fn default_score_member_factor() -> f64 {
+    0.5
+}
+fn default_score_report_weight() -> f64 {
+    0.6
 }
 
 const HOUR_MS: i64 = 3_600_000;
@@ -135,7 +165,42 @@ impl MulesConfig {
             search_budget: t.search_budget,
             min_score: t.min_score,
             memory_hours: hours(t.memory_ms),
+            transaction_days: default_transaction_days(),
+            flag_days: default_flag_days(),
+            score_half_life_days: default_score_half_life_days(),
+            score_member_factor: default_score_member_factor(),
+            score_report_weight: default_score_report_weight(),
         }
+    }
+
+    /// The server's mule settings: the thresholds, the score and the terms.
+    pub fn settings(&self) -> anyhow::Result<vangnet_services::mules::MuleSettings> {
+        let day = 24 * HOUR_MS;
+        anyhow::ensure!(
+            (1..=3_650).contains(&self.transaction_days),
+            "mules.transaction_days must be 1 to 3650"
+        );
+        anyhow::ensure!((1..=3_650).contains(&self.flag_days), "mules.flag_days must be 1 to 3650");
+        anyhow::ensure!(
+            (1..=self.flag_days).contains(&self.score_half_life_days),
+            "mules.score_half_life_days must be 1 to flag_days"
+        );
+        let score = vangnet_core::mules::ScorePolicy {
+            half_life_ms: i64::from(self.score_half_life_days) * day,
+            max_age_ms: i64::from(self.flag_days) * day,
+            member_factor: self.score_member_factor,
+            report_weight: self.score_report_weight,
+            ..vangnet_core::mules::ScorePolicy::default()
+        };
+        if let Some(problem) = score.problems().first() {
+            anyhow::bail!("mules.score_{problem}");
+        }
+        Ok(vangnet_services::mules::MuleSettings {
+            thresholds: self.thresholds()?,
+            score,
+            transaction_days: self.transaction_days,
+            flag_days: self.flag_days,
+        })
     }
 
     /// The core's thresholds; an error names the option out of its range.
@@ -827,6 +892,7 @@ impl Config {
             disputes: self.dispute_policy()?,
             retention: self.retention_policy()?,
             retention_interval: Duration::from_secs(self.retention.interval_secs.max(1)),
+            mules: self.mules.settings()?,
             pnbf: PnbfSettings {
                 procedure: vangnet_core::pnbf::Procedure {
                     term_days: self.pnbf.term_days,

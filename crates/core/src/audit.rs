@@ -63,6 +63,10 @@ pub enum AuditAction {
     ReportErase,
     /// Everything held about one indicator was exported for the person concerned (AVG art. 15).
     SubjectExport,
+    /// A partner read one account's mule flags and score (or saw its IBAN in an alert).
+    MuleAccountRead,
+    /// A partner read a page of its mule alerts.
+    MuleAlertsRead,
 }
 
 impl AuditAction {
@@ -97,6 +101,8 @@ impl AuditAction {
             AuditAction::RetentionDelete => "retention.delete",
             AuditAction::ReportErase => "report.erase",
             AuditAction::SubjectExport => "subject.export",
+            AuditAction::MuleAccountRead => "mule.account.read",
+            AuditAction::MuleAlertsRead => "mule.alerts.read",
         }
     }
 }

@@ -165,6 +165,8 @@ keyed_enum! {
         Profile => "profile",
         Wallet => "wallet",
         Other => "other",
+        // Last, so that the stored positions of the others stay as they are.
+        Mule => "mule",
     }
 }
 

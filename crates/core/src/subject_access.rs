@@ -21,6 +21,8 @@ pub enum AccessKind {
     ReportRead,
     /// A partner read a dispute about it.
     DisputeRead,
+    /// A partner read its money-mule flags and score.
+    MuleRead,
 }
 
 impl AccessKind {
@@ -30,6 +32,7 @@ impl AccessKind {
             AccessKind::RecordRead => "record_read",
             AccessKind::ReportRead => "report_read",
             AccessKind::DisputeRead => "dispute_read",
+            AccessKind::MuleRead => "mule_read",
         }
     }
 }
@@ -55,6 +58,7 @@ pub fn classify(action: &str, details: &str) -> EntryClass {
         "indicator.read" => EntryClass::Access(AccessKind::RecordRead),
         "report.read" => EntryClass::Access(AccessKind::ReportRead),
         "dispute.read" => EntryClass::Access(AccessKind::DisputeRead),
+        "mule.account.read" => EntryClass::Access(AccessKind::MuleRead),
         "subject.export" => EntryClass::Export,
         "indicator.status" => status_of(details).map_or(EntryClass::Other, EntryClass::Status),
         _ => EntryClass::Other,

@@ -374,6 +374,18 @@ pub async fn json_errors(request: axum::extract::Request, next: axum::middleware
     rewritten
 }
 
+impl From<vangnet_services::mules::MuleError> for ApiError {
+    fn from(e: vangnet_services::mules::MuleError) -> ApiError {
+        use vangnet_services::mules::MuleError;
+        match e {
+            MuleError::Forbidden(m) => ApiError::forbidden(m),
+            MuleError::NotVisible => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+            MuleError::Store(m) => StoreError::Database(m).into(),
+            MuleError::Stopped => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the server is shutting down"),
+        }
+    }
+}
+
 impl From<vangnet_services::subjects::SubjectError> for ApiError {
     fn from(e: vangnet_services::subjects::SubjectError) -> ApiError {
         use vangnet_services::subjects::SubjectError;

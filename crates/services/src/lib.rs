@@ -21,6 +21,8 @@ pub mod disputes;
 pub mod feed;
 pub mod limits;
 pub mod metrics;
+pub mod mule_reads;
+pub mod mules;
 pub mod pnbf;
 pub mod registry;
 pub mod reports;

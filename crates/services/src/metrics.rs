@@ -54,6 +54,7 @@ pub struct Metrics {
     pub counters: Counters,
     pub gauges: Gauges,
     pub disputes: DisputeMetrics,
+    pub mules: MuleMetrics,
 }
 
 impl Default for Metrics {
@@ -147,8 +148,10 @@ impl Metrics {
             feed_position: gauge(r, "vangnet_feed_position", "Last change-feed position applied to the index"),
         };
         let disputes = DisputeMetrics::register(r);
+        let mules = MuleMetrics::register(r);
         Metrics {
             disputes,
+            mules,
             registry,
             counters: Counters {
                 checks_reported,
@@ -183,6 +186,45 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+/// Counters of the mule engine (handles on the registry's families: clones count together).
+#[derive(Debug, Clone)]
+pub struct MuleMetrics {
+    pub observed: Counter,
+    pub repeats: Counter,
+    pub conflicts: Counter,
+    pub dropped: Counter,
+    /// Flags stored, per pattern in `Pattern::ALL` order.
+    pub flags: [Counter; 8],
+    /// Accounts in the detectors' window.
+    pub accounts: Gauge,
+}
+
+impl MuleMetrics {
+    pub(crate) fn register(r: &mut Registry) -> MuleMetrics {
+        let [observed, repeats, conflicts, dropped] = labelled(
+            r,
+            "vangnet_mule_transactions",
+            "Transactions taken into the mule detectors, repeats and conflicts of earlier ids, and payments dropped when the queue was full",
+            "outcome",
+            ["observed", "repeat", "conflict", "dropped"],
+        );
+        MuleMetrics {
+            observed,
+            repeats,
+            conflicts,
+            dropped,
+            flags: labelled(
+                r,
+                "vangnet_mule_flags",
+                "Mule patterns flagged on this node, by pattern",
+                "pattern",
+                vangnet_core::mules::Pattern::ALL.map(vangnet_core::mules::Pattern::as_str),
+            ),
+            accounts: gauge(r, "vangnet_mule_window_accounts", "Accounts in the mule detectors' window"),
+        }
     }
 }
 

@@ -44,6 +44,8 @@ pub struct Settings {
     pub retention: vangnet_core::retention::RetentionPolicy,
     /// How often every node sweeps for reports past their term.
     pub retention_interval: Duration,
+    /// Money-mule detection: thresholds, the score and the terms of transactions and flags.
+    pub mules: MuleSettings,
     /// The platform's clock: the system clock, moved on by tests (shared by every copy of
     /// these settings, so that a restarted server keeps the time).
     pub clock: Arc<Clock>,
@@ -178,6 +180,7 @@ impl Default for Settings {
             disputes: vangnet_core::dispute::DisputePolicy::default(),
             retention: vangnet_core::retention::RetentionPolicy::default(),
             retention_interval: Duration::from_secs(3_600),
+            mules: MuleSettings::default(),
             clock: Arc::new(Clock::default()),
         }
     }
@@ -204,6 +207,29 @@ impl Default for CallSettings {
             active_timeout: Duration::from_secs(2 * 3600),
             known_caller_days: 90,
             max_subscribers: 1_000_000,
+        }
+    }
+}
+
+/// Settings of the mule engine.
+#[derive(Debug, Clone)]
+pub struct MuleSettings {
+    pub thresholds: vangnet_core::mules::Thresholds,
+    pub score: vangnet_core::mules::ScorePolicy,
+    /// Transactions are kept this long (days): the window replay after a restart and the
+    /// "payees its customers paid" rule look back this far.
+    pub transaction_days: u32,
+    /// Flags are kept this long (days).
+    pub flag_days: u32,
+}
+
+impl Default for MuleSettings {
+    fn default() -> Self {
+        MuleSettings {
+            thresholds: vangnet_core::mules::Thresholds::default(),
+            score: vangnet_core::mules::ScorePolicy::default(),
+            transaction_days: 30,
+            flag_days: 90,
         }
     }
 }

@@ -13,10 +13,11 @@ use vangnet_store::{Store, StoreError};
 use crate::audit_sink::AuditSink;
 use crate::feed::{self, FeedCursor};
 use crate::metrics::Metrics;
+use crate::mules::Mules;
 use crate::screening::calls::CallScreening;
 use crate::screening::{RulesHandle, Screening};
 use crate::settings::Settings;
-use crate::state::{Services, web_mac_with};
+use crate::state::{Engines, Services, web_mac_with};
 
 /// Why the services could not start.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +72,7 @@ pub struct Background {
     cursor: FeedCursor,
     audit_task: JoinHandle<()>,
     decision_task: JoinHandle<()>,
+    mule_task: JoinHandle<()>,
 }
 
 /// Background work that runs until [`Running::stop`].
@@ -80,6 +82,7 @@ pub struct Running {
     tasks: Vec<JoinHandle<()>>,
     audit_task: JoinHandle<()>,
     decision_task: JoinHandle<()>,
+    mule_task: JoinHandle<()>,
 }
 
 impl Services {
@@ -93,8 +96,17 @@ impl Services {
         let rules = RulesHandle::load(settings.screening.rules_file.as_deref()).map_err(StartError::Rules)?;
         let (screening, decision_task) = Screening::start(Arc::clone(&store), rules, &key, settings.screening.max_state_entries).await?;
         let calls = CallScreening::start(store.as_ref(), &settings.calls).await?;
+        let (mules, mule_task) = Mules::start(
+            Arc::clone(&store),
+            settings.mules.clone(),
+            &key,
+            Arc::clone(&settings.clock),
+            metrics.mules.clone(),
+        )
+        .await?;
         let (audit, audit_task) = AuditSink::start(Arc::clone(&store), Arc::clone(&metrics), settings.audit_hits_window);
-        let services = Services::new(store, Arc::new(settings), key, audit, metrics, screening, calls);
+        let engines = Engines { screening, calls, mules };
+        let services = Services::new(store, Arc::new(settings), key, audit, metrics, engines);
         let cursor = feed::load(&services).await?;
         Ok((
             services,
@@ -102,6 +114,7 @@ impl Services {
                 cursor,
                 audit_task,
                 decision_task,
+                mule_task,
             },
         ))
     }
@@ -138,6 +151,7 @@ impl Background {
             tasks: vec![follower, calls_expiry, rules_watch, pnbf_scheduler, dispute_terms, retention],
             audit_task: self.audit_task,
             decision_task: self.decision_task,
+            mule_task: self.mule_task,
         }
     }
 }
@@ -152,5 +166,6 @@ impl Running {
         }
         let _ = self.audit_task.await;
         let _ = self.decision_task.await;
+        let _ = self.mule_task.await;
     }
 }

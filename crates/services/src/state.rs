@@ -12,6 +12,7 @@ use crate::audit_sink::AuditSink;
 use crate::auth::TokenCache;
 use crate::limits::{Limits, RateLimiter};
 use crate::metrics::Metrics;
+use crate::mules::{Mules, TransactionInput};
 use crate::registry::Registry;
 use crate::screening::calls::{CallInput, CallScreening};
 use crate::screening::{DecisionOut, PaymentInput, Screening, ScreeningError};
@@ -42,6 +43,8 @@ pub struct Shared {
     pub screening: Screening,
     /// Call screening.
     pub calls: CallScreening,
+    /// Money-mule detection.
+    pub mules: Mules,
 }
 
 /// HMAC-SHA-256 (hex) of `data` under `key`, separated by `purpose` (see [`Services::web_mac`]).
@@ -72,6 +75,14 @@ impl std::ops::Deref for Services {
     }
 }
 
+/// The started engines: payment and call screening and the mule detectors.
+#[derive(Debug)]
+pub struct Engines {
+    pub screening: Screening,
+    pub calls: CallScreening,
+    pub mules: Mules,
+}
+
 impl Services {
     pub fn new(
         store: Arc<dyn Store>,
@@ -79,9 +90,9 @@ impl Services {
         audit_key: Vec<u8>,
         audit: AuditSink,
         metrics: Arc<Metrics>,
-        screening: Screening,
-        calls: CallScreening,
+        engines: Engines,
     ) -> Services {
+        let Engines { screening, calls, mules } = engines;
         Services(Arc::new(Shared {
             auth: TokenCache::new(Arc::clone(&store), settings.token_cache_ttl),
             limits: Limits::new(settings.partner_rate, settings.auth_failure_rate),
@@ -96,6 +107,7 @@ impl Services {
             sessions: Sessions::new(settings.console.clone()),
             screening,
             calls,
+            mules,
             settings,
         }))
     }
@@ -130,7 +142,27 @@ impl Services {
 
     /// Decides one payment for `partner` (or returns the decision stored for its id before).
     pub async fn decide_payment(&self, partner: &Partner, input: &PaymentInput) -> Result<DecisionOut, ScreeningError> {
-        self.screening.decide(&self.registry, &self.calls, partner, input).await
+        let now = self.registry.now();
+        let decided = self
+            .screening
+            .decide(&self.registry, &self.calls, partner, input, |payee_reports| {
+                self.mules.signal(&input.payer, &input.payee, payee_reports, now)
+            })
+            .await?;
+        // Every scored payment is an edge of the transaction graph (a repeated id is
+        // recognised there too).
+        self.mules.observe_payment(
+            partner,
+            &TransactionInput {
+                id: input.id.clone(),
+                payer: input.payer.clone(),
+                payee: input.payee.clone(),
+                amount: input.amount,
+                received: input.amount,
+                at: input.initiated_at,
+            },
+        );
+        Ok(decided)
     }
 
     /// Decides one call event for `partner` and takes it into the call state.

@@ -1,6 +1,7 @@
 //! Vangnet storage: one trait per capability ([`PartnerStore`], [`ReportStore`],
 //! [`CitizenReportStore`], [`AuditStore`], [`ScreeningStore`], [`CallStore`], [`PnbfStore`],
-//! [`DisputeStore`], [`DisputeRequestStore`], [`RetentionStore`], [`SubjectStore`], [`SettingsStore`]), [`Store`] for all of them
+//! [`DisputeStore`], [`DisputeRequestStore`], [`RetentionStore`], [`SubjectStore`], [`SettingsStore`],
+//! [`MuleStore`]), [`Store`] for all of them
 //! together, and two implementations with one file per capability each:
 //!
 //! - [`sqlite::SqliteStore`]: the embedded default, one file (`./vangnet.db`) in WAL mode, no
@@ -20,6 +21,7 @@ mod calls;
 mod citizen_reports;
 mod dispute_requests;
 mod disputes;
+pub mod mules;
 mod partners;
 mod pnbf;
 pub mod postgres;
@@ -41,6 +43,7 @@ pub use calls::{CallEntryState, CallListAdd, CallListChange, CallListEntry, Call
 pub use citizen_reports::{CitizenReportStore, ReviewOutcome};
 pub use dispute_requests::{ClearanceReviewRow, DisputeRequestRow, DisputeRequestStore, NewDisputeRequest, RequestDecision};
 pub use disputes::{DisputeChange, DisputeEvent, DisputeRow, DisputeStore, NewDispute, OpenOutcome};
+pub use mules::{AlertScope, FlagAccount, FlagRow, FlagWrite, MuleStore, TransactionOutcome, TransactionRow};
 pub use partners::{Grant, Partner, PartnerStore, TokenInfo};
 pub use pnbf::{PnbfCaseRow, PnbfEventRow, PnbfStore};
 pub use reports::{
@@ -113,6 +116,7 @@ pub trait Store:
     + RetentionStore
     + SettingsStore
     + SubjectStore
+    + MuleStore
     + std::fmt::Debug
 {
     /// Which database this is.

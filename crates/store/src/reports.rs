@@ -85,10 +85,17 @@ impl StoredReport {
             amount: self.amount,
             aangifte: self.aangifte,
             retracted: self.retraction.is_some(),
+            mule: false,
             submitter: self.submitter.as_deref().map_or(0, submitter_tag),
             review: self.citizen_review(),
         };
-        self.indicators.iter().map(|i| (i.kind, i.value.as_str(), facts)).collect()
+        self.indicators
+            .iter()
+            .map(|i| {
+                let mule = i.role == IndicatorRole::Mule;
+                (i.kind, i.value.as_str(), ReportFacts { mule, ..facts })
+            })
+            .collect()
     }
 }
 

@@ -323,11 +323,12 @@ pub(crate) struct LinkRecord {
     pub aangifte: i64,
     pub submitter: Option<String>,
     pub review: Option<String>,
+    pub role: String,
 }
 
 /// Every link of a report that is not retracted, with what the index needs.
 pub(crate) const LINK_SELECT: &str = "SELECT ri.kind, ri.value, r.seq, r.partner_seq, p.kind, r.fraud_type, r.tlp, r.occurred_at, \
-     r.amount_minor, r.currency, r.aangifte, r.submitter, cr.outcome \
+     r.amount_minor, r.currency, r.aangifte, r.submitter, cr.outcome, ri.role \
      FROM report_indicators ri JOIN reports r ON r.seq = ri.report_seq JOIN partners p ON p.seq = r.partner_seq \
      LEFT JOIN citizen_reviews cr ON cr.report_seq = r.seq \
      WHERE NOT EXISTS (SELECT 1 FROM retractions x WHERE x.report_seq = r.seq)";
@@ -345,6 +346,7 @@ impl LinkRecord {
             amount: money(self.amount_minor, self.currency.as_deref())?,
             aangifte: self.aangifte != 0,
             retracted: false,
+            mule: self.role == IndicatorRole::Mule.as_str(),
             submitter: self.submitter.as_deref().map_or(0, submitter_tag),
             review: match self.review.as_deref() {
                 None => CitizenReview::Unverified,

@@ -7,8 +7,10 @@
 //! |---|---|
 //! | `P.payments.in` | payment events, JSON as `POST /api/v1/payments/score` takes it |
 //! | `P.calls.in` | call events, JSON as `POST /api/v1/calls/events` takes it |
+//! | `P.transactions.in` | batches of transactions for the mule detectors, JSON as `POST /api/v1/transactions` takes them |
 //! | `P.decisions.payments`, `P.decisions.calls` | the decisions, JSON as the API answers |
-//! | `P.dead.payments`, `P.dead.calls` | events that cannot be decided, with the reason |
+//! | `P.decisions.transactions` | what became of each batch, JSON as the API answers |
+//! | `P.dead.payments`, `P.dead.calls`, `P.dead.transactions` | events that cannot be decided, with the reason; for a batch, each invalid transaction on its own (header `Vangnet-Transaction-Index`) |
 //!
 //! Every event carries a `Vangnet-Partner` header naming the partner (id or exact name) it
 //! comes from; the broker's subject permissions decide who may publish as whom. Delivery is at
@@ -31,14 +33,16 @@ use async_nats::HeaderMap;
 use async_nats::jetstream::{self, AckKind, consumer, stream};
 use bytes::Bytes;
 use futures_util::StreamExt;
+use sha2::Digest;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use vangnet_core::PartnerKind;
 use vangnet_services::Services;
+use vangnet_services::mules::MuleError;
 use vangnet_services::screening::ScreeningError;
 use vangnet_store::Partner;
 use vangnet_wire::json::parse_json;
-use vangnet_wire::{WireError, calls, payments};
+use vangnet_wire::{WireError, calls, mules, payments};
 
 /// Where the workers connect and what they are called.
 #[derive(Debug, Clone)]
@@ -101,6 +105,7 @@ fn js_error(e: impl std::fmt::Display) -> StreamError {
 enum Kind {
     Payments,
     Calls,
+    Transactions,
 }
 
 impl Kind {
@@ -108,6 +113,15 @@ impl Kind {
         match self {
             Kind::Payments => "payments",
             Kind::Calls => "calls",
+            Kind::Transactions => "transactions",
+        }
+    }
+
+    fn stream(self) -> &'static str {
+        match self {
+            Kind::Payments => "PAYMENTS_IN",
+            Kind::Calls => "CALLS_IN",
+            Kind::Transactions => "TRANSACTIONS_IN",
         }
     }
 }
@@ -122,6 +136,11 @@ pub async fn prepare(settings: &StreamSettings) -> Result<jetstream::Context, St
     for (name, subjects, window) in [
         ("PAYMENTS_IN", vec![settings.subject("payments.in")], Duration::from_secs(120)),
         ("CALLS_IN", vec![settings.subject("calls.in")], Duration::from_secs(120)),
+        (
+            "TRANSACTIONS_IN",
+            vec![settings.subject("transactions.in")],
+            Duration::from_secs(120),
+        ),
         ("DECISIONS", vec![settings.subject("decisions.>")], Duration::from_secs(600)),
         ("DEAD", vec![settings.subject("dead.>")], Duration::from_secs(120)),
     ] {
@@ -138,7 +157,8 @@ pub async fn prepare(settings: &StreamSettings) -> Result<jetstream::Context, St
     Ok(js)
 }
 
-/// Runs the payment and call workers until `cancel`, then finishes what is in flight.
+/// Runs the payment, call and transaction workers until `cancel`, then finishes what is in
+/// flight.
 pub async fn run(state: Services, settings: StreamSettings, cancel: CancellationToken) -> Result<(), StreamError> {
     let js = prepare(&settings).await?;
     let partners = Arc::new(Mutex::new(HashMap::new()));
@@ -150,10 +170,19 @@ pub async fn run(state: Services, settings: StreamSettings, cancel: Cancellation
         Arc::clone(&partners),
         cancel.clone(),
     ));
-    let calls = tokio::spawn(work(Kind::Calls, js, state, settings, partners, cancel));
-    let (p, c) = (payments.await, calls.await);
+    let calls = tokio::spawn(work(
+        Kind::Calls,
+        js.clone(),
+        state.clone(),
+        settings.clone(),
+        Arc::clone(&partners),
+        cancel.clone(),
+    ));
+    let transactions = tokio::spawn(work(Kind::Transactions, js, state, settings, partners, cancel));
+    let (p, c, t) = (payments.await, calls.await, transactions.await);
     p.map_err(js_error)??;
     c.map_err(js_error)??;
+    t.map_err(js_error)??;
     Ok(())
 }
 
@@ -210,10 +239,7 @@ async fn input_consumer(
     kind: Kind,
     durable: &str,
 ) -> Result<consumer::PullConsumer, StreamError> {
-    let stream = js
-        .get_stream(settings.stream_name(if kind == Kind::Payments { "PAYMENTS_IN" } else { "CALLS_IN" }))
-        .await
-        .map_err(js_error)?;
+    let stream = js.get_stream(settings.stream_name(kind.stream())).await.map_err(js_error)?;
     stream
         .get_or_create_consumer(
             durable,
@@ -292,7 +318,7 @@ async fn partner_of(state: &Services, partners: &PartnerCache, headers: Option<&
         }
     };
     let allowed = match kind {
-        Kind::Payments => partner.kind.holds_accounts(),
+        Kind::Payments | Kind::Transactions => partner.kind.holds_accounts(),
         Kind::Calls => partner.kind == PartnerKind::Telecom,
     };
     if !allowed {
@@ -308,7 +334,13 @@ async fn partner_of(state: &Services, partners: &PartnerCache, headers: Option<&
 /// The outcome of one event: a decision to publish (with its dedup id), an event to
 /// dead-letter, or a passing failure to retry.
 enum Outcome {
-    Decided { msg_id: String, body: Vec<u8> },
+    /// `dead`: parts of the event that go to the dead-letter subject on their own (the
+    /// invalid transactions of a batch), with their reason and index.
+    Decided {
+        msg_id: String,
+        body: Vec<u8>,
+        dead: Vec<(usize, Dead, Vec<u8>)>,
+    },
     Dead(Dead),
     Retry(String),
 }
@@ -330,6 +362,7 @@ async fn decide(kind: Kind, state: &Services, partner: &Partner, payload: &[u8])
                     Outcome::Decided {
                         msg_id: format!("payment:{}:{}", partner.id, payment.id),
                         body,
+                        dead: Vec::new(),
                     }
                 }
                 Err(ScreeningError::Conflict) => Outcome::Dead(Dead {
@@ -355,9 +388,83 @@ async fn decide(kind: Kind, state: &Services, partner: &Partner, payload: &[u8])
             Outcome::Decided {
                 msg_id: format!("call:{}:{}:{}", partner.id, call.call_id, input.event),
                 body: serde_json::to_vec(&out).unwrap_or_default(),
+                dead: Vec::new(),
             }
         }
+        Kind::Transactions => transactions(state, partner, payload).await,
     }
+}
+
+/// A batch of transactions: stored and detected as `POST /api/v1/transactions` does; the
+/// answer is published, each invalid transaction dead-lettered on its own.
+async fn transactions(state: &Services, partner: &Partner, payload: &[u8]) -> Outcome {
+    let batch: mules::TransactionsIn = match parse_json(payload) {
+        Ok(b) => b,
+        Err(e) => return Outcome::Dead(e.into()),
+    };
+    if let Err(e) = mules::check_batch(&batch) {
+        return Outcome::Dead(e.into());
+    }
+    let now = state.now();
+    let oldest = mules::oldest_kept(now, state.mules.settings().transaction_days);
+    let (valid, invalid) = mules::validate_batch(&batch, now, oldest);
+    let inputs: Vec<_> = valid.iter().map(|(_, t)| t.clone()).collect();
+    let outcomes = if inputs.is_empty() {
+        Vec::new()
+    } else {
+        match state.mules.ingest(partner, &inputs).await {
+            Ok(o) => o,
+            Err(e @ MuleError::Forbidden(_)) => {
+                return Outcome::Dead(Dead {
+                    code: "forbidden".to_owned(),
+                    field: Some("Vangnet-Partner".to_owned()),
+                    message: e.to_string(),
+                });
+            }
+            Err(e) => return Outcome::Retry(e.to_string()),
+        }
+    };
+    let indexed: Vec<_> = valid.iter().map(|(i, _)| *i).zip(outcomes).collect();
+    let answer = mules::batch_answer(&batch, invalid, &indexed);
+    let dead = answer
+        .failed
+        .iter()
+        .map(|f| {
+            let body = batch
+                .transactions
+                .get(f.index)
+                .and_then(|t| serde_json::to_vec(t).ok())
+                .unwrap_or_default();
+            (
+                f.index,
+                Dead {
+                    code: f.error.code.clone(),
+                    field: f.error.field.clone(),
+                    message: f.error.message.clone(),
+                },
+                body,
+            )
+        })
+        .collect();
+    let digest = hex::encode(&sha2::Sha256::digest(payload)[..16]);
+    Outcome::Decided {
+        msg_id: format!("transactions:{}:{digest}", partner.id),
+        body: serde_json::to_vec(&answer).unwrap_or_default(),
+        dead,
+    }
+}
+
+fn dead_headers(dead: &Dead, partner: Option<&str>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert("Vangnet-Error-Code", dead.code.as_str());
+    headers.insert("Vangnet-Error-Message", dead.message.replace(['\r', '\n'], " ").as_str());
+    if let Some(field) = &dead.field {
+        headers.insert("Vangnet-Error-Field", field.as_str());
+    }
+    if let Some(p) = partner {
+        headers.insert("Vangnet-Partner", p);
+    }
+    headers
 }
 
 async fn handle(
@@ -374,7 +481,22 @@ async fn handle(
         Err(dead) => Outcome::Dead(dead),
     };
     let published = match outcome {
-        Outcome::Decided { msg_id, body } => {
+        Outcome::Decided { msg_id, body, dead } => {
+            let partner = message
+                .headers
+                .as_ref()
+                .and_then(|h| h.get("Vangnet-Partner"))
+                .map(|v| v.as_str().to_owned());
+            for (index, d, part) in dead {
+                let mut headers = dead_headers(&d, partner.as_deref());
+                headers.insert("Vangnet-Transaction-Index", index.to_string().as_str());
+                headers.insert("Nats-Msg-Id", format!("{msg_id}:dead:{index}").as_str());
+                if let Err(e) = publish(js, settings.subject(&format!("dead.{}", kind.name())), headers, Bytes::from(part)).await {
+                    tracing::warn!(error = %e, "dead-lettering a transaction failed; the batch will be redelivered");
+                    let _ = message.ack_with(AckKind::Nak(Some(Duration::from_millis(500)))).await;
+                    return;
+                }
+            }
             let mut headers = HeaderMap::new();
             headers.insert("Nats-Msg-Id", msg_id.as_str());
             publish(
@@ -386,15 +508,12 @@ async fn handle(
             .await
         }
         Outcome::Dead(dead) => {
-            let mut headers = HeaderMap::new();
-            headers.insert("Vangnet-Error-Code", dead.code.as_str());
-            headers.insert("Vangnet-Error-Message", dead.message.replace(['\r', '\n'], " ").as_str());
-            if let Some(field) = &dead.field {
-                headers.insert("Vangnet-Error-Field", field.as_str());
-            }
-            if let Some(p) = message.headers.as_ref().and_then(|h| h.get("Vangnet-Partner")) {
-                headers.insert("Vangnet-Partner", p.as_str());
-            }
+            let partner = message
+                .headers
+                .as_ref()
+                .and_then(|h| h.get("Vangnet-Partner"))
+                .map(|v| v.as_str().to_owned());
+            let headers = dead_headers(&dead, partner.as_deref());
             tracing::info!(stream = kind.name(), code = %dead.code, "event sent to the dead-letter subject");
             publish(
                 js,

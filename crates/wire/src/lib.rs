@@ -11,6 +11,7 @@ pub mod disputes;
 pub mod error;
 pub mod iso20022;
 pub mod json;
+pub mod mules;
 pub mod payments;
 pub mod pnbf;
 pub mod registry;

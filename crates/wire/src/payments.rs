@@ -64,8 +64,8 @@ pub struct PaymentIn {
 pub struct ReasonOut {
     /// Stable rule code: `payee_reported`, `payee_reported_disputed`, `first_payment_to_payee`,
     /// `unusual_amount`, `instant_large_new_payee`, `payer_on_call_unverified`,
-    /// `payee_mule_fan_in`, `payee_mule_pass_through`, `payee_name_mismatch`,
-    /// `payee_name_close_match`.
+    /// `payee_mule_fan_in`, `payee_mule_pass_through`, `payee_mule`, `payer_mule_pattern`,
+    /// `payee_name_mismatch`, `payee_name_close_match`.
     pub code: String,
     pub message: String,
 }

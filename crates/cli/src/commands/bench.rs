@@ -247,6 +247,7 @@ fn bench_check(indicators: u64, values: usize, hit_ratio: f64, runs: usize) -> a
             amount: Some(Money::from_minor(25_000, Currency::EUR)),
             aangifte: n % 2 == 0,
             retracted: false,
+            mule: false,
             submitter: 0,
             review: vangnet_core::index::CitizenReview::Unverified,
         };

@@ -19,7 +19,7 @@ use vangnet_core::partner::{PartnerKind, Viewer};
 use vangnet_core::report::{FraudType, Tlp};
 use vangnet_core::scoring::ScoringPolicy;
 use vangnet_core::screening::calls::{CallEventKind, CallFacts, CallState, Ingress, screen};
-use vangnet_core::screening::payments::{NameCheck, PaymentFacts, PaymentRules, RegistrySignal, ScreeningState};
+use vangnet_core::screening::payments::{MuleSignal, NameCheck, PaymentFacts, PaymentRules, RegistrySignal, ScreeningState};
 use vangnet_core::{Currency, Money, Timestamp};
 use vangnet_services::screening::AccountKeyer;
 use vangnet_services::screening::calls::subscriber_ref;
@@ -70,6 +70,7 @@ pub fn run(indicators: u64, events: usize, runs: usize) -> anyhow::Result<()> {
             amount: Some(Money::from_minor(25_000, Currency::EUR)),
             aangifte: n % 2 == 0,
             retracted: false,
+            mule: false,
             submitter: 0,
             review: vangnet_core::index::CitizenReview::Unverified,
         };
@@ -98,6 +99,7 @@ pub fn run(indicators: u64, events: usize, runs: usize) -> anyhow::Result<()> {
                     reports: 0,
                 },
                 on_call: None,
+                mules: MuleSignal::default(),
             };
             state.record(&facts, vangnet_core::screening::payments::Decision::Allow);
         }
@@ -161,6 +163,7 @@ pub fn run(indicators: u64, events: usize, runs: usize) -> anyhow::Result<()> {
                             reports: view.reports,
                         },
                         on_call: None,
+                        mules: MuleSignal::default(),
                     };
                     let verdict = state.evaluate(&rules, &facts);
                     state.record(&facts, verdict.decision);

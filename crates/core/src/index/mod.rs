@@ -145,6 +145,8 @@ const FLAG_RETRACTED: u8 = 2;
 const FLAG_VERIFIED: u8 = 4;
 /// A citizen report a reviewer rejected: it counts nowhere.
 const FLAG_REJECTED: u8 = 8;
+/// The report names the indicator as a money mule's account (role `mule`).
+const FLAG_MULE: u8 = 16;
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -197,6 +199,9 @@ pub struct ReportFacts {
     pub amount: Option<Money>,
     pub aangifte: bool,
     pub retracted: bool,
+    /// The report names this indicator in the role `mule` (an account that received or passed
+    /// on fraud money).
+    pub mule: bool,
     /// For citizen reports: a tag of the submitter's pseudonym, so that one person counts once
     /// per indicator however often they report it. Ignored for partner reports.
     pub submitter: u32,
@@ -352,6 +357,9 @@ impl IndicatorIndex {
         }
         if facts.retracted {
             flags |= FLAG_RETRACTED;
+        }
+        if facts.mule {
+            flags |= FLAG_MULE;
         }
         if facts.source == PartnerKind::Citizen {
             flags |= facts.review.flag();

@@ -15,6 +15,7 @@ fn facts(report: u32, partner: u32, source: PartnerKind, tlp: Tlp, when: &str) -
         amount: Some(Money::from_minor(25_000, Currency::EUR)),
         aangifte: false,
         retracted: false,
+        mule: false,
         submitter: 0,
         review: CitizenReview::Unverified,
     }
@@ -376,4 +377,26 @@ fn keys_differ_per_kind_and_per_process() {
     assert_ne!(a.key(IndicatorKind::Domain, "x.nl"), a.key(IndicatorKind::Url, "x.nl"));
     assert_ne!(a.key(IndicatorKind::Domain, "x.nl"), b.key(IndicatorKind::Domain, "x.nl"));
     assert_eq!(std::mem::size_of::<Contribution>(), 32);
+}
+
+#[test]
+fn mule_reports_count_from_partners_only_and_under_tlp() {
+    let policy = ScoringPolicy::default();
+    let now = t("2026-11-02T00:00:00Z");
+    let mut index = IndicatorIndex::new();
+    let key = index.key(IndicatorKind::Iban, "NL91ABNA0417164300");
+    let mule = |f: ReportFacts| ReportFacts { mule: true, ..f };
+    index.add(key, &mule(facts(1, 1, PartnerKind::Bank, Tlp::Green, "2026-11-01T00:00:00Z")));
+    index.add(key, &facts(2, 2, PartnerKind::Bank, Tlp::Green, "2026-11-01T00:00:00Z"));
+    index.add(key, &mule(verified(3, 7, "2026-11-01T00:00:00Z")));
+    index.add(key, &mule(facts(4, 3, PartnerKind::Police, Tlp::Red, "2026-11-01T00:00:00Z")));
+    let view = index.view(key, &BANK, now, &policy);
+    assert_eq!(view.reports, 3, "the red report is not the bank's to see");
+    assert_eq!(view.mule_reports, 1, "only the partner's mule report counts; the citizen's informs");
+    assert!(index.retract(key, 1));
+    assert_eq!(
+        index.view(key, &BANK, now, &policy).mule_reports,
+        0,
+        "a retracted report counts no more"
+    );
 }

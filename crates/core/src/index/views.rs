@@ -40,6 +40,8 @@ pub struct RecordView {
     pub reports: u32,
     pub reporting_partners: u32,
     pub aangifte_reports: u32,
+    /// Counted reports of partners (not citizens) that name this account as a money mule's.
+    pub mule_reports: u32,
     pub fraud_types: [u32; FRAUD_TYPE_COUNT],
     pub first_seen: Option<Timestamp>,
     pub last_seen: Option<Timestamp>,
@@ -69,6 +71,7 @@ impl RecordView {
             reports: 0,
             reporting_partners: 0,
             aangifte_reports: 0,
+            mule_reports: 0,
             fraud_types: [0; FRAUD_TYPE_COUNT],
             first_seen: None,
             last_seen: None,
@@ -293,6 +296,9 @@ impl IndicatorIndex {
             let aangifte = c.flags & FLAG_AANGIFTE != 0;
             if aangifte {
                 view.aangifte_reports += 1;
+            }
+            if c.flags & FLAG_MULE != 0 && !c.is_citizen() {
+                view.mule_reports += 1;
             }
             let source = PartnerKind::from_code(c.source).unwrap_or(PartnerKind::Operator);
             let weight = if weighted { policy.source_weight(source, aangifte) } else { 0.0 };

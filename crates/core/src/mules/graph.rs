@@ -185,7 +185,7 @@ impl Window {
 
 /// Bounds `map`: drops the entries whose time is before `cutoff`, then, while more than
 /// `over` are left, the oldest until `target` (`target` ≤ `over`) are.
-pub(crate) fn evict<V>(map: &mut AccountMap<V>, cutoff: i64, over: usize, target: usize, time: impl Fn(&V) -> i64) {
+pub fn evict<V>(map: &mut AccountMap<V>, cutoff: i64, over: usize, target: usize, time: impl Fn(&V) -> i64) {
     map.retain(|_, v| time(v) >= cutoff);
     if map.len() <= over {
         return;

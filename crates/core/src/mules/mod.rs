@@ -13,9 +13,11 @@
 pub mod detect;
 pub mod graph;
 pub mod monitor;
+pub mod score;
 
 pub use detect::{Detector, Thresholds};
 pub use monitor::{Mark, Monitor, Verdict};
+pub use score::{AccountFlag, MuleScore, ScorePolicy, ScoreReason};
 
 /// An account in the transfer graph.
 pub type Account = u64;

@@ -88,6 +88,12 @@ pub struct PaymentRules {
     /// `close_match_factor`).
     pub name_mismatch_weight: f64,
     pub close_match_factor: f64,
+    /// The payee account has a mule score (patterns it was flagged in, partners' mule reports):
+    /// strength is that score.
+    pub payee_mule_weight: f64,
+    /// The payer's own account was flagged in a mule pattern (it may be passing money on):
+    /// strength is its mule score.
+    pub payer_mule_weight: f64,
 }
 
 impl PaymentRules {
@@ -117,6 +123,8 @@ impl PaymentRules {
             mule_window_minutes: 24 * 60,
             name_mismatch_weight: 0.50,
             close_match_factor: 0.4,
+            payee_mule_weight: 0.75,
+            payer_mule_weight: 0.35,
         }
     }
 
@@ -143,6 +151,8 @@ impl PaymentRules {
             ("mule_pass_through.share", self.pass_through_share),
             ("name_mismatch.weight", self.name_mismatch_weight),
             ("name_mismatch.close_match_factor", self.close_match_factor),
+            ("payee_mule.weight", self.payee_mule_weight),
+            ("payer_mule.weight", self.payer_mule_weight),
         ] {
             if !unit(w) {
                 p.push(format!("{name}: between 0 and 1"));
@@ -203,6 +213,20 @@ pub struct OnCallSignal {
     pub unverified_caller: bool,
 }
 
+/// What the mule detectors and the partners' mule reports say about the two accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MuleSignal {
+    /// The payee account's mule score (0: nothing known).
+    pub payee_score: f64,
+    /// The pattern that weighs most in it, if any.
+    pub payee_pattern: Option<crate::mules::Pattern>,
+    /// Partners' reports naming the payee as a mule's account, as the bank may see them.
+    pub payee_reports: u32,
+    /// The payer account's mule score.
+    pub payer_score: f64,
+    pub payer_pattern: Option<crate::mules::Pattern>,
+}
+
 /// One payment, reduced to what the rules need. Parties are keyed pseudonyms of their IBANs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PaymentFacts {
@@ -215,6 +239,7 @@ pub struct PaymentFacts {
     pub name_check: NameCheck,
     pub registry: RegistrySignal,
     pub on_call: Option<OnCallSignal>,
+    pub mules: MuleSignal,
 }
 
 /// Why a rule fired.
@@ -535,6 +560,41 @@ pub fn evaluate(rules: &PaymentRules, facts: &PaymentFacts, payer: Option<&Payer
             );
         }
     }
+    let m = &facts.mules;
+    if m.payee_score > 0.0 {
+        let why = match (m.payee_pattern, m.payee_reports) {
+            (Some(p), 0) => format!("flagged in a {} pattern", p.as_str()),
+            (Some(p), n) => format!(
+                "flagged in a {} pattern and named by {n} partner report(s) as a mule's account",
+                p.as_str()
+            ),
+            (None, n) => format!("named by {n} partner report(s) as a mule's account"),
+        };
+        fire(
+            "payee_mule",
+            rules.payee_mule_weight,
+            m.payee_score,
+            format!(
+                "the payee account looks like a money mule's: {why} (mule score {:.2})",
+                m.payee_score
+            ),
+        );
+    }
+    if m.payer_score > 0.0 {
+        let why = m.payer_pattern.map_or_else(
+            || "named by partner reports".to_owned(),
+            |p| format!("flagged in a {} pattern", p.as_str()),
+        );
+        fire(
+            "payer_mule_pattern",
+            rules.payer_mule_weight,
+            m.payer_score,
+            format!(
+                "the paying account itself looks like a money mule's: {why} (mule score {:.2})",
+                m.payer_score
+            ),
+        );
+    }
     match facts.name_check {
         NameCheck::NoMatch => fire(
             "payee_name_mismatch",
@@ -644,6 +704,7 @@ mod tests {
                 reports: 0,
             },
             on_call: None,
+            mules: MuleSignal::default(),
         }
     }
 
@@ -661,6 +722,30 @@ mod tests {
         bad.first_payment_weight = 2.0;
         bad.fan_in_payers = 1;
         assert_eq!(bad.problems().len(), 3, "{:?}", bad.problems());
+    }
+
+    #[test]
+    fn a_payee_flagged_as_mule_is_held_and_a_mule_payer_warned() {
+        let rules = PaymentRules::builtin();
+        let state = ScreeningState::new(100);
+        let mut f = facts(1, 2, 500);
+        f.mules = MuleSignal {
+            payee_score: 0.9,
+            payee_pattern: Some(crate::mules::Pattern::FanIn),
+            payee_reports: 1,
+            ..MuleSignal::default()
+        };
+        let v = state.evaluate(&rules, &f);
+        assert_eq!(v.decision, Decision::Hold, "{v:?}");
+        assert_eq!(v.reasons[0].code, "payee_mule");
+        assert!(v.reasons[0].message.contains("fan_in"), "{}", v.reasons[0].message);
+        let mut f = facts(1, 2, 500);
+        f.mules.payer_score = 1.0;
+        let v = state.evaluate(&rules, &f);
+        assert_eq!(codes(&v), vec!["first_payment_to_payee", "payer_mule_pattern"]);
+        assert_eq!(v.decision, Decision::Warn);
+        let v = state.evaluate(&rules, &facts(1, 2, 500));
+        assert_eq!(codes(&v), vec!["first_payment_to_payee"], "no mule signal, no mule reason");
     }
 
     #[test]

@@ -226,6 +226,9 @@ impl Modify for ErrorCodes {
         super::disputes::list_clearance,
         super::disputes::close_clearance,
         super::subjects::export,
+        super::mules::ingest,
+        super::mules::account,
+        super::mules::alerts,
         metrics,
         openapi,
     ),
@@ -237,6 +240,7 @@ impl Modify for ErrorCodes {
         (name = "interventions", description = "Payment screening for banks and payment service providers; call screening and the on-call signal with telecom providers"),
         (name = "pnbf", description = "PNBF recovery cases between the victim's bank and the payee's bank: eligibility, terms, NAW, dossier and figures"),
         (name = "disputes", description = "Disputes (bezwaar): objections to a listing, opened on the person's behalf and decided by the police or the operator; objections from the public form; reviews of cleared indicators that a new report named"),
+        (name = "mules", description = "Money-mule detection: transactions into the detectors, an account's flags and mule score, and a bank's alerts"),
         (name = "public", description = "For citizens, without a token: coarse answers, rate-limited per client address"),
         (name = "operations", description = "Health, metrics and this document"),
     )

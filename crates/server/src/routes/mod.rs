@@ -8,6 +8,7 @@ pub mod disputes;
 pub mod health;
 pub mod indicators;
 pub mod meta;
+pub mod mules;
 pub mod payments;
 pub mod pnbf;
 pub mod reports;

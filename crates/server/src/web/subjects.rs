@@ -58,6 +58,7 @@ fn label(key: &str) -> Label {
         "profile" => l("profiel", "profile"),
         "wallet" => l("cryptoadres", "crypto wallet"),
         "other" => l("anders", "other"),
+        "mule" => l("rekening van een geldezel", "money-mule account"),
         // Statuses.
         "active" => l("gemeld", "reported"),
         "disputed" => l("in bezwaar: wordt onderzocht", "disputed: under investigation"),
@@ -80,6 +81,7 @@ fn label(key: &str) -> Label {
         "record_read" => l("overzicht bekeken", "record read"),
         "report_read" => l("melding bekeken", "report read"),
         "dispute_read" => l("bezwaar bekeken", "dispute read"),
+        "mule_read" => l("geldezel-signalen bekeken", "money-mule flags read"),
         // Citizen reviews.
         "unverified" => l("nog niet gecontroleerd", "not yet checked"),
         "verified" => l("gecontroleerd", "checked"),

@@ -16,7 +16,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use vangnet_core::index::CheckStatus;
 use vangnet_core::indicator::{Iban, Indicator};
-use vangnet_core::screening::payments::{AccountActivity, NameCheck, PayerProfile, PaymentFacts, RegistrySignal, ScreeningState, Verdict};
+use vangnet_core::screening::payments::{
+    AccountActivity, MuleSignal, NameCheck, PayerProfile, PaymentFacts, RegistrySignal, ScreeningState, Verdict,
+};
 use vangnet_core::{Money, Timestamp};
 use vangnet_store::{DecisionOutcome, DecisionWrite, Partner, PaymentDecisionRow, StateBlob, Store, StoreError};
 
@@ -173,6 +175,7 @@ impl Screening {
         calls: &CallScreening,
         partner: &Partner,
         input: &PaymentInput,
+        mule_signal: impl FnOnce(u32) -> MuleSignal,
     ) -> Result<DecisionOut, ScreeningError> {
         let digest = input.digest();
         let now = registry.now();
@@ -197,6 +200,7 @@ impl Screening {
                 reports: view.reports,
             },
             on_call: input.subscriber_ref.as_deref().map(|r| calls.on_call(r, now)),
+            mules: mule_signal(view.mule_reports),
         };
         let (reply, answer) = oneshot::channel();
         let job = DecideJob {

@@ -29,6 +29,11 @@ struct File {
     mule_fan_in: FanIn,
     mule_pass_through: PassThrough,
     name_mismatch: NameMismatch,
+    /// Added with the mule detectors; older files without them get the built-in weights.
+    #[serde(default)]
+    payee_mule: Option<Weight>,
+    #[serde(default)]
+    payer_mule: Option<Weight>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -125,6 +130,8 @@ pub fn parse_rules(text: &str) -> Result<PaymentRules, String> {
         mule_window_minutes: f.mule.window_minutes,
         name_mismatch_weight: f.name_mismatch.weight,
         close_match_factor: f.name_mismatch.close_match_factor,
+        payee_mule_weight: f.payee_mule.map_or(PaymentRules::builtin().payee_mule_weight, |w| w.weight),
+        payer_mule_weight: f.payer_mule.map_or(PaymentRules::builtin().payer_mule_weight, |w| w.weight),
     };
     let problems = rules.problems();
     if f.version.trim().is_empty() || f.version.len() > 48 {
@@ -229,6 +236,19 @@ mod tests {
         assert!(parse_rules(&missing).expect_err("missing rule").contains("payer_on_call"));
         let money = BUILTIN_RULES.replace("min_amount = \"1000.00\"", "min_amount = \"lots\"");
         assert!(parse_rules(&money).expect_err("bad amount").contains("min_amount"));
+    }
+
+    #[test]
+    fn files_from_before_the_mule_rules_keep_working() {
+        let cut = BUILTIN_RULES.find("# The payee account looks like a money mule").expect("section");
+        let older = parse_rules(&BUILTIN_RULES[..cut]).expect("an older file is valid");
+        let builtin = PaymentRules::builtin();
+        assert_eq!(
+            (older.payee_mule_weight, older.payer_mule_weight),
+            (builtin.payee_mule_weight, builtin.payer_mule_weight)
+        );
+        let set = BUILTIN_RULES.replace("[payee_mule]\nweight = 0.75", "[payee_mule]\nweight = 0.5");
+        assert!((parse_rules(&set).expect("valid").payee_mule_weight - 0.5).abs() < 1e-9);
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod calls;
 mod citizen_reports;
 mod dispute_requests;
 mod disputes;
+mod mules;
 mod partners;
 mod pnbf;
 mod reports;
@@ -48,6 +49,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../../migrations/postgres/0012_dispute_requests.sql")),
     (13, include_str!("../../migrations/postgres/0013_token_scopes.sql")),
     (14, include_str!("../../migrations/postgres/0014_subject_access.sql")),
+    (15, include_str!("../../migrations/postgres/0015_mules.sql")),
 ];
 /// Key of the advisory lock that keeps two nodes from migrating at once.
 const MIGRATION_LOCK: i64 = 0x0076_616e_676e_6574;

@@ -193,6 +193,7 @@ impl ReportStore for PostgresStore {
                     aangifte: r.try_get(10)?,
                     submitter: r.try_get(11)?,
                     review: r.try_get(12)?,
+                    role: r.try_get(13)?,
                 }
                 .add_to(&mut index)?;
             }

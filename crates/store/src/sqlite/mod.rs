@@ -26,6 +26,7 @@ mod calls;
 mod citizen_reports;
 mod dispute_requests;
 mod disputes;
+mod mules;
 mod partners;
 mod pnbf;
 mod reports;
@@ -49,6 +50,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../../migrations/sqlite/0012_dispute_requests.sql")),
     (13, include_str!("../../migrations/sqlite/0013_token_scopes.sql")),
     (14, include_str!("../../migrations/sqlite/0014_subject_access.sql")),
+    (15, include_str!("../../migrations/sqlite/0015_mules.sql")),
 ];
 const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

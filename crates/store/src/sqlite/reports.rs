@@ -191,6 +191,7 @@ impl ReportStore for SqliteStore {
                         aangifte: r.get(10)?,
                         submitter: r.get(11)?,
                         review: r.get(12)?,
+                        role: r.get(13)?,
                     }
                     .add_to(&mut index)?;
                 }

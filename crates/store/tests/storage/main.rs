@@ -12,6 +12,7 @@ mod calls;
 mod citizen_reports;
 mod dispute_requests;
 mod disputes;
+mod mules;
 mod partners;
 mod pnbf;
 mod reports;
