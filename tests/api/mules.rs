@@ -9,11 +9,13 @@ use vangnet_core::partner::PartnerKind;
 
 use crate::api_tests;
 use crate::helpers::{Client, Db, TestApp, report_body, test_settings};
+use crate::web::console_sign_in;
 
 api_tests! {
     a_fan_in_is_flagged_and_banks_see_only_their_own,
     transaction_batches_are_checked_one_by_one_and_idempotent,
     mule_reports_feed_the_score_and_reads_are_audited,
+    the_console_draws_the_alerts_and_looks_up_an_account,
 }
 
 /// A valid Dutch IBAN of bank `code` with account number `n`.
@@ -270,4 +272,46 @@ async fn the_window_is_replayed_after_a_restart() {
     assert_eq!(flagged[0]["pattern"], "fan_in");
     assert_eq!(flagged[0]["accounts"][0]["iban"], mule.as_str());
     app.stop().await;
+}
+
+async fn the_console_draws_the_alerts_and_looks_up_an_account(app: &TestApp) {
+    directory(app).await;
+    let mule = nl_iban("INGB", 8_080);
+    fan_in(&app.bank, &mule).await;
+    // The holder of the mule's account: the alert, drawn and tabled, without JavaScript.
+    let mut holder = console_sign_in(app, &app.other_bank.token).await;
+    let page = holder.get("/partner/geldezels").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<svg") && page.body.contains("role=\"img\""), "an SVG graph");
+    assert!(page.body.contains("<title id=\"flag-"), "with a title");
+    assert!(
+        page.body.contains("veel betalers naar één rekening"),
+        "the pattern in Dutch, not its key"
+    );
+    assert!(!page.body.contains(">fan_in<"), "no raw codes");
+    assert!(page.body.contains(&mule), "its own account's IBAN");
+    assert!(
+        page.body.contains("rekening bij een andere bank"),
+        "the payers are another bank's customers"
+    );
+    assert!(!page.body.contains(&nl_iban("ABNA", 1_000)), "no payer IBAN");
+    let english = holder.get("/partner/geldezels?lang=en").await;
+    assert!(
+        english.body.contains("many payers into one account"),
+        "English labels on the English page"
+    );
+    let found = holder.get(&format!("/partner/geldezels?iban={mule}")).await;
+    assert_eq!(found.status, 200);
+    assert!(found.body.contains("id=\"mule-score\""), "{}", found.body);
+    let bad = holder.get("/partner/geldezels?iban=NL00GEEN").await;
+    assert!(bad.body.contains("id=\"iban-error\""));
+    // A bank with no part in it sees no alert; a telecom provider not the page.
+    let third = app.new_client("Bank C", PartnerKind::Bank).await;
+    let mut other = console_sign_in(app, &third.token).await;
+    let empty = other.get("/partner/geldezels").await;
+    assert!(!empty.body.contains("<svg"), "no alerts for a bank with no part in them");
+    let hidden = other.get(&format!("/partner/geldezels?iban={mule}")).await;
+    assert!(hidden.body.contains("niets dat u mag zien"), "not visible");
+    let mut telecom = console_sign_in(app, &app.telecom().token).await;
+    assert_eq!(telecom.get("/partner/geldezels").await.status, 404);
 }

@@ -308,7 +308,11 @@ async fn transaction_batches_over_jetstream() {
     let decisions_stream = format!("{}_DECISIONS", prefix.to_uppercase());
     assert_eq!(stream_messages(&js, &decisions_stream).await, 1, "one answer for one batch");
     let dead_stream = format!("{}_DEAD", prefix.to_uppercase());
-    assert_eq!(stream_messages(&js, &dead_stream).await, 1, "and one dead letter for its bad transaction");
+    assert_eq!(
+        stream_messages(&js, &dead_stream).await,
+        1,
+        "and one dead letter for its bad transaction"
+    );
     let (again, _) = next_json(&mut dead).await;
     assert_eq!(again["id"], "s-bad", "subscribers see the republished copy, JetStream keeps one");
     // Not a bank: dead-lettered as a whole.

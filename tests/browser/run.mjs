@@ -288,6 +288,15 @@ await step('the police open the subject-access page of a reported account', asyn
   expect((await page.locator('#reports tbody tr').count()) > 0, 'it lists the reports');
   expect((await page.textContent('#accesses')).includes('overzicht bekeken'), 'the record read above is listed, in words');
   await inspect(page, 'partner-subject-export');
+  await page.goto(`${base}/partner/geldezels`);
+  await page.locator('svg.mule-graph').first().waitFor();
+  expect((await page.locator('article.mule-alert').count()) > 0, 'the demo networks are flagged');
+  expect((await page.textContent('main')).includes('geld direct doorgesluisd'), 'the pattern in words');
+  await inspect(page, 'partner-mules');
+  const collector = await page.locator('article.mule-alert td.value a').first().textContent();
+  await page.goto(`${base}/partner/geldezels?iban=${encodeURIComponent(collector)}`);
+  await page.locator('#mule-score').waitFor();
+  await inspect(page, 'partner-mule-account');
   await page.goto(`${base}/partner`);
   await page.click('form[action="/partner/uitloggen"] button');
   await page.locator('#token').waitFor();

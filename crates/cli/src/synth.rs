@@ -612,7 +612,13 @@ impl Generator {
 /// A valid Dutch IBAN: a weighted bank code and a ten-digit account number that passes the
 /// Dutch 11-test, as bank account numbers did before IBAN.
 pub fn nl_iban(rng: &mut Rng) -> String {
-    let bank = rng.weighted(NL_BANK_MIX);
+    let bank = *rng.weighted(NL_BANK_MIX);
+    nl_iban_at(rng, bank)
+}
+
+/// A valid Dutch IBAN at the bank with code `bank` (the account number passes the
+/// eleven test, as real ones do).
+pub fn nl_iban_at(rng: &mut Rng, bank: &str) -> String {
     loop {
         let account = rng.digits(10);
         let sum: u32 = account

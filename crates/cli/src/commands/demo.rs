@@ -163,6 +163,9 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let links = super::demo_pnbf::ensure(app.services(), &all_partners, generator.mule_ibans(), args.seed)
         .await
         .context("the demo PNBF cases")?;
+    let mules = super::demo_mules::ensure(app.services(), &all_partners, anchor, args.seed)
+        .await
+        .context("the demo money-mule networks")?;
     let phone = generator.network_phones(1).first().cloned();
     let made = super::demo_disputes::ensure(app.services(), &all_partners, generator.mule_ibans(), phone.as_deref())
         .await
@@ -224,6 +227,17 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
         "Subject access (inzage, AVG art. 15): as the Politie or Beheer, open a record in the console and follow its export link, or\n  \
          GET {base}/api/v1/subjects/iban/{mule}/export?format=html, or: vangnet subject export iban {mule} --out inzage.html --db {}",
         config.db
+    );
+    println!(
+        "Money mules ({} new transactions): five days of payments in which the detectors flagged {}, which eleven victims",
+        mules.stored, mules.collector
+    );
+    println!(
+        "  paid within four hours and which passed it on at once, a cycle and a scatter-gather. As a bank or the Politie, open {base}/partner/geldezels,"
+    );
+    println!(
+        "  or GET {base}/api/v1/mules/alerts and {base}/api/v1/mules/accounts/{}; `vangnet replay` adds a live fan-in and a payment to it.",
+        mules.collector
     );
     println!(
         "Zuiderbank asked for {PENDING_PROTECTED} on the do-not-originate list; it waits for the operator (Beheer):\n  \

@@ -10,6 +10,7 @@ pub mod check;
 pub mod demo;
 mod demo_citizens;
 mod demo_disputes;
+pub(crate) mod demo_mules;
 mod demo_pnbf;
 pub mod import;
 pub mod mules;

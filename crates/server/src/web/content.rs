@@ -83,6 +83,50 @@ pub struct Content {
     pub case: CaseTexts,
     pub disputes: DisputeTexts,
     pub privacy: PrivacyTexts,
+    pub mules: MuleTexts,
+}
+
+/// The texts of the console's money-mule page (`/partner/geldezels`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MuleTexts {
+    pub title: String,
+    pub intro: String,
+    pub lookup_label: String,
+    pub lookup_button: String,
+    pub lookup_invalid: String,
+    pub lookup_not_visible: String,
+    pub account_title: String,
+    pub score: String,
+    pub mule_reports: String,
+    pub reasons: String,
+    pub no_reasons: String,
+    pub alerts_title: String,
+    pub none: String,
+    pub older: String,
+    pub raised: String,
+    pub window: String,
+    pub amount: String,
+    pub accounts: String,
+    pub centre: String,
+    pub hidden_account: String,
+    pub more_accounts: String,
+    pub graph_desc: String,
+    pub reason_pattern: String,
+    pub reason_reports: String,
+    pub bank: String,
+    pub role: String,
+    pub role_centre: String,
+    pub role_member: String,
+    /// The patterns' names, by key (`fan_in` …).
+    pub patterns: BTreeMap<String, String>,
+}
+
+impl MuleTexts {
+    /// The name of a pattern (its key when the file lacks it; the content test forbids that).
+    pub fn pattern(&self, key: &str) -> String {
+        self.patterns.get(key).cloned().unwrap_or_else(|| key.to_owned())
+    }
 }
 
 /// The texts of the public privacy page (`/privacy`).

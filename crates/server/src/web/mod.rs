@@ -14,6 +14,7 @@ pub mod console;
 pub mod content;
 pub mod disputes;
 pub mod help;
+pub mod mules;
 pub mod objection;
 pub mod pnbf;
 pub mod privacy;
@@ -60,6 +61,7 @@ pub fn router() -> Router<AppState> {
         .merge(triage::console_router())
         .merge(disputes::console_router())
         .merge(subjects::console_router())
+        .merge(mules::console_router())
         .route("/zaak/{secret}", get(pnbf::victim))
 }
 
