@@ -8,6 +8,7 @@ mod disputes;
 mod helpers;
 mod limits;
 mod mules;
+mod networks;
 mod payments;
 mod pnbf;
 mod retention;

@@ -67,6 +67,8 @@ pub enum AuditAction {
     MuleAccountRead,
     /// A partner read a page of its mule alerts.
     MuleAlertsRead,
+    /// A partner read the network around an indicator (or saw the indicator in one).
+    NetworkRead,
 }
 
 impl AuditAction {
@@ -103,6 +105,7 @@ impl AuditAction {
             AuditAction::SubjectExport => "subject.export",
             AuditAction::MuleAccountRead => "mule.account.read",
             AuditAction::MuleAlertsRead => "mule.alerts.read",
+            AuditAction::NetworkRead => "network.read",
         }
     }
 }

@@ -23,6 +23,8 @@ pub enum AccessKind {
     DisputeRead,
     /// A partner read its money-mule flags and score.
     MuleRead,
+    /// A partner read a network it is part of.
+    NetworkRead,
 }
 
 impl AccessKind {
@@ -33,6 +35,7 @@ impl AccessKind {
             AccessKind::ReportRead => "report_read",
             AccessKind::DisputeRead => "dispute_read",
             AccessKind::MuleRead => "mule_read",
+            AccessKind::NetworkRead => "network_read",
         }
     }
 }
@@ -59,6 +62,7 @@ pub fn classify(action: &str, details: &str) -> EntryClass {
         "report.read" => EntryClass::Access(AccessKind::ReportRead),
         "dispute.read" => EntryClass::Access(AccessKind::DisputeRead),
         "mule.account.read" => EntryClass::Access(AccessKind::MuleRead),
+        "network.read" => EntryClass::Access(AccessKind::NetworkRead),
         "subject.export" => EntryClass::Export,
         "indicator.status" => status_of(details).map_or(EntryClass::Other, EntryClass::Status),
         _ => EntryClass::Other,

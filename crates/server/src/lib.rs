@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::disputes::router())
         .merge(routes::subjects::router())
         .merge(routes::mules::router())
+        .merge(routes::networks::router())
         .merge(web::router())
         .fallback(web::fallback)
         .method_not_allowed_fallback(method_not_allowed)

@@ -16,7 +16,7 @@ pub fn required(method: &Method, path: &str) -> Option<Scope> {
         "checks" => Scope::Check,
         // Reading a record is a check; its review status belongs to the disputes.
         "indicators" if rest.ends_with("/status") => Scope::Disputes,
-        "indicators" => Scope::Check,
+        "indicators" | "networks" => Scope::Check,
         "reports" if method == Method::GET => Scope::Check,
         "reports" | "citizen-reports" => Scope::Report,
         "payments" | "transactions" => Scope::Screen,

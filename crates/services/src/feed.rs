@@ -28,11 +28,20 @@ const PAGE: u32 = 1_000;
 const FEED_RETENTION: i64 = 24 * 3_600_000;
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
-/// Adds a stored report to the index.
+/// Adds a stored report to the index, and the links between the indicators it names (not
+/// derived ones) to the network.
 pub fn apply_report(index: &mut IndicatorIndex, report: &StoredReport) {
     for (kind, value, facts) in report.index_links() {
         let key = index.key(kind, value);
         index.add(key, &facts);
+    }
+    if report.retraction.is_some() {
+        return;
+    }
+    let number = u32::try_from(report.seq).unwrap_or(u32::MAX);
+    for i in report.indicators.iter().filter(|i| !i.derived) {
+        let key = index.key(i.kind, &i.value);
+        index.link(number, key);
     }
 }
 
@@ -115,7 +124,8 @@ impl FeedCursor {
 /// Loads the index from the store.
 pub async fn load(state: &Services) -> Result<FeedCursor, vangnet_store::StoreError> {
     let started = Instant::now();
-    let (index, position) = state.store.load_index(IndicatorIndex::new()).await?;
+    let (mut index, position) = state.store.load_index(IndicatorIndex::new()).await?;
+    index.compact_links();
     tracing::info!(
         indicators = index.len(),
         links = index.links(),

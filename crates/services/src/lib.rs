@@ -23,6 +23,7 @@ pub mod limits;
 pub mod metrics;
 pub mod mule_reads;
 pub mod mules;
+pub mod networks;
 pub mod pnbf;
 pub mod registry;
 pub mod reports;

@@ -1,7 +1,7 @@
 //! Vangnet storage: one trait per capability ([`PartnerStore`], [`ReportStore`],
 //! [`CitizenReportStore`], [`AuditStore`], [`ScreeningStore`], [`CallStore`], [`PnbfStore`],
 //! [`DisputeStore`], [`DisputeRequestStore`], [`RetentionStore`], [`SubjectStore`], [`SettingsStore`],
-//! [`MuleStore`]), [`Store`] for all of them
+//! [`MuleStore`], [`NetworkStore`]), [`Store`] for all of them
 //! together, and two implementations with one file per capability each:
 //!
 //! - [`sqlite::SqliteStore`]: the embedded default, one file (`./vangnet.db`) in WAL mode, no
@@ -22,6 +22,7 @@ mod citizen_reports;
 mod dispute_requests;
 mod disputes;
 pub mod mules;
+pub mod networks;
 mod partners;
 mod pnbf;
 pub mod postgres;
@@ -44,6 +45,7 @@ pub use citizen_reports::{CitizenReportStore, ReviewOutcome};
 pub use dispute_requests::{ClearanceReviewRow, DisputeRequestRow, DisputeRequestStore, NewDisputeRequest, RequestDecision};
 pub use disputes::{DisputeChange, DisputeEvent, DisputeRow, DisputeStore, NewDispute, OpenOutcome};
 pub use mules::{AlertScope, FlagAccount, FlagRow, FlagWrite, MuleStore, TransactionOutcome, TransactionRow};
+pub use networks::NetworkStore;
 pub use partners::{Grant, Partner, PartnerStore, TokenInfo};
 pub use pnbf::{PnbfCaseRow, PnbfEventRow, PnbfStore};
 pub use reports::{
@@ -117,6 +119,7 @@ pub trait Store:
     + SettingsStore
     + SubjectStore
     + MuleStore
+    + NetworkStore
     + std::fmt::Debug
 {
     /// Which database this is.

@@ -324,11 +324,12 @@ pub(crate) struct LinkRecord {
     pub submitter: Option<String>,
     pub review: Option<String>,
     pub role: String,
+    pub derived: i64,
 }
 
 /// Every link of a report that is not retracted, with what the index needs.
 pub(crate) const LINK_SELECT: &str = "SELECT ri.kind, ri.value, r.seq, r.partner_seq, p.kind, r.fraud_type, r.tlp, r.occurred_at, \
-     r.amount_minor, r.currency, r.aangifte, r.submitter, cr.outcome, ri.role \
+     r.amount_minor, r.currency, r.aangifte, r.submitter, cr.outcome, ri.role, ri.derived \
      FROM report_indicators ri JOIN reports r ON r.seq = ri.report_seq JOIN partners p ON p.seq = r.partner_seq \
      LEFT JOIN citizen_reviews cr ON cr.report_seq = r.seq \
      WHERE NOT EXISTS (SELECT 1 FROM retractions x WHERE x.report_seq = r.seq)";
@@ -355,6 +356,9 @@ impl LinkRecord {
         };
         let key = index.key(kind, &self.value);
         index.add(key, &facts);
+        if self.derived == 0 {
+            index.link(facts.report, key);
+        }
         Ok(())
     }
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod iso20022;
 pub mod json;
 pub mod mules;
+pub mod networks;
 pub mod payments;
 pub mod pnbf;
 pub mod registry;

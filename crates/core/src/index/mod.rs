@@ -38,10 +38,12 @@ use crate::report::{FRAUD_TYPE_COUNT, FraudType, Tlp};
 use crate::scoring::ScoringPolicy;
 use crate::timestamp::Timestamp;
 
+mod network;
 #[cfg(test)]
 mod tests;
 mod views;
 
+pub use network::{MAX_DEPTH, MAX_NODES, Neighbourhood, NetEdge};
 pub use views::{PublicThreshold, PublicView, RecordView};
 
 /// The status of an indicator record as set by review (DESIGN §2). `expired` is not stored: an
@@ -258,6 +260,8 @@ pub struct IndicatorIndex {
     /// The change-feed position of each status held (only indicators whose status was ever
     /// set, few of all), so an older status that arrives later is ignored.
     status_positions: HashMap<IndexKey, i64, BuildKeyHasher>,
+    /// Which reports link which indicators, and the components they make.
+    network: network::Network,
 }
 
 impl Default for IndicatorIndex {
@@ -286,6 +290,7 @@ impl IndicatorIndex {
             contributions: Vec::with_capacity(contributions),
             currencies: Vec::new(),
             status_positions: HashMap::with_hasher(BuildKeyHasher),
+            network: network::Network::default(),
         }
     }
 
@@ -393,6 +398,8 @@ impl IndicatorIndex {
         };
         let changed = c.flags & FLAG_RETRACTED == 0;
         c.flags |= FLAG_RETRACTED;
+        // A report out of the counts links nothing any more.
+        self.unlink(report);
         changed
     }
 

@@ -400,3 +400,105 @@ fn mule_reports_count_from_partners_only_and_under_tlp() {
         "a retracted report counts no more"
     );
 }
+
+mod networks {
+    use super::*;
+
+    const NOW: &str = "2026-11-20T00:00:00Z";
+
+    /// Adds report `n` of `partner` naming `values` (IBANs by number) under `tlp`.
+    fn report(index: &mut IndicatorIndex, n: u32, partner: u32, tlp: Tlp, values: &[u32]) -> Vec<IndexKey> {
+        let keys: Vec<IndexKey> = values
+            .iter()
+            .map(|v| index.key(IndicatorKind::Iban, &format!("NL{v:016}")))
+            .collect();
+        for &k in &keys {
+            index.add(k, &facts(n, partner, PartnerKind::Bank, tlp, "2026-11-01T00:00:00Z"));
+        }
+        index.link_report(n, &keys);
+        keys
+    }
+
+    fn key(index: &IndicatorIndex, v: u32) -> IndexKey {
+        index.key(IndicatorKind::Iban, &format!("NL{v:016}"))
+    }
+
+    #[test]
+    fn components_join_on_shared_reports_and_split_on_retraction() {
+        let mut index = IndicatorIndex::new();
+        report(&mut index, 1, 1, Tlp::Green, &[1, 2]);
+        report(&mut index, 2, 1, Tlp::Green, &[2, 3]);
+        report(&mut index, 3, 1, Tlp::Green, &[4, 5]);
+        report(&mut index, 4, 1, Tlp::Green, &[9]);
+        assert_eq!(index.component_size(key(&index, 1)), 3);
+        assert_eq!(index.component_size(key(&index, 5)), 2);
+        assert_eq!(index.component_size(key(&index, 9)), 1, "a report naming one value links nothing");
+        assert_eq!(index.components(), (2, 3));
+        // A report joining the two components.
+        report(&mut index, 5, 1, Tlp::Green, &[3, 4]);
+        assert_eq!(index.component_size(key(&index, 1)), 5);
+        // Retracting it splits them again, and only that component is touched.
+        assert!(index.retract(key(&index, 3), 5));
+        assert_eq!(index.component_size(key(&index, 1)), 3);
+        assert_eq!(index.component_size(key(&index, 4)), 2);
+        assert!(index.retract(key(&index, 2), 1));
+        assert_eq!(index.component_size(key(&index, 1)), 1, "1 was linked only by report 1");
+        assert_eq!(index.component_size(key(&index, 3)), 2);
+    }
+
+    #[test]
+    fn the_neighbourhood_follows_only_reports_the_reader_may_see() {
+        let mut index = IndicatorIndex::new();
+        let policy = ScoringPolicy::default();
+        report(&mut index, 1, 1, Tlp::Green, &[1, 2]);
+        report(&mut index, 2, 2, Tlp::Green, &[1, 2, 3]);
+        report(&mut index, 3, 3, Tlp::Red, &[3, 4]);
+        report(&mut index, 4, 3, Tlp::Green, &[4, 5]);
+        let start = key(&index, 1);
+        let bank = Viewer {
+            partner: 1,
+            kind: PartnerKind::Bank,
+        };
+        let n = index.neighbourhood(start, &bank, t(NOW), &policy, 4, 50);
+        let values: Vec<IndexKey> = n.nodes.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            values,
+            vec![start, key(&index, 2), key(&index, 3)],
+            "the red report is not the bank's to see"
+        );
+        assert_eq!(n.nodes[2].1, 1, "3 is one step away (report 2)");
+        let one_two = n.edges.iter().find(|e| (e.a, e.b) == (0, 1)).expect("an edge 1-2");
+        assert_eq!(one_two.reports, 2, "two reports name 1 and 2 together");
+        assert!(!n.truncated);
+        // The owner of the red report sees through it, to 4 and on to 5.
+        let owner = Viewer {
+            partner: 3,
+            kind: PartnerKind::Bank,
+        };
+        let n = index.neighbourhood(start, &owner, t(NOW), &policy, 4, 50);
+        assert_eq!(n.nodes.len(), 5);
+        assert_eq!(n.nodes[4].1, 3, "5 is three steps away");
+        // Bounds: depth and node count.
+        let shallow = index.neighbourhood(start, &owner, t(NOW), &policy, 1, 50);
+        assert_eq!(shallow.nodes.len(), 3);
+        let few = index.neighbourhood(start, &owner, t(NOW), &policy, 4, 2);
+        assert_eq!(few.nodes.len(), 2);
+        assert!(few.truncated, "more was in reach");
+        // A retracted report links nothing for anyone.
+        assert!(index.retract(key(&index, 3), 3));
+        let n = index.neighbourhood(start, &owner, t(NOW), &policy, 4, 50);
+        assert_eq!(n.nodes.len(), 3);
+    }
+
+    #[test]
+    fn compacting_keeps_only_reports_that_link() {
+        let mut index = IndicatorIndex::new();
+        report(&mut index, 1, 1, Tlp::Green, &[1]);
+        report(&mut index, 2, 1, Tlp::Green, &[1, 2]);
+        index.compact_links();
+        assert_eq!(index.component_size(key(&index, 2)), 2);
+        index.link(3, key(&index, 7));
+        index.link(3, key(&index, 8));
+        assert_eq!(index.component_size(key(&index, 8)), 2, "links arriving one by one still join");
+    }
+}

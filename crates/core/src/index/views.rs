@@ -425,7 +425,7 @@ impl IndicatorIndex {
     /// whether it carries weight in the score; and the number of distinct citizens whose
     /// unverified reports are left out. Unverified citizen reports count (without weight) only
     /// when a partner report the viewer may see names the indicator too.
-    fn counted<'a>(
+    pub(super) fn counted<'a>(
         &'a self,
         key: IndexKey,
         viewer: &'a Viewer,

@@ -229,6 +229,7 @@ impl Modify for ErrorCodes {
         super::mules::ingest,
         super::mules::account,
         super::mules::alerts,
+        super::networks::read,
         metrics,
         openapi,
     ),

@@ -9,6 +9,7 @@ pub mod health;
 pub mod indicators;
 pub mod meta;
 pub mod mules;
+pub mod networks;
 pub mod payments;
 pub mod pnbf;
 pub mod reports;

@@ -82,6 +82,7 @@ fn label(key: &str) -> Label {
         "report_read" => l("melding bekeken", "report read"),
         "dispute_read" => l("bezwaar bekeken", "dispute read"),
         "mule_read" => l("geldezel-signalen bekeken", "money-mule flags read"),
+        "network_read" => l("netwerk bekeken", "network read"),
         // Citizen reviews.
         "unverified" => l("nog niet gecontroleerd", "not yet checked"),
         "verified" => l("gecontroleerd", "checked"),

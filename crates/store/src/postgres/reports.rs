@@ -194,6 +194,7 @@ impl ReportStore for PostgresStore {
                     submitter: r.try_get(11)?,
                     review: r.try_get(12)?,
                     role: r.try_get(13)?,
+                    derived: r.try_get(14)?,
                 }
                 .add_to(&mut index)?;
             }

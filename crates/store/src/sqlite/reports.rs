@@ -192,6 +192,7 @@ impl ReportStore for SqliteStore {
                         submitter: r.get(11)?,
                         review: r.get(12)?,
                         role: r.get(13)?,
+                        derived: r.get(14)?,
                     }
                     .add_to(&mut index)?;
                 }
