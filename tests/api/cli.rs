@@ -471,6 +471,12 @@ fn replay_shows_the_interventions_of_a_demo() {
     let shown = text(&out.stdout);
     assert!(shown.contains("600 events in"), "{shown}");
     assert!(
+        shown
+            .lines()
+            .any(|l| l.contains("-to-mule") && l.contains("hold") && l.contains("payee_mule")),
+        "the live fan-in is flagged and a payment to its collector held: {shown}"
+    );
+    assert!(
         shown.contains("caller_protected_number"),
         "a spoofed bank-helpdesk call is blocked: {shown}"
     );

@@ -10,11 +10,13 @@ use vangnet_core::report::{AgeBand, FraudType, IndicatorRole, NewReport, ReportD
 
 use crate::api_tests;
 use crate::helpers::{TestApp, report_body};
+use crate::web::console_sign_in;
 
 api_tests! {
     reports_link_what_they_name_together_under_tlp,
     bounds_and_bad_parameters,
     links_made_elsewhere_arrive_through_the_change_feed,
+    the_console_draws_the_network_with_its_tables,
 }
 
 const IBAN: &str = "NL91ABNA0417164300";
@@ -80,7 +82,12 @@ async fn reports_link_what_they_name_together_under_tlp(app: &TestApp) {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let entries = app.store.audit_entries(0, 10_000).await.expect("audit");
     let reads = entries.iter().filter(|e| e.action == "network.read").count();
-    assert!(reads >= 3, "one entry per indicator shown: {reads}");
+    assert!(reads >= 3, "one entry per network read: {reads}");
+    let sights = entries
+        .iter()
+        .filter(|e| e.action == "check.hits" && e.details.contains("\"via\":\"network\""))
+        .count();
+    assert!(sights >= 1, "the other indicators shown are counted");
 }
 
 async fn bounds_and_bad_parameters(app: &TestApp) {
@@ -150,4 +157,30 @@ async fn links_made_elsewhere_arrive_through_the_change_feed(app: &TestApp) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(seen, vec![IBAN_2.to_owned(), "+31687654321".to_owned()], "within two seconds");
+}
+
+async fn the_console_draws_the_network_with_its_tables(app: &TestApp) {
+    app.report(&app.police, report_body("marketplace", "green", &[IBAN, PHONE])).await;
+    let mut bank = console_sign_in(app, &app.bank.token).await;
+    let record = bank.get(&format!("/partner/zoeken?waarde={IBAN}")).await;
+    assert!(record.body.contains("id=\"network-link\""), "the record links to its network");
+    let page = bank.get(&format!("/partner/netwerk?soort=iban&waarde={IBAN}")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("<svg") && page.body.contains("<desc id=\"network-d\">"),
+        "an SVG with a description"
+    );
+    assert!(
+        page.body.contains("id=\"network-nodes\"") && page.body.contains("id=\"network-links\""),
+        "and the tables"
+    );
+    assert!(
+        page.body.contains("/partner/zoeken?soort=phone&#38;waarde=%2B31612345678"),
+        "each node links to its record"
+    );
+    assert!(page.body.contains("gemeld"), "statuses in Dutch");
+    let english = bank.get(&format!("/partner/netwerk?soort=iban&waarde={IBAN}&lang=en")).await;
+    assert!(english.body.contains("Reports together"), "English labels");
+    let bad = bank.get("/partner/netwerk?waarde=%3F%3F").await;
+    assert!(bad.body.contains("id=\"waarde-error\""));
 }

@@ -281,6 +281,14 @@ await step('the police open the subject-access page of a reported account', asyn
   await page.locator('#partner-name').waitFor();
   await page.fill('#waarde', mule);
   await page.click('form[action="/partner/zoeken"] button');
+  await page.locator('#network-link').waitFor();
+  await page.click('#network-link');
+  await page.locator('svg.network-graph').waitFor();
+  expect((await page.locator('#network-nodes tbody tr').count()) > 1, 'the mule account has a network');
+  await inspect(page, 'partner-network');
+  await page.goto(`${base}/partner`);
+  await page.fill('#waarde', mule);
+  await page.click('form[action="/partner/zoeken"] button');
   await page.locator('#subject-export').waitFor();
   await page.click('#subject-export');
   await page.locator('#subject-value').waitFor();

@@ -2,7 +2,7 @@
 //! the partner may see name together with it, and theirs, up to a depth and a node count. The
 //! structure comes from the in-memory index (kept current by the change feed on every node);
 //! the values of the nodes shown come from the reports in the store. Each read is audited: an
-//! entry for the indicator asked about, and one for every other indicator the answer shows.
+//! entry for the indicator asked about, and a counted sight of every other indicator shown.
 
 use vangnet_core::Timestamp;
 use vangnet_core::audit::{AuditAction, AuditEvent};
@@ -123,21 +123,25 @@ pub async fn network(
             })
         })
         .collect();
+    // One entry for the read itself; the other indicators shown are counted per partner,
+    // indicator and window, as check hits are (`via: network`), so a busy analyst's screen
+    // does not flood the log and every sight is still on it.
     let actor = reader.actor();
     let audit = app.audit();
-    for (i, n) in nodes.iter().enumerate() {
+    if let Some(first) = nodes.first() {
         audit
             .record(AuditEvent {
                 at: now,
                 actor: actor.clone(),
                 action: AuditAction::NetworkRead,
-                subject: app.pseudonym(n.kind, &n.value),
-                details: if i == 0 {
-                    format!("{{\"nodes\":{},\"depth\":{depth}}}", nodes.len())
-                } else {
-                    "{\"via\":\"network\"}".to_owned()
-                },
+                subject: app.pseudonym(first.kind, &first.value),
+                details: format!("{{\"nodes\":{},\"depth\":{depth}}}", nodes.len()),
             })
+            .await;
+    }
+    for n in nodes.iter().skip(1) {
+        audit
+            .record_hit(actor.clone(), app.pseudonym(n.kind, &n.value), "network", now)
             .await;
     }
     Ok(NetworkAnswer {

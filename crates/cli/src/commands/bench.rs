@@ -102,6 +102,25 @@ enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// `GET /api/v1/networks/…` over HTTP for a 50-node network on a registry of about a
+    /// million indicators, beside the record read of the same indicator, in alternating phases.
+    Network {
+        /// Reports of two indicators each (about twice as many indicators).
+        #[arg(long, default_value_t = 500_000)]
+        reports: u64,
+        /// Planted networks of 51 indicators.
+        #[arg(long, default_value_t = 20)]
+        networks: u64,
+        /// Concurrent clients (each waits for its answer).
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// Seconds per phase.
+        #[arg(long, default_value_t = 10)]
+        secs: u64,
+        /// Baseline-then-network rounds.
+        #[arg(long, default_value_t = 2)]
+        rounds: usize,
+    },
     /// Payment decisions (JSON), pacs.008 parsing and call events, in-process on one core.
     Screening {
         /// IBANs in the registry, and payer profiles.
@@ -143,6 +162,13 @@ pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<ExitCode> {
             clients,
             baseline_secs,
         } => super::bench_retention::run(reports, clients, baseline_secs).await?,
+        BenchCommand::Network {
+            reports,
+            networks,
+            clients,
+            secs,
+            rounds,
+        } => super::bench_network::run(reports, networks, clients, secs, rounds).await?,
         BenchCommand::Mules { transactions, runs } => {
             let thresholds = config.mules.thresholds()?;
             tokio::task::spawn_blocking(move || super::bench_mules::run(&thresholds, transactions, runs)).await??;

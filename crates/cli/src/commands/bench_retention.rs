@@ -15,83 +15,23 @@ use vangnet_core::partner::PartnerKind;
 use vangnet_core::report::{AgeBand, FraudType, NewReport, ReportDraft, Tlp};
 use vangnet_core::token::ApiToken;
 
+use super::{Load, http_load, print_load};
+
 const DAY: i64 = 86_400_000;
-
-/// Latencies of one load phase.
-struct Load {
-    requests: usize,
-    errors: usize,
-    seconds: f64,
-    p50: Duration,
-    p99: Duration,
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i]
-}
 
 /// `clients` concurrent clients checking one value each until `until` says stop.
 async fn load(url: String, token: String, clients: usize, until: impl Fn() -> bool + Send + Sync + 'static) -> Load {
-    let http = reqwest::Client::new();
-    let until = Arc::new(until);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..clients {
-        let (http, url, token, until) = (http.clone(), url.clone(), token.clone(), Arc::clone(&until));
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0;
-            let body = format!("{{\"indicators\":[{{\"value\":\"shop-bench-{c}.nl\"}}]}}");
-            while !until() {
-                let sent = Instant::now();
-                let answer = http
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .header("content-type", "application/json")
-                    .body(body.clone())
-                    .send()
-                    .await;
-                match answer {
-                    Ok(r) if r.status().is_success() => {
-                        let _ = r.bytes().await;
-                        latencies.push(sent.elapsed());
-                    }
-                    _ => errors += 1,
-                }
-            }
-            (latencies, errors)
-        }));
-    }
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for task in tasks {
-        if let Ok((latencies, e)) = task.await {
-            all.extend(latencies);
-            errors += e;
-        }
-    }
-    all.sort_unstable();
-    Load {
-        requests: all.len(),
-        errors,
-        seconds: started.elapsed().as_secs_f64(),
-        p50: percentile(&all, 0.50),
-        p99: percentile(&all, 0.99),
-    }
-}
-
-fn print_load(name: &str, l: &Load) {
-    println!(
-        "{name:<28} {:>9.0} checks/s   p50 {:>8.2} ms   p99 {:>8.2} ms   errors {}",
-        l.requests as f64 / l.seconds.max(1e-9),
-        l.p50.as_secs_f64() * 1_000.0,
-        l.p99.as_secs_f64() * 1_000.0,
-        l.errors
-    );
+    http_load(
+        clients,
+        move |http, c| {
+            http.post(&url)
+                .bearer_auth(&token)
+                .header("content-type", "application/json")
+                .body(format!("{{\"indicators\":[{{\"value\":\"shop-bench-{c}.nl\"}}]}}"))
+        },
+        until,
+    )
+    .await
 }
 
 pub async fn run(reports: u64, clients: usize, baseline_secs: u64) -> anyhow::Result<()> {
@@ -188,8 +128,8 @@ pub async fn run(reports: u64, clients: usize, baseline_secs: u64) -> anyhow::Re
         totals.examined,
         totals.deleted as f64 / took.max(1e-9)
     );
-    print_load("checks without the sweep", &alone);
-    print_load("checks during the sweep", &during);
+    print_load("checks without the sweep", "checks", &alone);
+    print_load("checks during the sweep", "checks", &during);
     drop(services);
     cancel.cancel();
     let _ = server.await;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bench;
 pub mod bench_limits;
 mod bench_mules;
+mod bench_network;
 pub mod bench_retention;
 pub mod bench_screening;
 pub mod check;
@@ -93,6 +94,83 @@ impl<R: std::io::Read> std::io::Read for ProgressRead<R> {
 pub fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
+}
+
+/// Latencies of one phase of an HTTP load.
+#[derive(Debug)]
+pub struct Load {
+    pub requests: usize,
+    pub errors: usize,
+    pub seconds: f64,
+    pub p50: std::time::Duration,
+    pub p99: std::time::Duration,
+}
+
+/// The `p` quantile of sorted latencies (nearest rank).
+pub fn percentile(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
+    if sorted.is_empty() {
+        return std::time::Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+/// `clients` concurrent clients, each sending the request `make(http, client number)` and
+/// waiting for its answer, until `until` says stop; a non-success answer counts as an error.
+pub async fn http_load(
+    clients: usize,
+    make: impl Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+    until: impl Fn() -> bool + Send + Sync + 'static,
+) -> Load {
+    let http = reqwest::Client::new();
+    let (make, until) = (std::sync::Arc::new(make), std::sync::Arc::new(until));
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (http, make, until) = (http.clone(), std::sync::Arc::clone(&make), std::sync::Arc::clone(&until));
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0;
+            while !until() {
+                let sent = std::time::Instant::now();
+                match make(&http, c).send().await {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        latencies.push(sent.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        if let Ok((latencies, e)) = task.await {
+            all.extend(latencies);
+            errors += e;
+        }
+    }
+    all.sort_unstable();
+    Load {
+        requests: all.len(),
+        errors,
+        seconds: started.elapsed().as_secs_f64(),
+        p50: percentile(&all, 0.50),
+        p99: percentile(&all, 0.99),
+    }
+}
+
+/// One line of a load's figures.
+pub fn print_load(name: &str, what: &str, l: &Load) {
+    println!(
+        "{name:<34} {:>9.0} {what}/s   p50 {:>8.2} ms   p99 {:>8.2} ms   errors {}",
+        l.requests as f64 / l.seconds.max(1e-9),
+        l.p50.as_secs_f64() * 1_000.0,
+        l.p99.as_secs_f64() * 1_000.0,
+        l.errors
+    );
 }
 
 /// The most unreadable lines of an input file a command names one by one (the rest are

@@ -112,6 +112,8 @@ pub async fn run(config: &Config, args: ReplayArgs) -> anyhow::Result<ExitCode> 
         Some(code) => nl_iban_at(&mut rng, code),
         None => nl_iban(&mut rng),
     };
+    // It takes the place of the last synthetic event, so `--events` stays the count.
+    events.truncate(args.events.saturating_sub(1));
     events.insert(
         0,
         InterventionEvent::Payment(serde_json::json!({

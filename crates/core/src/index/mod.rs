@@ -153,6 +153,8 @@ const FLAG_MULE: u8 = 16;
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     head: u32,
+    /// Its node in the network (`NONE` until a report links it with another indicator).
+    node: u32,
     status: IndicatorStatus,
 }
 
@@ -332,6 +334,7 @@ impl IndicatorIndex {
     pub fn add(&mut self, key: IndexKey, facts: &ReportFacts) -> bool {
         let entry = self.entries.entry(key).or_insert(Entry {
             head: NONE,
+            node: NONE,
             status: IndicatorStatus::Active,
         });
         let mut at = entry.head;
@@ -456,6 +459,7 @@ impl IndicatorIndex {
             .entry(key)
             .or_insert(Entry {
                 head: NONE,
+                node: NONE,
                 status: IndicatorStatus::Active,
             })
             .status = status;
@@ -470,6 +474,6 @@ impl IndicatorIndex {
     /// Approximate heap bytes held, for the metrics endpoint.
     pub fn heap_bytes(&self) -> usize {
         let slot = std::mem::size_of::<(IndexKey, Entry)>() + 1;
-        self.entries.capacity() * slot + self.contributions.capacity() * std::mem::size_of::<Contribution>()
+        self.entries.capacity() * slot + self.contributions.capacity() * std::mem::size_of::<Contribution>() + self.network.heap_bytes()
     }
 }

@@ -2,9 +2,9 @@
 //! (an IBAN and a phone number of the same fake seller). A URL and the domain the platform
 //! derived from it are not a link by themselves, so derived indicators take no part.
 //!
-//! Kept incrementally beside the index, keyed by the same [`IndexKey`]s (no values: the
-//! services fetch the values of the few nodes an answer shows):
-//! - per report that links at least two indicators, the keys it links;
+//! Kept incrementally beside the index, by node numbers kept in the index's entries (no
+//! values: the services fetch the values of the few nodes an answer shows):
+//! - per report that links at least two indicators, the nodes it links (a span of one arena);
 //! - connected components by union–find (union by size, path halving) over the indicators that
 //!   some such report names. A retraction, erasure or retention deletion recomputes only the
 //!   component it touched: every indicator of that component is still reachable from one of the
@@ -16,7 +16,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use super::{BuildKeyHasher, FLAG_RETRACTED, IndexKey, IndicatorIndex, IndicatorStatus, NONE};
+use super::{FLAG_RETRACTED, IndexKey, IndicatorIndex, IndicatorStatus, NONE};
 use crate::partner::Viewer;
 use crate::scoring::ScoringPolicy;
 use crate::timestamp::Timestamp;
@@ -26,29 +26,34 @@ pub const MAX_DEPTH: u8 = 4;
 /// The most nodes one answer holds.
 pub const MAX_NODES: usize = 200;
 
-/// Reports and components.
+/// Reports and components, in flat arrays: nodes are numbered (the number lives in the index
+/// entry), a report's nodes are a span of one arena.
 #[derive(Debug, Default)]
 pub(super) struct Network {
-    /// Report → the indicators it names (not derived ones). After loading, only reports that
-    /// link two or more are kept.
-    reports: HashMap<u32, Vec<IndexKey>>,
-    node_of: HashMap<IndexKey, u32, BuildKeyHasher>,
+    /// Report → its span in `arena` (start, length). After loading, only reports that link two
+    /// or more indicators are kept.
+    reports: HashMap<u32, (u32, u32)>,
+    arena: Vec<u32>,
+    /// Node → the indicator's key.
     keys: Vec<IndexKey>,
     parent: Vec<u32>,
     size: Vec<u32>,
 }
 
 impl Network {
-    fn node(&mut self, key: IndexKey) -> u32 {
-        if let Some(&n) = self.node_of.get(&key) {
-            return n;
+    /// Approximate heap bytes: the report spans, the arena and the node arrays.
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.reports.capacity() * (std::mem::size_of::<(u32, (u32, u32))>() + 1)
+            + self.arena.capacity() * 4
+            + self.keys.capacity() * std::mem::size_of::<IndexKey>()
+            + (self.parent.capacity() + self.size.capacity()) * 4
+    }
+
+    fn members(&self, report: u32) -> &[u32] {
+        match self.reports.get(&report) {
+            Some(&(start, len)) => &self.arena[start as usize..(start + len) as usize],
+            None => &[],
         }
-        let n = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
-        self.node_of.insert(key, n);
-        self.keys.push(key);
-        self.parent.push(n);
-        self.size.push(1);
-        n
     }
 
     fn find(&mut self, mut n: u32) -> u32 {
@@ -67,8 +72,7 @@ impl Network {
         n
     }
 
-    fn union(&mut self, a: IndexKey, b: IndexKey) {
-        let (a, b) = (self.node(a), self.node(b));
+    fn union(&mut self, a: u32, b: u32) {
         let (mut ra, mut rb) = (self.find(a), self.find(b));
         if ra == rb {
             return;
@@ -78,6 +82,34 @@ impl Network {
         }
         self.parent[rb as usize] = ra;
         self.size[ra as usize] += self.size[rb as usize];
+    }
+
+    /// Appends `node` to the report's span (moving the span to the arena's end when it is not
+    /// there; the hole left is not reused). Returns false when it was there already.
+    fn push(&mut self, report: u32, node: u32) -> bool {
+        let end = u32::try_from(self.arena.len()).unwrap_or(u32::MAX);
+        match self.reports.get(&report).copied() {
+            None => {
+                self.arena.push(node);
+                self.reports.insert(report, (end, 1));
+            }
+            Some((start, len)) => {
+                if self.arena[start as usize..(start + len) as usize].contains(&node) {
+                    return false;
+                }
+                if start + len == end {
+                    self.arena.push(node);
+                } else {
+                    let moved: Vec<u32> = self.arena[start as usize..(start + len) as usize].to_vec();
+                    self.arena.extend_from_slice(&moved);
+                    self.arena.push(node);
+                    self.reports.insert(report, (end, len + 1));
+                    return true;
+                }
+                self.reports.insert(report, (start, len + 1));
+            }
+        }
+        true
     }
 }
 
@@ -105,17 +137,35 @@ pub struct Neighbourhood {
 }
 
 impl IndicatorIndex {
-    /// Records that `report` names `key` (not a derived indicator). Idempotent.
+    /// Records that `report` names `key` (not a derived indicator; the indicator must have been
+    /// added). Idempotent.
     pub fn link(&mut self, report: u32, key: IndexKey) {
-        let members = self.network.reports.entry(report).or_default();
-        if members.contains(&key) {
+        let Some(node) = self.node_of(key) else { return };
+        if !self.network.push(report, node) {
             return;
         }
-        members.push(key);
-        if members.len() >= 2 {
-            let first = members[0];
-            self.network.union(first, key);
+        let first = self.network.members(report)[0];
+        if first != node {
+            self.network.union(first, node);
         }
+    }
+
+    /// The node of `key`, made when it has none.
+    fn node_of(&mut self, key: IndexKey) -> Option<u32> {
+        let entry = self.entries.get_mut(&key)?;
+        if entry.node == NONE {
+            let n = u32::try_from(self.network.keys.len()).ok().filter(|n| *n != NONE)?;
+            entry.node = n;
+            self.network.keys.push(key);
+            self.network.parent.push(n);
+            self.network.size.push(1);
+        }
+        Some(entry.node)
+    }
+
+    /// The node of `key`, if it has one.
+    fn node(&self, key: IndexKey) -> Option<u32> {
+        self.entries.get(&key).map(|e| e.node).filter(|n| *n != NONE)
     }
 
     /// Records every link of a report at once.
@@ -125,34 +175,45 @@ impl IndicatorIndex {
         }
     }
 
-    /// Drops the reports that link fewer than two indicators (after a bulk load, when no more
-    /// links of them will come).
+    /// Drops the reports that link fewer than two indicators and packs the arena (after a bulk
+    /// load, when no more links of them will come).
     pub fn compact_links(&mut self) {
-        self.network.reports.retain(|_, keys| keys.len() >= 2);
-        self.network.reports.shrink_to_fit();
+        let net = &mut self.network;
+        let mut arena = Vec::with_capacity(net.arena.len());
+        net.reports.retain(|_, span| {
+            if span.1 < 2 {
+                return false;
+            }
+            let start = u32::try_from(arena.len()).unwrap_or(u32::MAX);
+            arena.extend_from_slice(&net.arena[span.0 as usize..(span.0 + span.1) as usize]);
+            span.0 = start;
+            true
+        });
+        arena.shrink_to_fit();
+        net.arena = arena;
+        net.reports.shrink_to_fit();
     }
 
     /// Takes a report out of the network (retracted, erased, deleted) and recomputes the
     /// component it was in; returns whether it linked anything.
     pub(super) fn unlink(&mut self, report: u32) -> bool {
-        let Some(keys) = self.network.reports.remove(&report) else {
-            return false;
-        };
-        if keys.len() < 2 {
+        let members = self.network.members(report).to_vec();
+        self.network.reports.remove(&report);
+        if members.len() < 2 {
             return false;
         }
-        // Every indicator of the old component is reachable from one of `keys` without this
+        // Every indicator of the old component is reachable from one of `members` without this
         // report: search from each, and make each piece its own component.
-        let mut seen: HashSet<IndexKey> = HashSet::new();
-        for &start in &keys {
+        let mut seen: HashSet<u32> = HashSet::new();
+        for &start in &members {
             if !seen.insert(start) {
                 continue;
             }
             let mut piece = vec![start];
             let mut queue = VecDeque::from([start]);
-            while let Some(k) = queue.pop_front() {
-                for r in self.linking_reports(k) {
-                    for &o in self.network.reports.get(&r).map_or(&[][..], Vec::as_slice) {
+            while let Some(n) = queue.pop_front() {
+                for r in self.linking_reports(self.network.keys[n as usize]) {
+                    for &o in self.network.members(r) {
                         if seen.insert(o) {
                             piece.push(o);
                             queue.push_back(o);
@@ -160,13 +221,11 @@ impl IndicatorIndex {
                     }
                 }
             }
-            let nodes: Vec<u32> = piece.iter().filter_map(|k| self.network.node_of.get(k).copied()).collect();
-            let Some(&root) = nodes.first() else { continue };
-            for &n in &nodes {
-                self.network.parent[n as usize] = root;
+            for &n in &piece {
+                self.network.parent[n as usize] = start;
                 self.network.size[n as usize] = 1;
             }
-            self.network.size[root as usize] = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
+            self.network.size[start as usize] = u32::try_from(piece.len()).unwrap_or(u32::MAX);
         }
         true
     }
@@ -178,7 +237,7 @@ impl IndicatorIndex {
         while at != NONE {
             let c = &self.contributions[at as usize];
             at = c.next;
-            if c.flags & FLAG_RETRACTED == 0 && self.network.reports.get(&c.report).is_some_and(|k| k.len() >= 2) {
+            if c.flags & FLAG_RETRACTED == 0 && self.network.members(c.report).len() >= 2 {
                 out.push(c.report);
             }
         }
@@ -187,10 +246,7 @@ impl IndicatorIndex {
 
     /// How many indicators the component of `key` holds (1 when no report links it).
     pub fn component_size(&self, key: IndexKey) -> u32 {
-        self.network
-            .node_of
-            .get(&key)
-            .map_or(1, |&n| self.network.size[self.network.root(n) as usize])
+        self.node(key).map_or(1, |n| self.network.size[self.network.root(n) as usize])
     }
 
     /// Components of two or more indicators, and the largest.
@@ -254,13 +310,14 @@ impl IndicatorIndex {
                 .or_insert_with(|| self.visible_dated(key, viewer, now, policy))
                 .clone();
             for (report, minute) in own {
-                let Some(members) = self.network.reports.get(&report) else {
+                let members = self.network.members(report);
+                if members.len() < 2 {
                     continue;
-                };
+                }
                 if via[here].is_none() {
                     via[here] = Some(report);
                 }
-                for &other in members {
+                for other in members.iter().map(|&n| self.network.keys[n as usize]) {
                     if other == key {
                         continue;
                     }

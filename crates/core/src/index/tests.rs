@@ -497,8 +497,17 @@ mod networks {
         report(&mut index, 2, 1, Tlp::Green, &[1, 2]);
         index.compact_links();
         assert_eq!(index.component_size(key(&index, 2)), 2);
-        index.link(3, key(&index, 7));
-        index.link(3, key(&index, 8));
+        for v in [7, 8] {
+            let k = key(&index, v);
+            index.add(k, &facts(3, 1, PartnerKind::Bank, Tlp::Green, "2026-11-01T00:00:00Z"));
+            index.link(3, k);
+        }
+        index.link(4, key(&index, 99));
+        assert_eq!(
+            index.component_size(key(&index, 99)),
+            1,
+            "a value the index does not hold links nothing"
+        );
         assert_eq!(index.component_size(key(&index, 8)), 2, "links arriving one by one still join");
     }
 }

@@ -152,6 +152,7 @@ struct HomePage {
     may_report: bool,
     /// The link to the subject-access export of the record shown (police and operator).
     export_link: Option<String>,
+    network_link: Option<String>,
 }
 
 fn home_page(parts: &Parts, who: &SignedIn) -> HomePage {
@@ -173,6 +174,7 @@ fn home_page(parts: &Parts, who: &SignedIn) -> HomePage {
         tlps: Tlp::keys(),
         may_report: who.partner.kind.may_submit_reports(),
         export_link: None,
+        network_link: None,
     }
 }
 
@@ -278,15 +280,18 @@ async fn search(State(state): State<AppState>, parts: Parts) -> Response {
     #[derive(Deserialize)]
     struct Query {
         waarde: Option<String>,
+        /// The kind, when a link names it (a value that could be read as two kinds).
+        soort: Option<String>,
     }
-    let q: Query = serde_urlencoded::from_str(parts.uri.query().unwrap_or("")).unwrap_or(Query { waarde: None });
+    let q: Query = serde_urlencoded::from_str(parts.uri.query().unwrap_or("")).unwrap_or(Query { waarde: None, soort: None });
+    let kind = q.soort.as_deref().and_then(vangnet_core::indicator::IndicatorKind::from_key);
     let mut page = home_page(&parts, &who);
     let value = q.waarde.unwrap_or_default();
     page.query = value.clone();
     if value.trim().is_empty() {
         return render(StatusCode::OK, &page);
     }
-    let indicator = match Indicator::parse(None, &value) {
+    let indicator = match Indicator::parse(kind, &value) {
         Ok(i) => i,
         Err(e) => {
             page.error = Some(invalid_message(page.page.t, &e));
@@ -345,6 +350,10 @@ async fn search(State(state): State<AppState>, parts: Parts) -> Response {
         reasons: view.reasons(),
         rows: reports.iter().map(ReportRow::from).collect(),
     });
+    page.network_link = Some(format!(
+        "/partner/netwerk?{}",
+        serde_urlencoded::to_string([("soort", indicator.kind().as_str()), ("waarde", indicator.canonical())]).unwrap_or_default()
+    ));
     if vangnet_services::subjects::may_export(who.partner.kind) {
         // The subject-access page (`web/subjects.rs`) of this value.
         let query =

@@ -84,6 +84,34 @@ pub struct Content {
     pub disputes: DisputeTexts,
     pub privacy: PrivacyTexts,
     pub mules: MuleTexts,
+    pub networks: NetworkTexts,
+}
+
+/// The texts of the console's network page (`/partner/netwerk`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkTexts {
+    pub title: String,
+    pub intro: String,
+    pub link: String,
+    pub value_label: String,
+    pub depth_label: String,
+    pub button: String,
+    pub invalid: String,
+    pub alone: String,
+    pub truncated: String,
+    pub graph_desc: String,
+    pub kind: String,
+    pub value: String,
+    pub status: String,
+    pub reports: String,
+    pub depth: String,
+    pub links_title: String,
+    pub link_reports: String,
+    pub last_seen: String,
+    pub status_reported: String,
+    pub status_not_reported: String,
+    pub status_disputed: String,
 }
 
 /// The texts of the console's money-mule page (`/partner/geldezels`).

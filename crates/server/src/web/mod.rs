@@ -15,6 +15,7 @@ pub mod content;
 pub mod disputes;
 pub mod help;
 pub mod mules;
+pub mod networks;
 pub mod objection;
 pub mod pnbf;
 pub mod privacy;
@@ -62,6 +63,7 @@ pub fn router() -> Router<AppState> {
         .merge(disputes::console_router())
         .merge(subjects::console_router())
         .merge(mules::console_router())
+        .merge(networks::console_router())
         .route("/zaak/{secret}", get(pnbf::victim))
 }
 
