@@ -48,10 +48,79 @@ impl Edge {
     }
 }
 
+/// Edges kept inline before an account's list moves to the heap: most accounts make a few
+/// transfers a week, and an allocation per account and direction was the largest single cost
+/// of keeping the window (BENCHMARKS.md 11).
+const INLINE: usize = 2;
+
+/// One direction's transfers of an account, oldest first: inline while few, then a ring buffer.
+#[derive(Debug, Clone)]
+enum Edges {
+    Inline { len: u8, buf: [Edge; INLINE] },
+    Heap(VecDeque<Edge>),
+}
+
+const NO_EDGE: Edge = Edge { peer: 0, at: 0, amount: 0 };
+
+impl Default for Edges {
+    fn default() -> Self {
+        Edges::Inline {
+            len: 0,
+            buf: [NO_EDGE; INLINE],
+        }
+    }
+}
+
+impl Edges {
+    fn len(&self) -> usize {
+        match self {
+            Edges::Inline { len, .. } => usize::from(*len),
+            Edges::Heap(v) => v.len(),
+        }
+    }
+
+    fn iter(&self) -> std::iter::Chain<std::slice::Iter<'_, Edge>, std::slice::Iter<'_, Edge>> {
+        match self {
+            Edges::Inline { len, buf } => buf[..usize::from(*len)].iter().chain([].iter()),
+            Edges::Heap(v) => {
+                let (a, b) = v.as_slices();
+                a.iter().chain(b.iter())
+            }
+        }
+    }
+
+    /// Adds `edge` in time order, first dropping what is older than `cutoff` and, when full,
+    /// the oldest.
+    fn push(&mut self, edge: Edge, cutoff: i64, cap: usize) {
+        if let Edges::Inline { len, buf } = self {
+            let n = usize::from(*len);
+            let keep = buf[..n].iter().position(|e| e.at() >= cutoff).unwrap_or(n);
+            if keep > 0 {
+                buf.copy_within(keep..n, 0);
+                *len = (n - keep) as u8;
+            }
+            let n = usize::from(*len);
+            if n < INLINE && n < cap {
+                let at = buf[..n].iter().rposition(|e| e.at() <= edge.at()).map_or(0, |i| i + 1);
+                buf.copy_within(at..n, at + 1);
+                buf[at] = edge;
+                *len += 1;
+                return;
+            }
+            let mut heap = VecDeque::with_capacity((INLINE * 4).min(cap.max(1)));
+            heap.extend(buf[..n].iter().copied());
+            *self = Edges::Heap(heap);
+        }
+        if let Edges::Heap(edges) = self {
+            push(edges, edge, cutoff, cap);
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 struct Node {
-    incoming: VecDeque<Edge>,
-    outgoing: VecDeque<Edge>,
+    incoming: Edges,
+    outgoing: Edges,
     /// The last time a transfer touched it.
     last: i64,
 }
@@ -93,11 +162,14 @@ pub struct Window {
 
 impl Window {
     pub fn new(window_ms: i64, edges_per_account: usize, max_accounts: usize) -> Window {
+        let max_accounts = max_accounts.max(16);
         Window {
+            // Not pre-sized to the bound: measured slower and 650 MiB more at its peak, as
+            // accounts spread over the whole table touch every page (BENCHMARKS.md 11).
             nodes: AccountMap::default(),
             window_ms: window_ms.max(1),
             edges_per_account: edges_per_account.max(1),
-            max_accounts: max_accounts.max(16),
+            max_accounts,
             now: i64::MIN,
             evicted: 0,
         }
@@ -129,10 +201,10 @@ impl Window {
             self.make_room();
         }
         let from = self.nodes.entry(t.from).or_default();
-        push(&mut from.outgoing, Edge::new(t.at, t.to, t.amount), cutoff, cap);
+        from.outgoing.push(Edge::new(t.at, t.to, t.amount), cutoff, cap);
         from.last = from.last.max(t.at);
         let to = self.nodes.entry(t.to).or_default();
-        push(&mut to.incoming, Edge::new(t.at, t.from, t.received), cutoff, cap);
+        to.incoming.push(Edge::new(t.at, t.from, t.received), cutoff, cap);
         to.last = to.last.max(t.at);
     }
 
@@ -319,6 +391,33 @@ mod tests {
         assert!(w.accounts() <= 16, "{}", w.accounts());
         assert!(w.evicted() > 0);
         assert_eq!(w.incoming(1_099).count(), 1, "the newest stay");
+    }
+
+    #[test]
+    fn few_edges_stay_inline_in_order_and_move_to_the_heap_intact() {
+        let e = |s: i64, peer: u64| Edge::new(EDGE_EPOCH_MS + s * 1_000, peer, 1);
+        let mut list = Edges::default();
+        list.push(e(20, 2), i64::MIN, 64);
+        list.push(e(10, 1), i64::MIN, 64);
+        assert!(matches!(list, Edges::Inline { len: 2, .. }));
+        assert_eq!(list.iter().map(|x| x.peer).collect::<Vec<_>>(), [1, 2], "time order inline");
+        list.push(e(30, 3), i64::MIN, 64);
+        assert!(matches!(list, Edges::Heap(_)));
+        assert_eq!(list.iter().map(|x| x.peer).collect::<Vec<_>>(), [1, 2, 3], "nothing lost moving");
+        let mut old = Edges::default();
+        old.push(e(10, 1), i64::MIN, 64);
+        old.push(e(20, 2), i64::MIN, 64);
+        old.push(e(100, 3), EDGE_EPOCH_MS + 15 * 1_000, 64);
+        assert!(matches!(old, Edges::Inline { len: 2, .. }), "the expired one made room inline");
+        assert_eq!(old.iter().map(|x| x.peer).collect::<Vec<_>>(), [2, 3]);
+        let mut one = Edges::default();
+        one.push(e(10, 1), i64::MIN, 1);
+        one.push(e(20, 2), i64::MIN, 1);
+        assert_eq!(
+            one.iter().map(|x| x.peer).collect::<Vec<_>>(),
+            [2],
+            "the cap holds below the inline size"
+        );
     }
 
     #[test]
