@@ -13,6 +13,7 @@ mod citizen_reports;
 mod dispute_requests;
 mod disputes;
 mod mules;
+mod networks;
 mod partners;
 mod pnbf;
 mod reports;
