@@ -94,7 +94,7 @@ impl Services {
         check_naw_key(store.as_ref(), &settings).await?;
         let metrics = Arc::new(metrics);
         let rules = RulesHandle::load(settings.screening.rules_file.as_deref()).map_err(StartError::Rules)?;
-        let (screening, decision_task) = Screening::start(Arc::clone(&store), rules, &key, settings.screening.max_state_entries).await?;
+        let (screening, decision_task) = Screening::start(Arc::clone(&store), rules, settings.screening.max_state_entries).await?;
         let calls = CallScreening::start(store.as_ref(), &settings.calls).await?;
         let (mules, mule_task) = Mules::start(
             Arc::clone(&store),

@@ -143,10 +143,12 @@ impl Services {
     /// Decides one payment for `partner` (or returns the decision stored for its id before).
     pub async fn decide_payment(&self, partner: &Partner, input: &PaymentInput) -> Result<DecisionOut, ScreeningError> {
         let now = self.registry.now();
+        // The accounts' pseudonyms, once for screening and the mule engine.
+        let keys = self.mules.keys(&input.payer, &input.payee);
         let decided = self
             .screening
-            .decide(&self.registry, &self.calls, partner, input, |payee_reports| {
-                self.mules.signal(&input.payer, &input.payee, payee_reports, now)
+            .decide(&self.registry, &self.calls, partner, input, keys, |payee_reports| {
+                self.mules.signal(keys, payee_reports, now)
             })
             .await?;
         // Every scored payment is an edge of the transaction graph (a repeated id is
@@ -161,6 +163,7 @@ impl Services {
                 received: input.amount,
                 at: input.initiated_at,
             },
+            keys,
         );
         Ok(decided)
     }

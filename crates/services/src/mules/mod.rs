@@ -209,8 +209,13 @@ impl Mules {
         &self.keyer
     }
 
-    fn row(&self, t: &TransactionInput) -> TransactionRow {
-        let (payer, payee) = (self.keyer.key(t.payer.as_str()), self.keyer.key(t.payee.as_str()));
+    /// The pseudonyms of a transfer's two accounts (payer, payee), computed once per payment
+    /// for payment screening and the mule engine alike.
+    pub fn keys(&self, payer: &Iban, payee: &Iban) -> (u64, u64) {
+        (self.keyer.key(payer.as_str()), self.keyer.key(payee.as_str()))
+    }
+
+    fn row(&self, t: &TransactionInput, (payer, payee): (u64, u64)) -> TransactionRow {
         let text = format!(
             "{}\n{payer:016x}\n{payee:016x}\n{}\n{}\n{}\n{}\n{}",
             t.id,
@@ -233,9 +238,9 @@ impl Mules {
         }
     }
 
-    fn incoming(&self, t: &TransactionInput) -> Incoming {
+    fn incoming(&self, t: &TransactionInput, keys: (u64, u64)) -> Incoming {
         Incoming {
-            row: self.row(t),
+            row: self.row(t, keys),
             payer_iban: Some(t.payer.as_str().to_owned()),
             payee_iban: Some(t.payee.as_str().to_owned()),
         }
@@ -252,19 +257,20 @@ impl Mules {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             partner_seq: partner.seq,
-            items: batch.iter().map(|t| self.incoming(t)).collect(),
+            items: batch.iter().map(|t| self.incoming(t, self.keys(&t.payer, &t.payee))).collect(),
             reply: Some(reply),
         };
         self.tx.send(job).await.map_err(|_| MuleError::Stopped)?;
         answer.await.map_err(|_| MuleError::Stopped)?.map_err(MuleError::Store)
     }
 
-    /// Takes a scored payment into the graph without waiting (a full queue drops it and
-    /// counts it: payment screening never waits on the mule engine).
-    pub fn observe_payment(&self, partner: &Partner, t: &TransactionInput) {
+    /// Takes a scored payment, with its accounts' pseudonyms from [`Mules::keys`], into the
+    /// graph without waiting (a full queue drops it and counts it: payment screening never
+    /// waits on the mule engine).
+    pub fn observe_payment(&self, partner: &Partner, t: &TransactionInput, keys: (u64, u64)) {
         let job = Job {
             partner_seq: partner.seq,
-            items: vec![self.incoming(t)],
+            items: vec![self.incoming(t, keys)],
             reply: None,
         };
         if self.tx.try_send(job).is_err() {
@@ -278,16 +284,16 @@ impl Mules {
         self.settings.score.score(&self.cache.get(account), mule_reports, now.millis())
     }
 
-    /// What the payment rules learn about a payment's two accounts.
-    pub fn signal(&self, payer: &Iban, payee: &Iban, payee_reports: u32, now: Timestamp) -> MuleSignal {
+    /// What the payment rules learn about a payment's two accounts (by their pseudonyms).
+    pub fn signal(&self, (payer, payee): (u64, u64), payee_reports: u32, now: Timestamp) -> MuleSignal {
         let top = |s: &MuleScore| {
             s.reasons.iter().find_map(|r| match r {
                 vangnet_core::mules::ScoreReason::Pattern { pattern, .. } => Some(*pattern),
                 vangnet_core::mules::ScoreReason::Reports { .. } => None,
             })
         };
-        let payee_score = self.score_of(self.keyer.key(payee.as_str()), payee_reports, now);
-        let payer_score = self.score_of(self.keyer.key(payer.as_str()), 0, now);
+        let payee_score = self.score_of(payee, payee_reports, now);
+        let payer_score = self.score_of(payer, 0, now);
         MuleSignal {
             payee_score: payee_score.score,
             payee_pattern: top(&payee_score),

@@ -125,7 +125,6 @@ struct DecideJob {
 #[derive(Debug)]
 pub struct Screening {
     pub rules: RulesHandle,
-    keyer: AccountKeyer,
     writer: mpsc::Sender<DecideJob>,
 }
 
@@ -140,7 +139,6 @@ impl Screening {
     pub async fn start(
         store: Arc<dyn Store>,
         rules: RulesHandle,
-        key: &[u8],
         max_entries: usize,
     ) -> Result<(Screening, tokio::task::JoinHandle<()>), StoreError> {
         let mut state = ScreeningState::new(max_entries);
@@ -158,23 +156,19 @@ impl Screening {
         }
         let (tx, rx) = mpsc::channel(WRITE_QUEUE);
         let task = tokio::spawn(decide_and_write(store, rules.clone(), state, rx));
-        Ok((
-            Screening {
-                rules,
-                keyer: AccountKeyer::new(key),
-                writer: tx,
-            },
-            task,
-        ))
+        Ok((Screening { rules, writer: tx }, task))
     }
 
     /// Decides one payment for `partner`, or returns the decision stored for its id before.
+    /// `keys` are the pseudonyms of payer and payee ([`AccountKeyer`]); `mule_signal` gives
+    /// the mule engine's signal from the payee's mule reports as the bank may see them.
     pub async fn decide(
         &self,
         registry: &Registry,
         calls: &CallScreening,
         partner: &Partner,
         input: &PaymentInput,
+        (payer, payee_key): (u64, u64),
         mule_signal: impl FnOnce(u32) -> MuleSignal,
     ) -> Result<DecisionOut, ScreeningError> {
         let digest = input.digest();
@@ -188,8 +182,8 @@ impl Screening {
                 .await;
         }
         let facts = PaymentFacts {
-            payer: self.keyer.key(input.payer.as_str()),
-            payee: self.keyer.key(input.payee.as_str()),
+            payer,
+            payee: payee_key,
             amount_minor: input.amount.minor(),
             instant: input.instant,
             at: input.initiated_at,
