@@ -406,3 +406,29 @@ pub fn report_body(fraud_type: &str, tlp: &str, values: &[&str]) -> Value {
         "indicators": values.iter().map(|v| json!({"value": v, "role": "payee"})).collect::<Vec<_>>(),
     })
 }
+
+/// A green report of now naming `indicators` (values with their roles), as the store takes it:
+/// for writes made straight to the store, as another node or `vangnet import` would.
+pub fn report_now(
+    fraud_type: vangnet_core::report::FraudType,
+    indicators: &[(&str, vangnet_core::report::IndicatorRole)],
+) -> vangnet_core::report::NewReport {
+    use vangnet_core::report::{AgeBand, NewReport, ReportDraft, Tlp};
+    let now = Timestamp::now();
+    let draft = ReportDraft {
+        external_id: None,
+        fraud_type,
+        channel: None,
+        occurred_at: now,
+        amount: None,
+        aangifte: false,
+        victim_age_band: AgeBand::Unknown,
+        tlp: Tlp::Green,
+        description: None,
+        indicators: indicators
+            .iter()
+            .map(|(v, role)| (vangnet_core::Indicator::parse(None, v).expect("valid"), *role))
+            .collect(),
+    };
+    NewReport::new(draft, now).expect("valid")
+}

@@ -617,25 +617,9 @@ async fn report_reads_respect_tlp_and_are_audited(app: &TestApp) {
 }
 
 async fn index_follows_writes_made_elsewhere(app: &TestApp) {
-    use vangnet_core::Indicator;
-    use vangnet_core::report::{AgeBand, FraudType, IndicatorRole, NewReport, ReportDraft, Tlp};
+    use vangnet_core::report::{FraudType, IndicatorRole};
     let now = vangnet_core::Timestamp::now();
-    let draft = ReportDraft {
-        external_id: None,
-        fraud_type: FraudType::Webshop,
-        channel: None,
-        occurred_at: now,
-        amount: None,
-        aangifte: false,
-        victim_age_band: AgeBand::Unknown,
-        tlp: Tlp::Green,
-        description: None,
-        indicators: vec![(
-            Indicator::parse(None, "fake-sneakers-outlet.shop").expect("valid"),
-            IndicatorRole::Website,
-        )],
-    };
-    let report = NewReport::new(draft, now).expect("valid");
+    let report = helpers::report_now(FraudType::Webshop, &[("fake-sneakers-outlet.shop", IndicatorRole::Website)]);
     // Written straight to the store, as another node or `vangnet import` would.
     app.store
         .insert_reports(&app.police.partner, &[report], "test", now)

@@ -5,11 +5,10 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vangnet_core::Indicator;
-use vangnet_core::report::{AgeBand, FraudType, IndicatorRole, NewReport, ReportDraft, Tlp};
+use vangnet_core::report::{FraudType, IndicatorRole};
 
 use crate::api_tests;
-use crate::helpers::{TestApp, report_body};
+use crate::helpers::{TestApp, report_body, report_now};
 use crate::web::console_sign_in;
 
 api_tests! {
@@ -126,22 +125,10 @@ async fn bounds_and_bad_parameters(app: &TestApp) {
 
 async fn links_made_elsewhere_arrive_through_the_change_feed(app: &TestApp) {
     let now = vangnet_core::Timestamp::now();
-    let draft = ReportDraft {
-        external_id: None,
-        fraud_type: FraudType::FriendInNeed,
-        channel: None,
-        occurred_at: now,
-        amount: None,
-        aangifte: false,
-        victim_age_band: AgeBand::Unknown,
-        tlp: Tlp::Green,
-        description: None,
-        indicators: vec![
-            (Indicator::parse(None, IBAN_2).expect("valid"), IndicatorRole::Payee),
-            (Indicator::parse(None, "+31687654321").expect("valid"), IndicatorRole::Contact),
-        ],
-    };
-    let report = NewReport::new(draft, now).expect("valid");
+    let report = report_now(
+        FraudType::FriendInNeed,
+        &[(IBAN_2, IndicatorRole::Payee), ("+31687654321", IndicatorRole::Contact)],
+    );
     // Written straight to the store, as another node would.
     app.store
         .insert_reports(&app.police.partner, &[report], "test", now)

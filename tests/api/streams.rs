@@ -62,19 +62,26 @@ async fn stream_messages(js: &jetstream::Context, name: &str) -> u64 {
         .messages
 }
 
+/// Streams under a prefix of their own (so that tests never see each other's messages), made,
+/// with worker settings of `concurrency`.
+async fn fresh_streams(concurrency: usize) -> (String, StreamSettings, jetstream::Context) {
+    let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+    let settings = StreamSettings {
+        url: nats_url(),
+        prefix: prefix.clone(),
+        concurrency,
+        ..StreamSettings::default()
+    };
+    let js = vangnet_streams::prepare(&settings).await.expect("streams");
+    (prefix, settings, js)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payment_and_call_events_over_jetstream() {
     let Some(client) = connect().await else { return };
     let db = Db::sqlite().await;
     let app = TestApp::spawn_with(&db, test_settings()).await;
-    let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-    let settings = StreamSettings {
-        url: nats_url(),
-        prefix: prefix.clone(),
-        concurrency: 64,
-        ..StreamSettings::default()
-    };
-    let js = vangnet_streams::prepare(&settings).await.expect("streams");
+    let (prefix, settings, js) = fresh_streams(64).await;
     let stop = CancellationToken::new();
     let state = app.state.clone().expect("state");
     let first = tokio::spawn(vangnet_streams::run(state.clone(), settings.clone(), stop.clone()));
@@ -256,14 +263,7 @@ async fn transaction_batches_over_jetstream() {
     let Some(client) = connect().await else { return };
     let db = Db::sqlite().await;
     let app = TestApp::spawn_with(&db, test_settings()).await;
-    let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-    let settings = StreamSettings {
-        url: nats_url(),
-        prefix: prefix.clone(),
-        concurrency: 16,
-        ..StreamSettings::default()
-    };
-    let js = vangnet_streams::prepare(&settings).await.expect("streams");
+    let (prefix, settings, js) = fresh_streams(16).await;
     let stop = CancellationToken::new();
     let worker = tokio::spawn(vangnet_streams::run(
         app.state.clone().expect("state"),

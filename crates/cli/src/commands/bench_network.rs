@@ -15,27 +15,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use vangnet_core::Timestamp;
 use vangnet_core::indicator::Indicator;
-use vangnet_core::partner::PartnerKind;
-use vangnet_core::report::{AgeBand, FraudType, IndicatorRole, NewReport, ReportDraft, Tlp};
-use vangnet_core::token::ApiToken;
+use vangnet_core::report::{IndicatorRole, NewReport};
 
-use super::{Load, http_load, print_load};
-
-fn report(indicators: Vec<(Indicator, IndicatorRole)>, at: Timestamp) -> anyhow::Result<NewReport> {
-    let draft = ReportDraft {
-        external_id: None,
-        fraud_type: FraudType::Marketplace,
-        channel: None,
-        occurred_at: at,
-        amount: None,
-        aangifte: false,
-        victim_age_band: AgeBand::Unknown,
-        tlp: Tlp::Green,
-        description: None,
-        indicators,
-    };
-    NewReport::new(draft, at).map_err(|e| anyhow::anyhow!("a synthetic report: {e}"))
-}
+use super::{Load, bench_report, http_load, print_load};
 
 /// The hub IBAN of planted network `i`.
 fn hub(i: u64) -> String {
@@ -50,15 +32,17 @@ fn planted(i: u64, at: Timestamp) -> anyhow::Result<Vec<NewReport>> {
     let iban = parse(&hub(i))?;
     for p in 0..10 {
         let phone = parse(&format!("+3162{:07}", i * 10 + p))?;
-        out.push(report(
+        out.push(bench_report(
             vec![(iban.clone(), IndicatorRole::Payee), (phone.clone(), IndicatorRole::Seller)],
             at,
+            None,
         )?);
         for e in 0..4 {
             let email = parse(&format!("net{i}-{p}-{e}@bench.example"))?;
-            out.push(report(
+            out.push(bench_report(
                 vec![(phone.clone(), IndicatorRole::Seller), (email, IndicatorRole::Contact)],
                 at,
+                None,
             )?);
         }
     }
@@ -72,32 +56,7 @@ pub async fn run(reports: u64, networks: u64, clients: usize, secs: u64, rounds:
     let at = Timestamp::now().plus_millis(-86_400_000);
     let seeded = Instant::now();
     {
-        let store = vangnet_store::open_with(&url, vangnet_store::Durability::Bulk).await?;
-        let token = ApiToken::generate()?;
-        let (seed, _) = store
-            .create_partner("Seed", PartnerKind::Police, &token.digest(), "bench", "bench", Timestamp::now())
-            .await?;
-        let bar = super::progress(Some(reports), "seeding reports of two indicators each");
-        let (mut next, mut n) = (0u64, 0u64);
-        while next < reports {
-            let end = (next + 20_000).min(reports);
-            let batch = (next..end)
-                .map(|_| {
-                    let indicators = (0..2)
-                        .map(|_| {
-                            n += 1;
-                            let (kind, value, role) = crate::synth::unique_indicator(n);
-                            Ok((Indicator::parse(Some(kind), &value)?, role))
-                        })
-                        .collect::<Result<Vec<_>, vangnet_core::IndicatorError>>()?;
-                    report(indicators, at)
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            store.insert_reports(&seed, &batch, "bench", at).await?;
-            next = end;
-            bar.set_position(next);
-        }
-        bar.finish_and_clear();
+        let (store, seed) = super::seed_pair_reports(&url, reports, at, None, "seeding reports of two indicators each").await?;
         for i in 0..networks {
             store.insert_reports(&seed, &planted(i, at)?, "bench", at).await?;
         }
@@ -107,20 +66,7 @@ pub async fn run(reports: u64, networks: u64, clients: usize, secs: u64, rounds:
         seeded.elapsed().as_secs_f64()
     );
     let store = vangnet_store::open(&url).await?;
-    let token = ApiToken::generate()?;
-    store
-        .create_partner("Bank", PartnerKind::Bank, &token.digest(), "bench", "bench", Timestamp::now())
-        .await?;
-    let settings = vangnet_server::Settings {
-        http: vangnet_server::HttpSettings {
-            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-            ..Default::default()
-        },
-        services: vangnet_services::Settings {
-            partner_rate: vangnet_services::Rate::UNLIMITED,
-            ..Default::default()
-        },
-    };
+    let (settings, secret) = super::bench_server(store.as_ref()).await?;
     let started = Instant::now();
     let app = vangnet_server::Application::build(settings, Arc::clone(&store)).await?;
     let indicators = app.services().index().len();
@@ -132,7 +78,6 @@ pub async fn run(reports: u64, networks: u64, clients: usize, secs: u64, rounds:
     let base = format!("http://{}", app.local_addr());
     let cancel = tokio_util::sync::CancellationToken::new();
     let server = tokio::spawn(app.run_until_stopped(cancel.clone()));
-    let secret = token.expose().to_owned();
     let probe = reqwest::Client::new()
         .get(format!("{base}/api/v1/networks/iban/{}?max_nodes=50", hub(0)))
         .bearer_auth(&secret)

@@ -11,9 +11,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use vangnet_core::Timestamp;
-use vangnet_core::partner::PartnerKind;
-use vangnet_core::report::{AgeBand, FraudType, NewReport, ReportDraft, Tlp};
-use vangnet_core::token::ApiToken;
 
 use super::{Load, http_load, print_load};
 
@@ -41,72 +38,25 @@ pub async fn run(reports: u64, clients: usize, baseline_secs: u64) -> anyhow::Re
     let url = path.display().to_string();
     // Seed: N reports received three years ago, made in bulk mode.
     let seeded = Instant::now();
-    {
-        let store = vangnet_store::open_with(&url, vangnet_store::Durability::Bulk).await?;
-        let token = ApiToken::generate()?;
-        let (seed, _) = store
-            .create_partner("Seed", PartnerKind::Police, &token.digest(), "bench", "bench", Timestamp::now())
-            .await?;
-        let received = Timestamp::now().plus_millis(-3 * 365 * DAY);
-        let bar = super::progress(Some(reports), "seeding reports received three years ago");
-        let mut next = 0u64;
-        let mut n = 0u64;
-        while next < reports {
-            let end = (next + 20_000).min(reports);
-            let batch: Vec<NewReport> = (next..end)
-                .map(|_| {
-                    let indicators = (0..2)
-                        .map(|_| {
-                            n += 1;
-                            let (kind, value, role) = crate::synth::unique_indicator(n);
-                            Ok((vangnet_core::Indicator::parse(Some(kind), &value)?, role))
-                        })
-                        .collect::<Result<Vec<_>, vangnet_core::IndicatorError>>()?;
-                    let draft = ReportDraft {
-                        external_id: None,
-                        fraud_type: FraudType::Marketplace,
-                        channel: None,
-                        occurred_at: received,
-                        amount: None,
-                        aangifte: false,
-                        victim_age_band: AgeBand::Unknown,
-                        tlp: Tlp::Green,
-                        description: Some("Synthetic report for the retention benchmark.".to_owned()),
-                        indicators,
-                    };
-                    NewReport::new(draft, received).map_err(|e| anyhow::anyhow!("a synthetic report: {e}"))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            store.insert_reports(&seed, &batch, "bench", received).await?;
-            next = end;
-            bar.set_position(next);
-        }
-        bar.finish_and_clear();
-    }
+    let received = Timestamp::now().plus_millis(-3 * 365 * DAY);
+    super::seed_pair_reports(
+        &url,
+        reports,
+        received,
+        Some("Synthetic report for the retention benchmark."),
+        "seeding reports received three years ago",
+    )
+    .await?;
     println!("seeded {reports} reports in {:.1} s", seeded.elapsed().as_secs_f64());
     // The server over it, in this process, with the checking partner's token.
     let store = vangnet_store::open(&url).await?;
-    let token = ApiToken::generate()?;
-    store
-        .create_partner("Bank", PartnerKind::Bank, &token.digest(), "bench", "bench", Timestamp::now())
-        .await?;
-    let mut settings = vangnet_server::Settings {
-        http: vangnet_server::HttpSettings {
-            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-            ..Default::default()
-        },
-        services: vangnet_services::Settings {
-            partner_rate: vangnet_services::Rate::UNLIMITED,
-            ..Default::default()
-        },
-    };
+    let (mut settings, secret) = super::bench_server(store.as_ref()).await?;
     settings.services.retention_interval = Duration::from_secs(86_400);
     let app = vangnet_server::Application::build(settings, Arc::clone(&store)).await?;
     let check_url = format!("http://{}/api/v1/checks", app.local_addr());
     let services = app.services().clone();
     let cancel = tokio_util::sync::CancellationToken::new();
     let server = tokio::spawn(app.run_until_stopped(cancel.clone()));
-    let secret = token.expose().to_owned();
     // The load alone.
     let deadline = Instant::now() + Duration::from_secs(baseline_secs);
     let alone = load(check_url.clone(), secret.clone(), clients, move || Instant::now() >= deadline).await;

@@ -162,6 +162,102 @@ pub async fn http_load(
     }
 }
 
+/// A synthetic marketplace report under TLP green naming `indicators`, made at `at`, for the
+/// benchmarks that seed a registry.
+pub fn bench_report(
+    indicators: Vec<(vangnet_core::Indicator, vangnet_core::report::IndicatorRole)>,
+    at: vangnet_core::Timestamp,
+    description: Option<&str>,
+) -> anyhow::Result<vangnet_core::report::NewReport> {
+    use vangnet_core::report::{AgeBand, FraudType, NewReport, ReportDraft, Tlp};
+    let draft = ReportDraft {
+        external_id: None,
+        fraud_type: FraudType::Marketplace,
+        channel: None,
+        occurred_at: at,
+        amount: None,
+        aangifte: false,
+        victim_age_band: AgeBand::Unknown,
+        tlp: Tlp::Green,
+        description: description.map(str::to_owned),
+        indicators,
+    };
+    NewReport::new(draft, at).map_err(|e| anyhow::anyhow!("a synthetic report: {e}"))
+}
+
+/// Seeds the registry at `url` (bulk mode) with `reports` reports of two indicators of their
+/// own each (`synth::unique_indicator`), made at `at` and filed by a police partner `Seed`,
+/// with a progress bar saying `label`; returns the store and that partner.
+pub async fn seed_pair_reports(
+    url: &str,
+    reports: u64,
+    at: vangnet_core::Timestamp,
+    description: Option<&str>,
+    label: &'static str,
+) -> anyhow::Result<(std::sync::Arc<dyn vangnet_store::Store>, vangnet_store::Partner)> {
+    let store = vangnet_store::open_with(url, vangnet_store::Durability::Bulk).await?;
+    let token = vangnet_core::token::ApiToken::generate()?;
+    let (seed, _) = store
+        .create_partner(
+            "Seed",
+            vangnet_core::PartnerKind::Police,
+            &token.digest(),
+            "bench",
+            "bench",
+            vangnet_core::Timestamp::now(),
+        )
+        .await?;
+    let bar = progress(Some(reports), label);
+    let (mut next, mut n) = (0u64, 0u64);
+    while next < reports {
+        let end = (next + 20_000).min(reports);
+        let batch = (next..end)
+            .map(|_| {
+                let indicators = (0..2)
+                    .map(|_| {
+                        n += 1;
+                        let (kind, value, role) = crate::synth::unique_indicator(n);
+                        Ok((vangnet_core::Indicator::parse(Some(kind), &value)?, role))
+                    })
+                    .collect::<Result<Vec<_>, vangnet_core::IndicatorError>>()?;
+                bench_report(indicators, at, description)
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        store.insert_reports(&seed, &batch, "bench", at).await?;
+        next = end;
+        bar.set_position(next);
+    }
+    bar.finish_and_clear();
+    Ok((store, seed))
+}
+
+/// A bank partner with a fresh token on `store`, and the settings of a benchmark server (a
+/// free loopback port, no partner rate limit); returns the settings and the token's secret.
+pub async fn bench_server(store: &dyn vangnet_store::Store) -> anyhow::Result<(vangnet_server::Settings, String)> {
+    let token = vangnet_core::token::ApiToken::generate()?;
+    store
+        .create_partner(
+            "Bank",
+            vangnet_core::PartnerKind::Bank,
+            &token.digest(),
+            "bench",
+            "bench",
+            vangnet_core::Timestamp::now(),
+        )
+        .await?;
+    let settings = vangnet_server::Settings {
+        http: vangnet_server::HttpSettings {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..Default::default()
+        },
+        services: vangnet_services::Settings {
+            partner_rate: vangnet_services::Rate::UNLIMITED,
+            ..Default::default()
+        },
+    };
+    Ok((settings, token.expose().to_owned()))
+}
+
 /// One line of a load's figures.
 pub fn print_load(name: &str, what: &str, l: &Load) {
     println!(

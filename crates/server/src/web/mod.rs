@@ -343,6 +343,15 @@ async fn stylesheet() -> Response {
 }
 
 /// Redirect after a successful form post (303: the browser follows with GET).
+/// Text for the inside of a server-written SVG element or attribute (the graphs of the mule and
+/// network pages, built as strings rather than templates).
+pub fn svg_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }

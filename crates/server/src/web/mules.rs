@@ -24,7 +24,7 @@ use vangnet_services::mules::MuleError;
 use super::console::signed_in;
 use super::content::{Lang, MuleTexts};
 use super::pnbf::{date_text, money_text};
-use super::{Chrome, lang_of, render, see_other, server_error};
+use super::{Chrome, lang_of, render, see_other, server_error, svg_text};
 use crate::state::AppState;
 
 /// Alerts per page.
@@ -100,13 +100,6 @@ fn label(i: usize) -> String {
     }
 }
 
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The flag as an SVG graph: the centre in the middle, the others on a circle around it, joined
 /// to it (arrows into the centre for a fan-in, out of it for a fan-out). Readable up to the 32
 /// accounts a flag names; `<title>` and `<desc>` say what it shows.
@@ -120,8 +113,8 @@ fn graph(f: &FlagView, m: &MuleTexts, id: &str) -> String {
         s,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" \
          aria-labelledby=\"{id}-t {id}-d\" class=\"mule-graph\"><title id=\"{id}-t\">{}</title><desc id=\"{id}-d\">{}</desc>",
-        esc(&title),
-        esc(&m.graph_desc)
+        svg_text(&title),
+        svg_text(&m.graph_desc)
     );
     let _ = write!(
         s,

@@ -21,7 +21,7 @@ use vangnet_services::networks::{self, DEFAULT_DEPTH, NetworkAnswer};
 use super::console::signed_in;
 use super::content::{Content, NetworkTexts};
 use super::pnbf::date_text;
-use super::{Chrome, lang_of, render, see_other, server_error};
+use super::{Chrome, lang_of, render, see_other, server_error, svg_text};
 use crate::state::AppState;
 
 /// Nodes on the page (the API allows more).
@@ -81,13 +81,6 @@ fn status_text(status: CheckStatus, n: &NetworkTexts) -> String {
     }
 }
 
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The graph: the indicator asked about in the middle, each further distance on a ring around
 /// it, nodes numbered as in the table; links as lines.
 fn graph(a: &NetworkAnswer, n: &NetworkTexts) -> String {
@@ -111,8 +104,8 @@ fn graph(a: &NetworkAnswer, n: &NetworkTexts) -> String {
         s,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" width=\"{size}\" height=\"{size}\" role=\"img\" \
          aria-labelledby=\"network-t network-d\" class=\"network-graph\"><title id=\"network-t\">{}</title><desc id=\"network-d\">{}</desc>",
-        esc(&n.title),
-        esc(&n.graph_desc)
+        svg_text(&n.title),
+        svg_text(&n.graph_desc)
     );
     for l in &a.links {
         let ((x1, y1), (x2, y2)) = (at[l.a], at[l.b]);
