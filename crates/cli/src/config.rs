@@ -71,6 +71,10 @@ pub struct MulesConfig {
     pub fan_in: usize,
     pub fan_out: usize,
     pub fan_max: usize,
+    #[serde(default)]
+    pub fan_purity: f64,
+    #[serde(default)]
+    pub fan_min_amount_cents: i64,
     pub span_hours: u32,
     pub min_amount_cents: i64,
     pub pass_through_hours: u32,
@@ -126,11 +130,13 @@ const HOUR_MS: i64 = 3_600_000;
 pub fn tuned_mule_thresholds() -> vangnet_core::mules::Thresholds {
     vangnet_core::mules::Thresholds {
         fan_in: 10,
-        fan_out: 10,
+        fan_out: 3,
         fan_max: 12,
+        span_ms: 24 * HOUR_MS,
         min_amount: 5_000,
-        pass_through_ms: 12 * HOUR_MS,
-        pass_through_min: 500_000,
+        pass_through_ms: 24 * HOUR_MS,
+        pass_through_min: 100_000,
+        cycle_ms: 24 * HOUR_MS,
         scatter: 2,
         gather: 4,
         bipartite: 2,
@@ -150,6 +156,8 @@ impl MulesConfig {
             fan_in: t.fan_in,
             fan_out: t.fan_out,
             fan_max: t.fan_max,
+            fan_purity: t.fan_purity,
+            fan_min_amount_cents: t.fan_min_amount,
             span_hours: hours(t.span_ms),
             min_amount_cents: t.min_amount,
             pass_through_hours: hours(t.pass_through_ms),
@@ -241,12 +249,13 @@ impl MulesConfig {
             "at most window_hours",
         )?;
         check(
-            self.min_amount_cents >= 0 && self.pass_through_min_cents >= 0,
+            self.min_amount_cents >= 0 && self.pass_through_min_cents >= 0 && self.fan_min_amount_cents >= 0,
             "min_amount_cents",
             "0 or more",
         )?;
         check((0.0..=1.0).contains(&self.pass_through_share), "pass_through_share", "0 to 1")?;
         check((0.0..=1.0).contains(&self.min_score), "min_score", "0 to 1")?;
+        check((0.0..=1.0).contains(&self.fan_purity), "fan_purity", "0 to 1")?;
         check(self.search_budget >= 1, "search_budget", "at least 1")?;
         check((1..=3_650).contains(&self.pair_days), "pair_days", "1 to 3650")?;
         check(self.max_pairs >= 16, "max_pairs", "at least 16")?;
@@ -257,6 +266,8 @@ impl MulesConfig {
             fan_in: self.fan_in,
             fan_out: self.fan_out,
             fan_max: self.fan_max,
+            fan_purity: self.fan_purity,
+            fan_min_amount: self.fan_min_amount_cents,
             span_ms: i64::from(self.span_hours) * HOUR_MS,
             min_amount: self.min_amount_cents,
             pass_through_ms: i64::from(self.pass_through_hours) * HOUR_MS,

@@ -66,8 +66,9 @@ enum MulesCommand {
         out: PathBuf,
     },
     /// Precision, recall and minority-class F1 from the file's Is Laundering labels, overall
-    /// and per pattern: thresholds tuned on the first 60% of the file's time range, reported
-    /// on the last 40% (the detectors run over the whole file, in order, either way).
+    /// and per pattern: thresholds tuned on the first 60% of the file's time range (the first
+    /// 20% warming the detectors up, not counted), reported on the last 40% (the detectors run
+    /// over the whole file, in order, either way).
     Evaluate {
         /// The transactions file (AMLworld form, with Is Laundering).
         file: PathBuf,

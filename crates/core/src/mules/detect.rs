@@ -22,6 +22,13 @@ pub struct Thresholds {
     /// business hub (a web shop, an employer's payroll), not a mule: the fan, hub and
     /// many-to-many detectors leave it out.
     pub fan_max: usize,
+    /// A fan's transfers (large, from new counterparties) must be at least this share (0 to 1)
+    /// of all the centre's transfers that way within the span: a mule's account receives or
+    /// sends little else, a small shop takes many small payments beside a few large ones.
+    pub fan_purity: f64,
+    /// Fans count only transfers of at least this (minor units, and at least `min_amount`):
+    /// people shopping at new web shops make fans of small sums every week.
+    pub fan_min_amount: i64,
     /// A fan, hub, scatter-gather or many-to-many pattern spans at most this (milliseconds) …
     pub span_ms: i64,
     /// Transfers below this (minor units) take part in no fan, hub, cycle, scatter-gather or
@@ -69,6 +76,8 @@ impl Default for Thresholds {
             fan_in: 6,
             fan_out: 6,
             fan_max: 24,
+            fan_purity: 0.0,
+            fan_min_amount: 0,
             span_ms: 48 * 3_600_000,
             min_amount: 20_000,
             pass_through_ms: 24 * 3_600_000,
@@ -177,12 +186,17 @@ impl Detector {
         };
         let since = t.at - th.span_ms;
         self.edges.clear();
-        let min = th.min_amount;
-        if busy(self.window.edges(centre, incoming), since, th.fan_max) {
+        let min = th.min_amount.max(th.fan_min_amount);
+        if (if incoming { t.received } else { t.amount }) < min || busy(self.window.edges(centre, incoming), since, th.fan_max) {
             return;
         }
-        self.edges
-            .extend(self.window.edges(centre, incoming).filter(|e| e.at() >= since && e.amount() >= min));
+        let mut all = 0usize;
+        for e in self.window.edges(centre, incoming).filter(|e| e.at() >= since) {
+            all += 1;
+            if e.amount() >= min {
+                self.edges.push(*e);
+            }
+        }
         if self.edges.len() < k {
             return;
         }
@@ -195,10 +209,14 @@ impl Detector {
             };
             began.is_none_or(|b| b >= since)
         });
-        if self.edges.len() < k {
+        if self.edges.len() < k || (self.edges.len() as f64) < th.fan_purity * all as f64 {
             return;
         }
         distinct_peers(&self.edges, &mut self.peers);
+        // The counterparties must not be hubs themselves (a busy shop's customers, an
+        // employer's staff).
+        let window = &self.window;
+        self.peers.retain(|p| !busy(window.edges(*p, !incoming), since, th.fan_max));
         if (k..=th.fan_max).contains(&self.peers.len()) {
             flags.push(flag(pattern, centre, &self.peers, &self.edges, k));
         }
@@ -220,6 +238,11 @@ impl Detector {
         let sent: i64 = outgoing.filter(|e| e.at() >= first_in && e.at() <= t.at).map(|e| e.amount()).sum();
         let share = sent as f64 / received as f64;
         if share < th.pass_through_share || share > 1.05 {
+            return;
+        }
+        // Only the transfer that takes the money out past the share completes the pattern;
+        // the shopping after it does not.
+        if (sent - t.amount) as f64 >= th.pass_through_share * received as f64 {
             return;
         }
         // Moving one's salary to one's own savings, as every month, is not passing it on: the
@@ -298,6 +321,16 @@ impl Detector {
         let earliest = t.at.saturating_sub(th.cycle_ms);
         let min_amount = th.min_amount;
         let fan_max = th.fan_max;
+        // A cycle ends where it began: the payee of `t` must have paid someone large in time.
+        // Its slot is in the cache after `Window::add`, so this costs little and spares most
+        // transfers the search.
+        if !self
+            .window
+            .outgoing(t.to)
+            .any(|e| e.amount() >= min_amount && e.at() >= earliest && e.at() < t.at)
+        {
+            return;
+        }
         self.path.clear();
         self.path.push(Step {
             account: t.from,
@@ -396,7 +429,12 @@ impl Detector {
         }
         // The payee's payers and when they last paid it.
         self.seen.clear();
-        for e in self.window.incoming(t.to).filter(|e| e.at() >= since && e.amount() >= min_amount) {
+        let pairs = &self.pairs;
+        for e in self
+            .window
+            .incoming(t.to)
+            .filter(|e| e.at() >= since && e.amount() >= min_amount && fresh(pairs, e.peer, t.to, since))
+        {
             let latest = self.seen.entry(e.peer).or_insert(e.at());
             *latest = (*latest).max(e.at());
         }
@@ -407,7 +445,7 @@ impl Detector {
         self.edges.extend(
             self.window
                 .incoming(t.from)
-                .filter(|e| e.at() >= since && e.at() <= t.at && e.amount() >= min_amount),
+                .filter(|e| e.at() >= since && e.at() <= t.at && e.amount() >= min_amount && fresh(pairs, e.peer, t.from, since)),
         );
         self.edges.sort_by_key(|e| (e.peer, e.at()));
         self.edges.dedup_by_key(|e| e.peer);
@@ -424,7 +462,7 @@ impl Detector {
                     return;
                 }
                 *budget -= 1;
-                if e.peer == t.to || self.peers.contains(&e.peer) {
+                if e.peer == t.to || self.peers.contains(&e.peer) || !fresh(&self.pairs, source.peer, e.peer, since) {
                     continue;
                 }
                 if self.seen.get(&e.peer).is_some_and(|&paid| paid >= e.at()) {
@@ -472,6 +510,11 @@ impl Detector {
         if self.edges.len() < k {
             return;
         }
+        let pairs = &self.pairs;
+        self.edges.retain(|e| fresh(pairs, e.peer, t.to, since));
+        if self.edges.len() < k {
+            return;
+        }
         distinct_peers(&self.edges, &mut self.others);
         if !(k..=fan_max).contains(&self.others.len()) {
             return;
@@ -507,18 +550,19 @@ impl Detector {
         self.counts.clear();
         for &member in group {
             self.peers.clear();
+            let pairs = &self.pairs;
             if downstream {
                 self.peers.extend(
                     self.window
                         .outgoing(member)
-                        .filter(|e| e.at() >= since && e.amount() >= min)
+                        .filter(|e| e.at() >= since && e.amount() >= min && fresh(pairs, member, e.peer, since))
                         .map(|e| e.peer),
                 );
             } else {
                 self.peers.extend(
                     self.window
                         .incoming(member)
-                        .filter(|e| e.at() >= since && e.amount() >= min)
+                        .filter(|e| e.at() >= since && e.amount() >= min && fresh(pairs, e.peer, member, since))
                         .map(|e| e.peer),
                 );
             }
@@ -537,10 +581,24 @@ impl Detector {
                 }
             }
         }
-        let mut common: Vec<Account> = self.counts.iter().filter(|(_, n)| **n as usize >= k).map(|(a, _)| *a).collect();
+        let fan_max = self.thresholds.fan_max;
+        let window = &self.window;
+        // A shop or a supplier everyone pays is common to any group; it joins none.
+        let mut common: Vec<Account> = self
+            .counts
+            .iter()
+            .filter(|(a, n)| **n as usize >= k && !busy(window.edges(**a, downstream), since, fan_max))
+            .map(|(a, _)| *a)
+            .collect();
         common.sort_unstable();
         (common.len() >= k).then_some(common)
     }
+}
+
+/// Whether the relationship from `from` to `to` began from `since` on (or is not remembered):
+/// a new counterparty, not a supplier or a landlord paid as every month.
+fn fresh(pairs: &Pairs, from: Account, to: Account, since: i64) -> bool {
+    pairs.began(from, to).is_none_or(|b| b >= since)
 }
 
 /// Whether more than `max` of `edges` are from `since` on: a business hub.

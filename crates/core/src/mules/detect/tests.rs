@@ -85,6 +85,10 @@ fn pass_through_is_most_of_the_money_out_soon_after_it_came_in() {
     // Small change: no.
     let ts = [tr(0, 5, 4, 20), tr(1, 4, 6, 20)];
     assert!(only(Thresholds::default(), &ts, Pattern::PassThrough)[1].is_none());
+    // The transfer that passes the money on completes it; shopping after it does not.
+    let ts = [tr(0, 5, 8, 1_000), tr(2, 8, 9, 960), tr(3, 8, 10, 30)];
+    let flags = only(Thresholds::default(), &ts, Pattern::PassThrough);
+    assert!(flags[1].is_some() && flags[2].is_none(), "{flags:?}");
 }
 
 #[test]
@@ -354,4 +358,99 @@ fn small_change_takes_part_in_no_structure() {
     let mut ts: Vec<Transfer> = (0..40).map(|i| tr(i / 4, 100 + i as u64, 1, 30)).collect();
     ts.extend((0..8).map(|i| tr(10, 500 + i as u64, 1, 900)));
     assert!(only(Thresholds::default(), &ts, Pattern::FanIn).iter().all(Option::is_none));
+}
+
+#[test]
+fn a_fan_must_be_most_of_the_centre_s_traffic() {
+    // A small shop: six large payments from new customers among twelve small ones.
+    let mut ts: Vec<Transfer> = (0..12).map(|i| tr(i, 100 + i as u64, 1, 30)).collect();
+    ts.extend((0..6).map(|i| tr(12 + i, 500 + i as u64, 1, 900)));
+    let loose = Thresholds::default();
+    assert!(
+        only(loose.clone(), &ts, Pattern::FanIn).last().is_some_and(Option::is_some),
+        "without the purity test"
+    );
+    let strict = Thresholds { fan_purity: 0.75, ..loose };
+    assert!(
+        only(strict.clone(), &ts, Pattern::FanIn).iter().all(Option::is_none),
+        "six of 18 transfers"
+    );
+    // A mule's account: six large payments and one small one.
+    let mut ts: Vec<Transfer> = vec![tr(0, 99, 2, 30)];
+    ts.extend((0..6).map(|i| tr(1 + i, 600 + i as u64, 2, 900)));
+    assert!(only(strict, &ts, Pattern::FanIn)[6].is_some(), "six of seven");
+}
+
+#[test]
+fn fans_count_only_sums_of_their_own_minimum() {
+    // Someone shopping at six new web shops in two days, 300 euros each.
+    let ts: Vec<Transfer> = (0..6).map(|i| tr(i * 6, 1, 20 + i as u64, 300)).collect();
+    let th = Thresholds {
+        fan_min_amount: 50_000,
+        ..Thresholds::default()
+    };
+    assert!(
+        only(Thresholds::default(), &ts, Pattern::FanOut)[5].is_some(),
+        "without the fan minimum"
+    );
+    assert!(only(th.clone(), &ts, Pattern::FanOut).iter().all(Option::is_none));
+    let ts: Vec<Transfer> = (0..6).map(|i| tr(i * 6, 1, 20 + i as u64, 900)).collect();
+    assert!(only(th, &ts, Pattern::FanOut)[5].is_some(), "900 euros each");
+}
+
+#[test]
+fn a_fan_does_not_count_hubs_among_its_counterparties() {
+    // Six payees, each a shop that 30 others paid the same day: a customer, not a fan-out.
+    let mut ts = Vec::new();
+    for shop in 0..6u64 {
+        ts.extend((0..30).map(|i| tr(0, 1_000 + shop * 100 + i, 20 + shop, 40)));
+    }
+    let start = ts.len();
+    ts.extend((0..6).map(|i| tr(1 + i, 1, 20 + i as u64, 900)));
+    let flags = only(Thresholds::default(), &ts, Pattern::FanOut);
+    assert!(flags[start..].iter().all(Option::is_none));
+}
+
+#[test]
+fn many_to_many_groups_are_of_new_relationships_and_not_through_hubs() {
+    // The same three firms pay the same three suppliers two weeks running: the second week is
+    // business as usual.
+    let mut ts = many_to_many([1, 2, 3], [11, 12, 13], 0);
+    let first = ts.len();
+    ts.extend(many_to_many([1, 2, 3], [11, 12, 13], 24 * 14));
+    let th = Thresholds {
+        window_ms: 30 * 24 * H,
+        ..Thresholds::default()
+    };
+    let flags = only(th, &ts, Pattern::Bipartite);
+    assert!(flags[..first].iter().any(Option::is_some), "new the first week");
+    assert!(flags[first..].iter().all(Option::is_none), "established the second");
+    // Three people each buying at the same three busy shops: not a group.
+    let mut ts = Vec::new();
+    for shop in [11u64, 12, 13] {
+        ts.extend((0..30).map(|i| tr(0, 1_000 + shop * 100 + i, shop, 40)));
+    }
+    let start = ts.len();
+    ts.extend(many_to_many([1, 2, 3], [11, 12, 13], 1));
+    assert!(
+        only(Thresholds::default(), &ts, Pattern::Bipartite)[start..]
+            .iter()
+            .all(Option::is_none)
+    );
+}
+
+#[test]
+fn scatter_gather_is_of_new_relationships() {
+    // A firm pays two suppliers, who each pay the same wholesaler, two weeks running.
+    let week = |w: i64| vec![tr(w, 1, 2, 900), tr(w + 1, 1, 3, 900), tr(w + 2, 2, 9, 850), tr(w + 3, 3, 9, 850)];
+    let th = Thresholds {
+        scatter: 2,
+        window_ms: 30 * 24 * H,
+        ..Thresholds::default()
+    };
+    let mut ts = week(0);
+    ts.extend(week(24 * 14));
+    let flags = only(th, &ts, Pattern::ScatterGather);
+    assert!(flags[3].is_some(), "new the first week");
+    assert!(flags[4..].iter().all(Option::is_none), "established the second");
 }
