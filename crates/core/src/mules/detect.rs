@@ -202,12 +202,11 @@ impl Detector {
         }
         let pairs = &self.pairs;
         self.edges.retain(|e| {
-            let began = if incoming {
-                pairs.began(e.peer, centre)
+            if incoming {
+                fresh(pairs, e.peer, centre, since)
             } else {
-                pairs.began(centre, e.peer)
-            };
-            began.is_none_or(|b| b >= since)
+                fresh(pairs, centre, e.peer, since)
+            }
         });
         if self.edges.len() < k || (self.edges.len() as f64) < th.fan_purity * all as f64 {
             return;
@@ -289,7 +288,7 @@ impl Detector {
             return;
         }
         let pairs = &self.pairs;
-        self.edges.retain(|e| pairs.began(e.peer, t.from).is_none_or(|b| b >= since));
+        self.edges.retain(|e| fresh(pairs, e.peer, t.from, since));
         let received = sum(&self.edges);
         distinct_peers(&self.edges, &mut self.others);
         if !(k..=th.fan_max).contains(&self.others.len()) {
@@ -300,7 +299,7 @@ impl Detector {
         self.edges.extend(
             self.window
                 .outgoing(t.from)
-                .filter(|e| e.at() >= first_in && e.amount() >= min && pairs.began(t.from, e.peer).is_none_or(|b| b >= since)),
+                .filter(|e| e.at() >= first_in && e.amount() >= min && fresh(pairs, t.from, e.peer, since)),
         );
         // At least half of what came in has gone on again, to new payees.
         if 2 * sum(&self.edges[ins..]) < received {
