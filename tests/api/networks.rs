@@ -77,15 +77,21 @@ async fn reports_link_what_they_name_together_under_tlp(app: &TestApp) {
     // Depth 1: the shop is two links away.
     let (_, near) = app.bank.get(&format!("/api/v1/networks/iban/{IBAN}?depth=1")).await;
     assert_eq!(values(&near).len(), 2, "{near}");
-    // Audited for every indicator shown.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let entries = app.store.audit_entries(0, 10_000).await.expect("audit");
-    let reads = entries.iter().filter(|e| e.action == "network.read").count();
+    // Audited for every indicator shown (the audit sink writes in the background: up to 5 s).
+    let (mut reads, mut sights) = (0, 0);
+    for _ in 0..100 {
+        let entries = app.store.audit_entries(0, 10_000).await.expect("audit");
+        reads = entries.iter().filter(|e| e.action == "network.read").count();
+        sights = entries
+            .iter()
+            .filter(|e| e.action == "check.hits" && e.details.contains("\"via\":\"network\""))
+            .count();
+        if reads >= 3 && sights >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(reads >= 3, "one entry per network read: {reads}");
-    let sights = entries
-        .iter()
-        .filter(|e| e.action == "check.hits" && e.details.contains("\"via\":\"network\""))
-        .count();
     assert!(sights >= 1, "the other indicators shown are counted");
 }
 
