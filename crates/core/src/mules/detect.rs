@@ -155,13 +155,19 @@ impl Detector {
         if t.from == t.to {
             return;
         }
-        self.window.add(t);
-        let large = t.amount.min(t.received) >= self.thresholds.min_amount;
-        if large {
-            // Only large transfers count in the patterns that ask about relationships.
-            self.pairs.add(t.from, t.to, t.at);
-        }
-        self.pass_through(t, flags);
+        let min = self.thresholds.min_amount;
+        let large = t.amount.min(t.received) >= min;
+        // Only large transfers count in the patterns that ask about relationships; the edges
+        // carry when theirs began, so the searches never look it up.
+        let began = if large {
+            Some(self.pairs.add(t.from, t.to, t.at))
+        } else if t.amount.max(t.received) >= min {
+            self.pairs.began(t.from, t.to)
+        } else {
+            None
+        };
+        self.window.add(t, began);
+        self.pass_through(t, began, flags);
         if !large {
             // Small change completes no other pattern.
             return;
@@ -200,14 +206,7 @@ impl Detector {
         if self.edges.len() < k {
             return;
         }
-        let pairs = &self.pairs;
-        self.edges.retain(|e| {
-            if incoming {
-                fresh(pairs, e.peer, centre, since)
-            } else {
-                fresh(pairs, centre, e.peer, since)
-            }
-        });
+        self.edges.retain(|e| e.fresh(since));
         if self.edges.len() < k || (self.edges.len() as f64) < th.fan_purity * all as f64 {
             return;
         }
@@ -221,8 +220,9 @@ impl Detector {
         }
     }
 
-    /// The payer of `t` passes on what it received shortly before.
-    fn pass_through(&mut self, t: &Transfer, flags: &mut Vec<Flag>) {
+    /// The payer of `t` passes on what it received shortly before (`began`: when the payer's
+    /// relationship with the payee began, if known).
+    fn pass_through(&mut self, t: &Transfer, began: Option<i64>, flags: &mut Vec<Flag>) {
         let th = &self.thresholds;
         let since = t.at - th.pass_through_ms;
         let (mut received, mut first_in) = (0i64, t.at);
@@ -246,7 +246,7 @@ impl Detector {
         }
         // Moving one's salary to one's own savings, as every month, is not passing it on: the
         // payee must be new since the money came in.
-        if self.pairs.began(t.from, t.to).is_some_and(|b| b < first_in) && t.amount >= th.min_amount {
+        if began.is_some_and(|b| b < first_in) && t.amount >= th.min_amount {
             return;
         }
         self.edges.clear();
@@ -287,8 +287,7 @@ impl Detector {
         if self.edges.len() < k {
             return;
         }
-        let pairs = &self.pairs;
-        self.edges.retain(|e| fresh(pairs, e.peer, t.from, since));
+        self.edges.retain(|e| e.fresh(since));
         let received = sum(&self.edges);
         distinct_peers(&self.edges, &mut self.others);
         if !(k..=th.fan_max).contains(&self.others.len()) {
@@ -299,7 +298,7 @@ impl Detector {
         self.edges.extend(
             self.window
                 .outgoing(t.from)
-                .filter(|e| e.at() >= first_in && e.amount() >= min && fresh(pairs, t.from, e.peer, since)),
+                .filter(|e| e.at() >= first_in && e.amount() >= min && e.fresh(since)),
         );
         // At least half of what came in has gone on again, to new payees.
         if 2 * sum(&self.edges[ins..]) < received {
@@ -428,11 +427,10 @@ impl Detector {
         }
         // The payee's payers and when they last paid it.
         self.seen.clear();
-        let pairs = &self.pairs;
         for e in self
             .window
             .incoming(t.to)
-            .filter(|e| e.at() >= since && e.amount() >= min_amount && fresh(pairs, e.peer, t.to, since))
+            .filter(|e| e.at() >= since && e.amount() >= min_amount && e.fresh(since))
         {
             let latest = self.seen.entry(e.peer).or_insert(e.at());
             *latest = (*latest).max(e.at());
@@ -444,7 +442,7 @@ impl Detector {
         self.edges.extend(
             self.window
                 .incoming(t.from)
-                .filter(|e| e.at() >= since && e.at() <= t.at && e.amount() >= min_amount && fresh(pairs, e.peer, t.from, since)),
+                .filter(|e| e.at() >= since && e.at() <= t.at && e.amount() >= min_amount && e.fresh(since)),
         );
         self.edges.sort_by_key(|e| (e.peer, e.at()));
         self.edges.dedup_by_key(|e| e.peer);
@@ -461,7 +459,7 @@ impl Detector {
                     return;
                 }
                 *budget -= 1;
-                if e.peer == t.to || self.peers.contains(&e.peer) || !fresh(&self.pairs, source.peer, e.peer, since) {
+                if e.peer == t.to || self.peers.contains(&e.peer) || !e.fresh(since) {
                     continue;
                 }
                 if self.seen.get(&e.peer).is_some_and(|&paid| paid >= e.at()) {
@@ -509,8 +507,7 @@ impl Detector {
         if self.edges.len() < k {
             return;
         }
-        let pairs = &self.pairs;
-        self.edges.retain(|e| fresh(pairs, e.peer, t.to, since));
+        self.edges.retain(|e| e.fresh(since));
         if self.edges.len() < k {
             return;
         }
@@ -549,19 +546,18 @@ impl Detector {
         self.counts.clear();
         for &member in group {
             self.peers.clear();
-            let pairs = &self.pairs;
             if downstream {
                 self.peers.extend(
                     self.window
                         .outgoing(member)
-                        .filter(|e| e.at() >= since && e.amount() >= min && fresh(pairs, member, e.peer, since))
+                        .filter(|e| e.at() >= since && e.amount() >= min && e.fresh(since))
                         .map(|e| e.peer),
                 );
             } else {
                 self.peers.extend(
                     self.window
                         .incoming(member)
-                        .filter(|e| e.at() >= since && e.amount() >= min && fresh(pairs, e.peer, member, since))
+                        .filter(|e| e.at() >= since && e.amount() >= min && e.fresh(since))
                         .map(|e| e.peer),
                 );
             }
@@ -592,12 +588,6 @@ impl Detector {
         common.sort_unstable();
         (common.len() >= k).then_some(common)
     }
-}
-
-/// Whether the relationship from `from` to `to` began from `since` on (or is not remembered):
-/// a new counterparty, not a supplier or a landlord paid as every month.
-fn fresh(pairs: &Pairs, from: Account, to: Account, since: i64) -> bool {
-    pairs.began(from, to).is_none_or(|b| b >= since)
 }
 
 /// Whether more than `max` of `edges` are from `since` on: a business hub.

@@ -13,28 +13,54 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use super::{Account, Transfer};
 
-/// One transfer as one of its accounts keeps it, in 16 bytes: the time in whole seconds
-/// (from 1952 to 2088) and the amount in minor units up to 4,294,967,295 (larger amounts count
-/// as that).
+/// One transfer as one of its accounts keeps it, in 24 bytes: the time in whole seconds
+/// (from 1952 to 2088), the amount in minor units up to 4,294,967,295 (larger amounts count
+/// as that), and when the payer's relationship with the payee began as of this transfer (its
+/// first large transfer, [`Pairs`]), so that the searches ask the edge, not a look-up in a
+/// table of millions, whether a counterparty is new.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Edge {
     /// The other account: the payer of an incoming transfer, the payee of an outgoing one.
     pub peer: Account,
     at: i32,
     amount: u32,
+    /// Seconds as `at`; `i32::MAX`: not known (no large transfer between the two before).
+    began: i32,
 }
 
 /// 2020-01-01T00:00Z, in milliseconds: edge times count seconds from it.
 const EDGE_EPOCH_MS: i64 = 1_577_836_800_000;
 
+fn edge_secs(at_ms: i64) -> i32 {
+    let secs = at_ms.saturating_sub(EDGE_EPOCH_MS).div_euclid(1_000);
+    secs.clamp(i64::from(i32::MIN), i64::from(i32::MAX - 1)) as i32
+}
+
 impl Edge {
+    /// A transfer whose relationship is not known.
     pub fn new(at_ms: i64, peer: Account, amount: i64) -> Edge {
-        let secs = at_ms.saturating_sub(EDGE_EPOCH_MS).div_euclid(1_000);
         Edge {
             peer,
-            at: secs.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32,
+            at: edge_secs(at_ms),
             amount: amount.clamp(0, i64::from(u32::MAX)) as u32,
+            began: i32::MAX,
         }
+    }
+
+    /// The same with the start of the relationship (milliseconds; whole seconds kept).
+    pub fn began_at(mut self, began_ms: Option<i64>) -> Edge {
+        self.began = began_ms.map_or(i32::MAX, edge_secs);
+        self
+    }
+
+    /// Whether the relationship began from `since` on, or is not known: a new counterparty.
+    pub fn fresh(&self, since: i64) -> bool {
+        self.began == i32::MAX || EDGE_EPOCH_MS + i64::from(self.began) * 1_000 >= since
+    }
+
+    /// When the relationship began (milliseconds), if known.
+    pub fn began(&self) -> Option<i64> {
+        (self.began != i32::MAX).then(|| EDGE_EPOCH_MS + i64::from(self.began) * 1_000)
     }
 
     /// When, in milliseconds (whole seconds).
@@ -60,7 +86,12 @@ enum Edges {
     Heap(VecDeque<Edge>),
 }
 
-const NO_EDGE: Edge = Edge { peer: 0, at: 0, amount: 0 };
+const NO_EDGE: Edge = Edge {
+    peer: 0,
+    at: 0,
+    amount: 0,
+    began: i32::MAX,
+};
 
 impl Default for Edges {
     fn default() -> Self {
@@ -117,7 +148,9 @@ impl Edges {
     }
 }
 
+/// 128 bytes, on two cache lines of its own.
 #[derive(Debug, Default, Clone)]
+#[repr(align(64))]
 struct Node {
     incoming: Edges,
     outgoing: Edges,
@@ -148,10 +181,16 @@ impl Hasher for AccountHasher {
 /// A map keyed by account.
 pub type AccountMap<V> = HashMap<Account, V, BuildHasherDefault<AccountHasher>>;
 
-/// The recent graph.
+/// The recent graph: a compact table from account to slot (16 bytes a slot, so that it
+/// mostly stays in the processor's cache) and the accounts' transfers in one array of slots;
+/// a look-up of an account costs one miss of the cache, not the two or three of a table of
+/// 128-byte slots (BENCHMARKS.md 11).
 #[derive(Debug, Clone)]
 pub struct Window {
-    nodes: AccountMap<Node>,
+    index: AccountMap<u32>,
+    nodes: Vec<Node>,
+    /// Slots of evicted accounts, for reuse.
+    free: Vec<u32>,
     window_ms: i64,
     edges_per_account: usize,
     max_accounts: usize,
@@ -166,7 +205,9 @@ impl Window {
         Window {
             // Not pre-sized to the bound: measured slower and 650 MiB more at its peak, as
             // accounts spread over the whole table touch every page (BENCHMARKS.md 11).
-            nodes: AccountMap::default(),
+            index: AccountMap::default(),
+            nodes: Vec::new(),
+            free: Vec::new(),
             window_ms: window_ms.max(1),
             edges_per_account: edges_per_account.max(1),
             max_accounts,
@@ -182,7 +223,23 @@ impl Window {
 
     /// Accounts kept now.
     pub fn accounts(&self) -> usize {
-        self.nodes.len()
+        self.index.len()
+    }
+
+    fn node(&self, account: Account) -> Option<&Node> {
+        self.index.get(&account).map(|&i| &self.nodes[i as usize])
+    }
+
+    fn slot(&mut self, account: Account) -> &mut Node {
+        let (nodes, free) = (&mut self.nodes, &mut self.free);
+        let i = *self.index.entry(account).or_insert_with(|| match free.pop() {
+            Some(i) => i,
+            None => {
+                nodes.push(Node::default());
+                (nodes.len() - 1) as u32
+            }
+        });
+        &mut self.nodes[i as usize]
     }
 
     /// Accounts dropped to keep within `max_accounts` so far.
@@ -190,29 +247,28 @@ impl Window {
         self.evicted
     }
 
-    /// Adds a transfer (time stamps may arrive slightly out of order; the window follows the
-    /// newest).
-    pub fn add(&mut self, t: &Transfer) {
+    /// Adds a transfer, with when its relationship began if known (time stamps may arrive
+    /// slightly out of order; the window follows the newest).
+    pub fn add(&mut self, t: &Transfer, began: Option<i64>) {
         self.now = self.now.max(t.at);
         let cutoff = self.cutoff();
         let cap = self.edges_per_account;
         // A transfer adds at most two accounts.
-        if self.nodes.len() + 2 > self.max_accounts {
+        if self.index.len() + 2 > self.max_accounts {
             self.make_room();
         }
-        let from = self.nodes.entry(t.from).or_default();
-        from.outgoing.push(Edge::new(t.at, t.to, t.amount), cutoff, cap);
+        let from = self.slot(t.from);
+        from.outgoing.push(Edge::new(t.at, t.to, t.amount).began_at(began), cutoff, cap);
         from.last = from.last.max(t.at);
-        let to = self.nodes.entry(t.to).or_default();
-        to.incoming.push(Edge::new(t.at, t.from, t.received), cutoff, cap);
+        let to = self.slot(t.to);
+        to.incoming.push(Edge::new(t.at, t.from, t.received).began_at(began), cutoff, cap);
         to.last = to.last.max(t.at);
     }
 
     /// The transfers into (`incoming`) or out of `account` within the window, oldest first.
     pub fn edges(&self, account: Account, incoming: bool) -> impl Iterator<Item = &Edge> + '_ {
         let cutoff = self.cutoff();
-        self.nodes
-            .get(&account)
+        self.node(account)
             .into_iter()
             .flat_map(move |n| if incoming { n.incoming.iter() } else { n.outgoing.iter() })
             .filter(move |e| e.at() >= cutoff)
@@ -228,7 +284,7 @@ impl Window {
     #[allow(clippy::type_complexity)]
     pub fn both(&self, account: Account) -> (impl Iterator<Item = &Edge> + Clone + '_, impl Iterator<Item = &Edge> + Clone + '_) {
         let cutoff = self.cutoff();
-        let node = self.nodes.get(&account);
+        let node = self.node(account);
         (
             node.into_iter().flat_map(|n| n.incoming.iter()).filter(move |e| e.at() >= cutoff),
             node.into_iter().flat_map(|n| n.outgoing.iter()).filter(move |e| e.at() >= cutoff),
@@ -243,22 +299,46 @@ impl Window {
     /// The transfers into `account` kept now (some may be past the window until the account
     /// is next touched): a cheap upper bound of its recent payers.
     pub fn incoming_len(&self, account: Account) -> usize {
-        self.nodes.get(&account).map_or(0, |n| n.incoming.len())
+        self.node(account).map_or(0, |n| n.incoming.len())
     }
 
     fn make_room(&mut self) {
         let target = self.max_accounts - self.max_accounts / 4;
-        let before = self.nodes.len();
+        let before = self.index.len();
         let cutoff = self.cutoff();
-        evict(&mut self.nodes, cutoff, target, target, |n| n.last);
-        self.evicted += (before - self.nodes.len()) as u64;
+        let mut gone: Vec<u32> = Vec::new();
+        let nodes = &self.nodes;
+        evict_with(
+            &mut self.index,
+            cutoff,
+            target,
+            target,
+            |i| nodes[*i as usize].last,
+            |i| gone.push(*i),
+        );
+        for i in gone {
+            self.nodes[i as usize] = Node::default();
+            self.free.push(i);
+        }
+        self.evicted += (before - self.index.len()) as u64;
     }
 }
 
 /// Bounds `map`: drops the entries whose time is before `cutoff`, then, while more than
 /// `over` are left, the oldest until `target` (`target` ≤ `over`) are.
 pub fn evict<V>(map: &mut AccountMap<V>, cutoff: i64, over: usize, target: usize, time: impl Fn(&V) -> i64) {
-    map.retain(|_, v| time(v) >= cutoff);
+    evict_with(map, cutoff, over, target, time, |_| {});
+}
+
+/// [`evict`], telling `gone` of each value dropped.
+fn evict_with<V>(map: &mut AccountMap<V>, cutoff: i64, over: usize, target: usize, time: impl Fn(&V) -> i64, mut gone: impl FnMut(&V)) {
+    map.retain(|_, v| {
+        let keep = time(v) >= cutoff;
+        if !keep {
+            gone(v);
+        }
+        keep
+    });
     if map.len() <= over {
         return;
     }
@@ -270,6 +350,7 @@ pub fn evict<V>(map: &mut AccountMap<V>, cutoff: i64, over: usize, target: usize
     map.retain(|_, v| {
         if left > 0 && time(v) <= newest_dropped {
             left -= 1;
+            gone(v);
             false
         } else {
             true
@@ -303,8 +384,8 @@ impl Pairs {
         from.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ to.rotate_left(29).wrapping_mul(0xc2b2_ae3d_27d4_eb4f)
     }
 
-    /// Records a transfer from `from` to `to` at `at`.
-    pub fn add(&mut self, from: Account, to: Account, at: i64) {
+    /// Records a transfer from `from` to `to` at `at`; returns when their relationship began.
+    pub fn add(&mut self, from: Account, to: Account, at: i64) -> i64 {
         self.now = self.now.max(at);
         let cutoff = self.now.saturating_sub(self.keep_ms);
         let first = self.first.entry(Pairs::key(from, to)).or_insert(at);
@@ -312,9 +393,11 @@ impl Pairs {
             // Forgotten: it begins again.
             *first = at;
         }
+        let began = *first;
         if self.first.len() > self.max {
             self.sweep();
         }
+        began
     }
 
     /// When the relationship from `from` to `to` began, if remembered.
@@ -371,26 +454,30 @@ mod tests {
     fn the_window_forgets_old_transfers_and_keeps_its_bounds() {
         const S: i64 = 1_000;
         let mut w = Window::new(1_000 * S, 3, 16);
-        w.add(&t(0, 1, 2));
-        w.add(&t(10 * S, 1, 3));
+        w.add(&t(0, 1, 2), None);
+        w.add(&t(10 * S, 1, 3), None);
         assert_eq!(w.outgoing(1).count(), 2);
-        w.add(&t(2_000 * S, 4, 5));
+        w.add(&t(2_000 * S, 4, 5), None);
         assert_eq!(w.outgoing(1).count(), 0, "outside the window");
         for i in 0..5 {
-            w.add(&t((2_001 + i) * S, 6, 10 + i as u64));
+            w.add(&t((2_001 + i) * S, 6, 10 + i as u64), None);
         }
         assert_eq!(w.outgoing(6).count(), 3, "at most three per account");
         assert_eq!(w.outgoing(6).next().map(|e| e.peer), Some(12), "the oldest went first");
-        w.add(&t(2_003 * S, 7, 6));
-        w.add(&t(2_002 * S, 8, 6));
+        w.add(&t(2_003 * S, 7, 6), None);
+        w.add(&t(2_002 * S, 8, 6), None);
         let times: Vec<i64> = w.incoming(6).map(|e| e.at()).collect();
         assert_eq!(times, [2_002 * S, 2_003 * S], "kept in time order");
         for i in 0..100u64 {
-            w.add(&t((3_000 + i as i64) * S, 100 + i, 1_000 + i));
+            w.add(&t((3_000 + i as i64) * S, 100 + i, 1_000 + i), None);
         }
         assert!(w.accounts() <= 16, "{}", w.accounts());
         assert!(w.evicted() > 0);
         assert_eq!(w.incoming(1_099).count(), 1, "the newest stay");
+        assert!(w.nodes.len() <= 16, "evicted slots are reused: {}", w.nodes.len());
+        assert_eq!(w.incoming(1_000).count(), 0, "an evicted account reads empty");
+        w.add(&t(3_200 * S, 100, 1_000), None);
+        assert_eq!(w.incoming(1_000).count(), 1, "and starts afresh in a reused slot");
     }
 
     #[test]
@@ -427,7 +514,12 @@ mod tests {
         assert_eq!(Edge::new(0, 1, -5).amount(), 0);
         assert_eq!(Edge::new(0, 1, i64::MAX).amount(), i64::from(u32::MAX));
         assert_eq!(Edge::new(-3_600_000, 1, 1).at(), -3_600_000, "before 1970 too");
-        assert_eq!(std::mem::size_of::<Edge>(), 16);
+        assert_eq!(std::mem::size_of::<Edge>(), 24);
+        assert_eq!(std::mem::size_of::<Node>(), 128, "two cache lines");
+        let known = e.began_at(Some(1_699_999_000_500));
+        assert_eq!(known.began(), Some(1_699_999_000_000));
+        assert!(known.fresh(1_699_999_000_000) && !known.fresh(1_699_999_000_001));
+        assert!(e.fresh(i64::MAX) && e.began().is_none(), "not known: new");
     }
 
     #[test]
