@@ -873,9 +873,13 @@ async fn check_hits_are_audited_as_counts_per_window(app: &TestApp) {
     app.report(&app.police, report_body("marketplace", "green", &[value])).await;
     let before = app.store.audit_head().await.expect("head").map_or(0, |h| h.0);
     let body = json!({"indicators": vec![json!({"value": value}); 500]});
+    let started = std::time::Instant::now();
     for _ in 0..4 {
         assert_eq!(app.bank.post("/api/v1/checks", &body).await.0, 200);
     }
+    // The test server's windows last 200 ms (helpers.rs): a slow machine may spread the four
+    // requests over more than two of them, never over more than this.
+    let windows = started.elapsed().as_millis() as usize / 200 + 2;
     app.other_bank.check(value).await;
     let mut hits = Vec::new();
     for _ in 0..100 {
@@ -903,8 +907,8 @@ async fn check_hits_are_audited_as_counts_per_window(app: &TestApp) {
         .collect();
     assert_eq!(bank.iter().map(|e| count(e)).sum::<u64>(), 2_000, "{hits:?}");
     assert!(
-        bank.len() <= 2,
-        "2,000 hits in at most two windows, not 2,000 entries: {}",
+        bank.len() <= windows,
+        "2,000 hits in at most the {windows} windows the requests spanned, not 2,000 entries: {}",
         bank.len()
     );
     let details: Value = serde_json::from_str(&bank[0].details).expect("JSON");
